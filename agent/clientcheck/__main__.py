@@ -1,0 +1,5 @@
+import sys
+
+from clientcheck.cli import main
+
+sys.exit(main())

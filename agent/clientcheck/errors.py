@@ -1,0 +1,52 @@
+"""Exit statuses and the errors that carry them. ``cli.main`` is the one place that maps them."""
+
+from __future__ import annotations
+
+import enum
+from typing import Optional
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0  # nothing owed
+    OWED = 1  # at least one required update owed (or a release out of support)
+    USAGE = 2  # bad command line (argparse uses 2 as well)
+    RULES_INVALID = 3  # `rules validate` found problems, or no usable rule file at all
+    INPUT = 4  # what we were asked to inspect cannot be read (--root missing, …)
+    OUTPUT = 5  # the report could not be written
+    INTERNAL = 70  # a bug: BSD sysexits' EX_SOFTWARE
+
+
+class ClientcheckError(Exception):
+    """An error a user can act on: shown as one line (plus a hint), never as a traceback."""
+
+    exit_status = ExitStatus.INTERNAL
+
+    def __init__(self, message: str, *, hint: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class UsageError(ClientcheckError):
+    exit_status = ExitStatus.USAGE
+
+
+class InputError(ClientcheckError):
+    exit_status = ExitStatus.INPUT
+
+
+class OutputError(ClientcheckError):
+    exit_status = ExitStatus.OUTPUT
+
+
+class RulesError(ClientcheckError):
+    """A rule file that cannot be used. ``problems`` lists every one, each with its location."""
+
+    exit_status = ExitStatus.RULES_INVALID
+
+    def __init__(self, source: str, problems: list[str], *, hint: Optional[str] = None) -> None:
+        first = problems[0] if problems else "unusable"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{source}: {first}{more}", hint=hint)
+        self.source = source
+        self.problems = problems

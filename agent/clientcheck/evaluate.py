@@ -1,0 +1,143 @@
+"""Judge an inventory by a rule set: ``Inventory x RuleSet x today -> findings``. Pure: no I/O, no clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Optional
+
+from clientcheck.model import (
+    STATUS_ORDER,
+    Finding,
+    Installation,
+    Inventory,
+    LocalizedText,
+    OSInfo,
+    Rule,
+    RuleSet,
+    Scope,
+    Status,
+)
+from clientcheck.remedy import remedy_for
+from clientcheck.version import Version
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """The OS or one installation, seen the same way by the rules."""
+
+    product: str
+    name: str
+    version: Optional[Version]
+    track: Optional[str]
+    problem: Optional[str]
+    scope: Optional[Scope]
+    path: Optional[str]
+    installation: Optional[Installation]
+
+
+def pick_text(text: LocalizedText, language: str) -> Optional[str]:
+    """The text for ``language`` (``pt-BR``), else its primary language (``pt``), else English, else any."""
+    if not text:
+        return None
+    by_tag = {tag.lower().replace("_", "-"): value for tag, value in text}
+    wanted = language.lower().replace("_", "-")
+    primary = wanted.split("-")[0]
+    for tag in (wanted, primary):
+        if tag in by_tag:
+            return by_tag[tag]
+    for tag, value in by_tag.items():
+        if tag.split("-")[0] == primary:
+            return value
+    return by_tag.get("en", text[0][1])
+
+
+def _subjects(inventory: Inventory) -> Iterator[_Subject]:
+    os_info = inventory.os
+    yield _Subject(os_info.id, os_info.name, os_info.version, None, os_info.problem,
+                   None, None, None)
+    for item in inventory.software:
+        yield _Subject(item.product, item.name, item.version, item.track, item.problem, item.scope, item.path,
+                       item)
+
+
+def _applies(rule: Rule, subject: _Subject, platform: str) -> bool:
+    if subject.product not in rule.products:
+        return False
+    if rule.platforms and platform not in rule.platforms:
+        return False
+    return rule.track is None or rule.track == subject.track
+
+
+def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, language: str) -> Finding:
+    version = subject.version
+    rule_text = pick_text(rule.message, language)
+    status: Status
+    deadline: Optional[dt.date] = None
+    url = rule.url
+    required = rule.minimum
+    if version is None:
+        status = "unknown"
+        reason = f": {subject.problem}" if subject.problem else ""
+        message = f"The version of {subject.name} could not be read{reason}"
+    elif _is_unsupported(rule, version, today):
+        unsupported = rule.unsupported
+        assert unsupported is not None  # for mypy: _is_unsupported checked it
+        status = "unsupported"
+        required = unsupported.below or rule.minimum
+        url = unsupported.url or rule.url
+        message = (pick_text(unsupported.message, language) or rule_text
+                   or f"{subject.name} {version} is no longer supported by its vendor: "
+                      "upgrade to a supported release or replace it")
+    elif rule.minimum is not None and version < rule.minimum:
+        if rule.grace is not None and today < rule.grace.until:
+            status = "due"
+            deadline = rule.grace.until
+        else:
+            status = "owed"
+        message = rule_text or f"Update {subject.name} to {rule.minimum} or newer"
+    else:
+        status = "ok"
+        message = rule_text or f"{subject.name} is up to date"
+    remedy = None
+    if status in ("owed", "due", "unsupported"):
+        remedy = remedy_for(subject.installation, os_info, new_release=status == "unsupported")
+    return Finding(
+        rule=rule.id,
+        product=subject.product,
+        name=subject.name,
+        status=status,
+        severity=rule.severity,
+        installed=version,
+        required=required,
+        message=message,
+        url=url,
+        deadline=deadline,
+        remedy=remedy,
+        scope=subject.scope,
+        path=subject.path,
+    )
+
+
+def _is_unsupported(rule: Rule, version: Version, today: dt.date) -> bool:
+    unsupported = rule.unsupported
+    if unsupported is None:
+        return False
+    if unsupported.since is not None and today < unsupported.since:
+        return False
+    return unsupported.below is None or version < unsupported.below
+
+
+def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: str = "en") -> tuple[Finding, ...]:
+    """Every finding, worst first (owed, unsupported, due, unknown, ok), then by product."""
+    platform = inventory.os.platform
+    findings = [
+        _judge(rule, subject, inventory.os, today, language)
+        for subject in _subjects(inventory)
+        for rule in ruleset.rules
+        if _applies(rule, subject, platform)
+    ]
+    rank = {status: index for index, status in enumerate(STATUS_ORDER)}
+    findings.sort(key=lambda f: (rank[f.status], f.severity != "required", f.product, f.rule))
+    return tuple(findings)

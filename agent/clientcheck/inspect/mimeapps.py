@@ -1,0 +1,72 @@
+"""Which application opens a MIME type by default, resolved as the freedesktop mime-apps spec (and
+``xdg-mime query default``) does it, but by reading the files instead of launching anything."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Sequence
+from typing import Optional
+
+from clientcheck.inspect.formats.keyfile import parse_keyfile, split_list
+from clientcheck.inspect.fsroot import Root
+
+
+def mimeapps_files(
+    config_home: Optional[str],
+    config_dirs: Sequence[str],
+    data_home: Optional[str],
+    data_dirs: Sequence[str],
+    desktops: Sequence[str],
+) -> list[str]:
+    """The ``mimeapps.list`` files to consult, most important first (spec: "File name and location")."""
+    files: list[str] = []
+
+    def add(directory: Optional[str]) -> None:
+        if directory:
+            files.extend(f"{directory}/{desktop}-mimeapps.list" for desktop in desktops)
+            files.append(f"{directory}/mimeapps.list")
+
+    add(config_home)
+    for directory in config_dirs:
+        add(directory)
+    add(f"{data_home}/applications" if data_home else None)  # deprecated location, still honoured
+    for directory in data_dirs:
+        add(f"{directory}/applications")
+    return files
+
+
+def default_application(
+    root: Root,
+    mime_type: str,
+    mimeapps: Sequence[str],
+    data_dirs_for_cache: Sequence[str],
+    installed: Container[str],
+) -> Optional[tuple[str, str]]:
+    """(desktop id, file that decided it) of the default application for ``mime_type``, or None.
+
+    ``installed`` holds the desktop ids present on the machine: a default naming an application that is
+    not installed is skipped, as the spec requires.
+    """
+    parsed = [(path, parse_keyfile(text)) for path in mimeapps if (text := root.read_text(path)) is not None]
+    for path, groups in parsed:
+        for desktop_id in split_list(groups.get("Default Applications", {}).get(mime_type, "")):
+            if desktop_id in installed:
+                return desktop_id, path
+    # No installed default: the associations users added, each file's removals hiding lower files' ones.
+    removed: set[str] = set()
+    for path, groups in parsed:
+        for desktop_id in split_list(groups.get("Added Associations", {}).get(mime_type, "")):
+            if desktop_id in installed and desktop_id not in removed:
+                return desktop_id, path
+        removed.update(split_list(groups.get("Removed Associations", {}).get(mime_type, "")))
+    # No default set anywhere: GNOME's legacy defaults.list, then the most preferred application that
+    # declares the type, in data-directory order (what mimeinfo.cache records).
+    for cache_name, group in (("defaults.list", "Default Applications"), ("mimeinfo.cache", "MIME Cache")):
+        for directory in data_dirs_for_cache:
+            path = f"{directory}/applications/{cache_name}"
+            text = root.read_text(path)
+            if text is None:
+                continue
+            for desktop_id in split_list(parse_keyfile(text).get(group, {}).get(mime_type, "")):
+                if desktop_id in installed and desktop_id not in removed:
+                    return desktop_id, path
+    return None

@@ -1,0 +1,98 @@
+"""Read rpm's sqlite database (Fedora 33+, RHEL 9+, openSUSE uses ndb) with the standard library.
+
+rpm keeps an index table per tag beside ``Packages(hnum, blob)``; ``Basenames(key, hnum, idx)`` answers
+"which package owns this file name" without reading every header.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Optional
+
+from clientcheck.inspect.formats.rpmheader import RpmHeader, RpmHeaderError, RpmPackage
+from clientcheck.inspect.fsroot import Root
+
+DB_PATHS = ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite")
+OTHER_BACKENDS = {
+    "/var/lib/rpm/Packages": "BerkeleyDB",
+    "/usr/lib/sysimage/rpm/Packages.db": "ndb",
+    "/var/lib/rpm/Packages.db": "ndb",
+}
+
+
+class RpmDatabaseError(Exception):
+    pass
+
+
+class RpmDatabase:
+    def __init__(self, connection: sqlite3.Connection, where: str) -> None:
+        self._connection = connection
+        self.where = where
+
+    @classmethod
+    def open(cls, root: Root) -> Optional[RpmDatabase]:
+        """The machine's rpm database, None when it has none. Raises ``RpmDatabaseError`` when there is
+        one we cannot read, so the caller can mark rpm-owned apps unknown instead of missing them."""
+        for path in DB_PATHS:
+            host = root.host_path(root.resolve(path))
+            if host.is_file():
+                return cls(_connect(host, path), path)
+        for path, backend in OTHER_BACKENDS.items():
+            if root.is_file(path):
+                raise RpmDatabaseError(f"{path}: rpm's {backend} database format is not supported")
+        return None
+
+    def owner(self, path: str) -> Optional[RpmPackage]:
+        """The package that owns the file at ``path``."""
+        directory, _, basename = path.rpartition("/")
+        try:
+            rows = self._connection.execute(
+                "SELECT Packages.blob, Basenames.idx FROM Basenames JOIN Packages "
+                "ON Packages.hnum = Basenames.hnum WHERE Basenames.key = ?",
+                (basename,),
+            ).fetchall()
+        except sqlite3.Error as error:
+            raise RpmDatabaseError(f"{self.where}: {error}") from None
+        for blob, index in rows:
+            try:
+                header = RpmHeader(bytes(blob))
+                if header.file_path(index) == f"{directory}/{basename}":
+                    return header.package()
+            except RpmHeaderError as error:
+                raise RpmDatabaseError(f"{self.where}: damaged package header: {error}") from None
+        return None
+
+    def packages(self, names: Iterable[str]) -> dict[str, RpmPackage]:
+        """The installed packages among ``names``."""
+        found: dict[str, RpmPackage] = {}
+        try:
+            for name in names:
+                rows = self._connection.execute(
+                    "SELECT Packages.blob FROM Name JOIN Packages ON Packages.hnum = Name.hnum "
+                    "WHERE Name.key = ?",
+                    (name,),
+                ).fetchall()
+                for (blob,) in rows:
+                    found[name] = RpmHeader(bytes(blob)).package()
+        except sqlite3.Error as error:
+            raise RpmDatabaseError(f"{self.where}: {error}") from None
+        except RpmHeaderError as error:
+            raise RpmDatabaseError(f"{self.where}: damaged package header: {error}") from None
+        return found
+
+
+def _connect(host: Path, where: str) -> sqlite3.Connection:
+    # Read-only, and "immutable" when a plain read-only open fails: a mounted disk or a captured tree may
+    # not let sqlite create its -shm file, and nothing else writes to it while we read.
+    uri = host.resolve().as_uri()
+    for options in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            connection = sqlite3.connect(uri + options, uri=True)
+            connection.execute("SELECT 1 FROM Packages LIMIT 1").fetchall()
+        except sqlite3.Error as error:
+            last = error
+            continue
+        return connection
+    raise RpmDatabaseError(f"{where}: cannot read rpm database: {last}")

@@ -1,0 +1,136 @@
+"""The JSON report (``clientcheck.report/1``) and inventory (``clientcheck.inventory/1``).
+
+Their schemas are published in ``schemas/``; keys are only ever added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Optional
+
+from clientcheck import __version__
+from clientcheck.model import STATUS_ORDER, Finding, Installation, Inventory, OSInfo, Report, RulesInfo
+from clientcheck.version import Version
+
+REPORT_SCHEMA = "clientcheck.report/1"
+INVENTORY_SCHEMA = "clientcheck.inventory/1"
+
+
+def _version(value: Optional[Version]) -> Optional[str]:
+    return str(value) if value is not None else None
+
+
+def _date(value: Optional[dt.date]) -> Optional[str]:
+    return value.isoformat() if value is not None else None
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def os_dict(os_info: OSInfo) -> dict[str, Any]:
+    return {
+        "platform": os_info.platform,
+        "id": os_info.id,
+        "name": os_info.name,
+        "version": _version(os_info.version),
+        "pretty_name": os_info.pretty_name,
+        "codename": os_info.codename,
+        "id_like": list(os_info.id_like),
+        "kernel": os_info.kernel,
+        "source": os_info.source,
+        "problem": os_info.problem,
+    }
+
+
+def software_dict(item: Installation) -> dict[str, Any]:
+    return {
+        "product": item.product,
+        "category": item.category,
+        "name": item.name,
+        "version": _version(item.version),
+        "track": item.track,
+        "scope": item.scope,
+        "source": item.source,
+        "path": item.path,
+        "package": item.package,
+        "package_version": item.package_version,
+        "desktop_id": item.desktop_id,
+        "problem": item.problem,
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "product": finding.product,
+        "name": finding.name,
+        "status": finding.status,
+        "severity": finding.severity,
+        "installed": _version(finding.installed),
+        "required": _version(finding.required),
+        "deadline": _date(finding.deadline),
+        "message": finding.message,
+        "url": finding.url,
+        "remedy": finding.remedy,
+    }
+
+
+def rules_dict(info: RulesInfo) -> dict[str, Any]:
+    return {
+        "source": info.source,
+        "publisher": info.publisher,
+        "serial": info.serial,
+        "sha256": info.sha256,
+        "published": _date(info.published),
+        "expires": _date(info.expires),
+        "stale": info.stale,
+        "fallback_reason": info.fallback_reason,
+    }
+
+
+def _inventory_fields(inventory: Inventory) -> dict[str, Any]:
+    return {
+        "os": os_dict(inventory.os),
+        "software": [software_dict(item) for item in inventory.software],
+        "default_pdf_viewer": inventory.default_pdf,
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    summary: dict[str, Any] = {"status": report.status}
+    summary.update({status: report.count(status) for status in STATUS_ORDER})
+    return {
+        "schema": REPORT_SCHEMA,
+        "generated_at": _timestamp(report.generated_at),
+        "agent": {"name": "clientcheck", "version": __version__},
+        "language": report.language,
+        **_inventory_fields(report.inventory),
+        "findings": [finding_dict(finding) for finding in report.findings],
+        "rules": rules_dict(report.rules),
+        "summary": summary,
+        "warnings": list(report.inventory.warnings),
+    }
+
+
+def inventory_dict(inventory: Inventory, generated_at: dt.datetime) -> dict[str, Any]:
+    return {
+        "schema": INVENTORY_SCHEMA,
+        "generated_at": _timestamp(generated_at),
+        "agent": {"name": "clientcheck", "version": __version__},
+        **_inventory_fields(inventory),
+        "warnings": list(inventory.warnings),
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_report(report: Report) -> str:
+    return dumps(report_dict(report))
+
+
+def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
+    return dumps(inventory_dict(inventory, generated_at))

@@ -1,0 +1,334 @@
+"""Parse and validate a rule file (format ``clientcheck.rules/1``) into a ``RuleSet``.
+
+Pure: bytes in, a RuleSet or every problem out. Like packaging's validators it collects all problems
+instead of stopping at the first, each with its location (``rules[3].minimum: '1..2' is not a version``),
+and the file is accepted whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from typing import Any, Callable, Optional, TypeVar
+
+from clientcheck.model import PLATFORMS, Grace, LocalizedText, Platform, Rule, RuleSet, Severity, Unsupported
+from clientcheck.version import Version, VersionError
+
+SCHEMA_ID = "clientcheck.rules/1"
+MAX_RULES = 10_000
+
+_RULE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_PRODUCT_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_TRACK = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
+_LANGUAGE_TAG = re.compile(r"[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8}){0,3}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_URL = re.compile(r"https?://[^\s]{1,2000}")
+
+_TOP_KEYS = {"schema", "publisher", "serial", "published", "expires", "rules", "description", "url", "comment"}
+_RULE_KEYS = {
+    "id", "product", "track", "platforms", "minimum", "severity", "grace", "unsupported", "message", "url",
+    "source", "comment",
+}
+_GRACE_KEYS = {"since", "days"}
+_UNSUPPORTED_KEYS = {"below", "since", "message", "url"}
+_SOURCE_KEYS = {"url", "date", "note"}
+
+T = TypeVar("T")
+
+
+class RuleFileInvalid(ValueError):
+    """Every problem found in a rule file, each prefixed with its location."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, where: str, problem: str) -> None:
+        self.problems.append(f"{where}: {problem}" if where else problem)
+
+    def check_keys(self, where: str, obj: dict[str, Any], allowed: set[str]) -> None:
+        # Unknown keys are errors so a typo ("minimun") cannot silently drop a rule's meaning; publishers
+        # who need their own fields prefix them with "x-".
+        for key in obj:
+            if key not in allowed and not key.startswith("x-"):
+                self.add(_join(where, key), "unknown key (extensions must start with 'x-')")
+
+    def field(
+        self, where: str, obj: dict[str, Any], key: str, convert: Callable[[str, Any], T], *, required: bool
+    ) -> Optional[T]:
+        if key not in obj:
+            if required:
+                self.add(_join(where, key), "is required")
+            return None
+        try:
+            return convert(_join(where, key), obj[key])
+        except _Problem as problem:
+            self.add(_join(where, key), str(problem))
+            return None
+
+
+class _Problem(Exception):
+    pass
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _describe(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _string(_: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Problem(f"must be a non-empty string, not {_describe(value)}")
+    return value
+
+
+def _pattern(regex: re.Pattern[str], what: str) -> Callable[[str, Any], str]:
+    def convert(where: str, value: Any) -> str:
+        text = _string(where, value)
+        if not regex.fullmatch(text):
+            raise _Problem(f"{_describe(value)} is not a valid {what}")
+        return text
+
+    return convert
+
+
+def _integer(minimum: int) -> Callable[[str, Any], int]:
+    def convert(_: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Problem(f"must be an integer, not {_describe(value)}")
+        if value < minimum:
+            raise _Problem(f"must be at least {minimum}, not {value}")
+        return value
+
+    return convert
+
+
+def _date(_: str, value: Any) -> dt.date:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise _Problem(f"{_describe(value)} is not a date (YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _Problem(f"{_describe(value)} is not a real date") from None
+
+
+def _version(_: str, value: Any) -> Version:
+    if not isinstance(value, str):
+        raise _Problem(f"must be a version string, not {_describe(value)}")
+    try:
+        return Version(value)
+    except VersionError:
+        raise _Problem(f"{_describe(value)} is not a version") from None
+
+
+def _url(_: str, value: Any) -> str:
+    if not isinstance(value, str) or not _URL.fullmatch(value):
+        raise _Problem(f"{_describe(value)} is not an http(s) URL")
+    return value
+
+
+class RuleParser:
+    def __init__(self) -> None:
+        self.out = _Collector()
+
+    def localized(self, where: str, value: Any) -> LocalizedText:
+        if isinstance(value, str):
+            return (("en", _string(where, value)),)
+        if not isinstance(value, dict) or not value:
+            raise _Problem(f"must be a string or an object of language tag -> text, not {_describe(value)}")
+        pairs: list[tuple[str, str]] = []
+        for tag, text in value.items():
+            if not _LANGUAGE_TAG.fullmatch(tag):
+                self.out.add(_join(where, tag), "is not a language tag (like 'en' or 'pt-BR')")
+            elif not isinstance(text, str) or not text.strip():
+                self.out.add(_join(where, tag), f"must be a non-empty string, not {_describe(text)}")
+            else:
+                pairs.append((tag, text))
+        return tuple(pairs)
+
+    def products(self, where: str, value: Any) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not items:
+            raise _Problem(f"must be a product id or a non-empty list of them, not {_describe(value)}")
+        products: list[str] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, str) or not _PRODUCT_ID.fullmatch(item):
+                self.out.add(f"{where}[{index}]" if isinstance(value, list) else where,
+                             f"{_describe(item)} is not a product id")
+            else:
+                products.append(item)
+        return tuple(products)
+
+    def platforms(self, where: str, value: Any) -> tuple[Platform, ...]:
+        if not isinstance(value, list) or not value:
+            raise _Problem(f"must be a non-empty list of {', '.join(PLATFORMS)}, not {_describe(value)}")
+        found: list[Platform] = []
+        for index, item in enumerate(value):
+            if item in PLATFORMS:
+                found.append(item)
+            else:
+                self.out.add(f"{where}[{index}]", f"{_describe(item)} is not one of {', '.join(PLATFORMS)}")
+        return tuple(found)
+
+    def severity(self, _: str, value: Any) -> Severity:
+        if value == "required":
+            return "required"
+        if value == "recommended":
+            return "recommended"
+        raise _Problem(f"must be 'required' or 'recommended', not {_describe(value)}")
+
+    def grace(self, where: str, value: Any) -> Optional[Grace]:
+        if not isinstance(value, dict):
+            raise _Problem(f"must be an object with 'since' and 'days', not {_describe(value)}")
+        self.out.check_keys(where, value, _GRACE_KEYS)
+        since = self.out.field(where, value, "since", _date, required=True)
+        days = self.out.field(where, value, "days", _integer(0), required=True)
+        if since is None or days is None:
+            return None
+        return Grace(since=since, days=days)
+
+    def unsupported(self, where: str, value: Any) -> Unsupported:
+        if not isinstance(value, dict):
+            raise _Problem(f"must be an object, not {_describe(value)}")
+        self.out.check_keys(where, value, _UNSUPPORTED_KEYS)
+        return Unsupported(
+            below=self.out.field(where, value, "below", _version, required=False),
+            since=self.out.field(where, value, "since", _date, required=False),
+            message=self.out.field(where, value, "message", self.localized, required=False) or (),
+            url=self.out.field(where, value, "url", _url, required=False),
+        )
+
+    def source(self, where: str, value: Any) -> None:
+        # Where a minimum came from: kept for people reading the file, not used by the agent.
+        if isinstance(value, str):
+            _string(where, value)
+            return
+        if not isinstance(value, dict):
+            raise _Problem(f"must be a string or an object with url, date, note, not {_describe(value)}")
+        self.out.check_keys(where, value, _SOURCE_KEYS)
+        self.out.field(where, value, "url", _url, required=False)
+        self.out.field(where, value, "date", _date, required=False)
+        self.out.field(where, value, "note", _string, required=False)
+
+    def rule(self, where: str, value: Any) -> Optional[Rule]:
+        if not isinstance(value, dict):
+            self.out.add(where, f"must be an object, not {_describe(value)}")
+            return None
+        before = len(self.out.problems)
+        field = self.out.field
+        self.out.check_keys(where, value, _RULE_KEYS)
+        rule_id = field(where, value, "id", _pattern(_RULE_ID, "rule id"), required=True)
+        products = field(where, value, "product", self.products, required=True)
+        minimum = field(where, value, "minimum", _version, required=False)
+        unsupported = field(where, value, "unsupported", self.unsupported, required=False)
+        grace = field(where, value, "grace", self.grace, required=False)
+        rule = Rule(
+            id=rule_id or "",
+            products=products or (),
+            minimum=minimum,
+            track=field(where, value, "track", _pattern(_TRACK, "track name"), required=False),
+            platforms=field(where, value, "platforms", self.platforms, required=False) or (),
+            severity=field(where, value, "severity", self.severity, required=False) or "required",
+            grace=grace,
+            unsupported=unsupported,
+            message=field(where, value, "message", self.localized, required=False) or (),
+            url=field(where, value, "url", _url, required=False),
+        )
+        field(where, value, "source", self.source, required=False)
+        field(where, value, "comment", _string, required=False)
+        if "minimum" not in value and "unsupported" not in value:
+            self.out.add(where, "needs 'minimum' or 'unsupported' (a rule without either checks nothing)")
+        if "grace" in value and "minimum" not in value:
+            self.out.add(_join(where, "grace"), "only applies to a 'minimum'")
+        if minimum is not None and unsupported is not None and unsupported.below is not None \
+                and unsupported.below > minimum:
+            self.out.add(_join(where, "unsupported.below"),
+                         f"'{unsupported.below}' is above the minimum '{minimum}'")
+        return rule if len(self.out.problems) == before else None
+
+    def ruleset(self, document: Any) -> RuleSet:
+        if not isinstance(document, dict):
+            raise RuleFileInvalid([f"the file must hold a JSON object, not {type(document).__name__}"])
+        out = self.out
+        out.check_keys("", document, _TOP_KEYS)
+        schema = document.get("schema")
+        if schema != SCHEMA_ID:
+            out.add("schema", f"must be {SCHEMA_ID!r}, not {_describe(schema)}" if "schema" in document
+                    else f"is required (and must be {SCHEMA_ID!r})")
+        publisher = out.field("", document, "publisher", _string, required=True)
+        serial = out.field("", document, "serial", _integer(0), required=True)
+        published = out.field("", document, "published", _date, required=True)
+        expires = out.field("", document, "expires", _date, required=True)
+        out.field("", document, "description", _string, required=False)
+        out.field("", document, "url", _url, required=False)
+        out.field("", document, "comment", _string, required=False)
+        if published and expires and expires < published:
+            out.add("expires", f"{expires} is before published {published}")
+
+        rules: list[Rule] = []
+        raw_rules = document.get("rules")
+        if "rules" not in document:
+            out.add("rules", "is required")
+        elif not isinstance(raw_rules, list):
+            out.add("rules", f"must be a list, not {_describe(raw_rules)}")
+        elif len(raw_rules) > MAX_RULES:
+            out.add("rules", f"has {len(raw_rules)} rules; at most {MAX_RULES} are allowed")
+        else:
+            seen: dict[str, int] = {}
+            for index, raw in enumerate(raw_rules):
+                rule = self.rule(f"rules[{index}]", raw)
+                if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                    if raw["id"] in seen:
+                        out.add(f"rules[{index}].id",
+                                f"{raw['id']!r} is already the id of rules[{seen[raw['id']]}]")
+                    else:
+                        seen[raw["id"]] = index
+                if rule is not None:
+                    rules.append(rule)
+
+        if out.problems or publisher is None or serial is None or published is None or expires is None:
+            raise RuleFileInvalid(out.problems)
+        return RuleSet(publisher=publisher, serial=serial, published=published, expires=expires,
+                       rules=tuple(rules))
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def parse_rules(data: bytes) -> RuleSet:
+    """Parse rule-file bytes. Raises ``RuleFileInvalid`` listing every problem."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RuleFileInvalid([f"byte {error.start}: not UTF-8 text"]) from None
+    try:
+        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+    except _DuplicateKey as error:
+        raise RuleFileInvalid([f"duplicate key {str(error)!r}: a key may appear only once per object"]) \
+            from None
+    except json.JSONDecodeError as error:
+        raise RuleFileInvalid([f"line {error.lineno} column {error.colno}: invalid JSON: {error.msg}"]) \
+            from None
+    except RecursionError:
+        raise RuleFileInvalid(["invalid JSON: nested too deeply"]) from None
+    return RuleParser().ruleset(document)
