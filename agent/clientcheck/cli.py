@@ -31,42 +31,62 @@ def _date(text: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     machine = common.add_argument_group("what to inspect")
-    machine.add_argument("--root", type=Path, metavar="DIR",
-                         help="inspect the machine whose file tree is at DIR (a mounted disk or captured tree)")
+    machine.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help="inspect the machine whose file tree is at DIR (a mounted disk or captured tree)",
+    )
     machine.add_argument("--platform", choices=PLATFORMS, help="the OS of the --root tree (default: this one)")
     output = common.add_argument_group("output")
     output.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
-    output.add_argument("--output", "-o", type=Path, metavar="FILE",
-                        help="write to FILE (atomically) instead of standard output")
+    output.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write to FILE (atomically) instead of standard output"
+    )
 
-    judging = argparse.ArgumentParser(add_help=False)
+    judging = _Parser(add_help=False)
     group = judging.add_argument_group("rules")
     group.add_argument("--rules", metavar="FILE", help="rule file to judge by (default: the bundled rules)")
-    group.add_argument("--lang", metavar="TAG", help="language of messages, like de or pt-BR (default: from "
-                       "LANGUAGE/LC_ALL/LC_MESSAGES/LANG)")
-    group.add_argument("--as-of", type=_date, metavar="DATE",
-                       help="judge as if today were DATE (YYYY-MM-DD), to preview deadlines")
+    group.add_argument(
+        "--lang",
+        metavar="TAG",
+        help="language of messages, like de or pt-BR (default: from LANGUAGE/LC_ALL/LC_MESSAGES/LANG)",
+    )
+    group.add_argument(
+        "--as-of", type=_date, metavar="DATE", help="judge as if today were DATE (YYYY-MM-DD), to preview deadlines"
+    )
 
     parser = _Parser(
         prog="clientcheck",
         description="Check this computer's OS, web browsers and PDF viewers against a minimum-version rule "
-                    "file, and say which updates are owed.",
+        "file, and say which updates are owed.",
         epilog="Exit status of check: 0 nothing owed, 1 updates owed, 2 usage error, 3 no usable rules, "
-               "4 cannot read what to inspect, 5 cannot write output, 70 internal error.",
+        "4 cannot read what to inspect, 5 cannot write output, 70 internal error.",
     )
     parser.add_argument("--version", action="version", version=f"clientcheck {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.add_parser("check", parents=[common, judging], help="inspect, judge by the rules, report (default)",
-                        description="Inspect this computer, judge it by the rules, and report what is owed.")
-    commands.add_parser("inventory", parents=[common], help="show what was found, without judging it",
-                        description="Show the OS, browsers and PDF viewers found, with versions.")
+    commands.add_parser(
+        "check",
+        parents=[common, judging],
+        help="inspect, judge by the rules, report (default)",
+        description="Inspect this computer, judge it by the rules, and report what is owed.",
+    )
+    commands.add_parser(
+        "inventory",
+        parents=[common],
+        help="show what was found, without judging it",
+        description="Show the OS, browsers and PDF viewers found, with versions.",
+    )
     rules = commands.add_parser("rules", help="work with rule files", description="Work with rule files.")
     rules_commands = rules.add_subparsers(dest="rules_command", metavar="COMMAND", parser_class=_Parser)
     rules_commands.required = True
-    validate = rules_commands.add_parser("validate", help="check a rule file and list every problem",
-                                         description="Check a rule file; list every problem with its location.")
+    validate = rules_commands.add_parser(
+        "validate",
+        help="check a rule file and list every problem",
+        description="Check a rule file; list every problem with its location.",
+    )
     validate.add_argument("file", type=Path, metavar="FILE")
     return parser
 
@@ -120,8 +140,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> i
         _warn(warning)
     language = args.lang or language_from_env(env)
     findings = evaluate(inventory, loaded.ruleset, today, language)
-    report = Report(generated_at=now, inventory=inventory, findings=findings, rules=loaded.info,
-                    language=language)
+    report = Report(generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language)
     _emit(report_renderer(args.format)(report), args.output)
     return ExitStatus.OWED if report.blocking else ExitStatus.OK
 
@@ -137,13 +156,16 @@ def _validate(path: Path) -> int:
         write_stream(f"{path}: invalid, {len(error.problems)} problem{'s' if len(error.problems) != 1 else ''}\n")
         return ExitStatus.RULES_INVALID
     expired = " (expired)" if ruleset.expires < dt.date.today() else ""
-    write_stream(f"{path}: valid: {len(ruleset.rules)} rules from {ruleset.publisher}, serial {ruleset.serial}, "
-                 f"expires {ruleset.expires}{expired}\n")
+    write_stream(
+        f"{path}: valid: {len(ruleset.rules)} rules from {ruleset.publisher}, serial {ruleset.serial}, "
+        f"expires {ruleset.expires}{expired}\n"
+    )
     return ExitStatus.OK
 
 
-def main(argv: Optional[Sequence[str]] = None, *, env: Optional[Mapping[str, str]] = None,
-         now: Optional[dt.datetime] = None) -> int:
+def main(
+    argv: Optional[Sequence[str]] = None, *, env: Optional[Mapping[str, str]] = None, now: Optional[dt.datetime] = None
+) -> int:
     """Run the command line; returns the exit status. No exception reaches the caller."""
     try:
         args = build_parser().parse_args(_normalise(sys.argv[1:] if argv is None else argv))
@@ -165,7 +187,7 @@ def main(argv: Optional[Sequence[str]] = None, *, env: Optional[Mapping[str, str
         return ExitStatus.OK
     except SystemExit as exit_:  # argparse's --help and --version
         return int(exit_.code or 0) if isinstance(exit_.code, int) else ExitStatus.USAGE
-    except Exception as error:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
+    except Exception as error:
         if sys.stderr is not None:
             print(f"clientcheck: internal error: {type(error).__name__}: {error}", file=sys.stderr)
             print("clientcheck: hint: please report this, with CLIENTCHECK_DEBUG=1 output", file=sys.stderr)

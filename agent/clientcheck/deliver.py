@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -44,10 +45,8 @@ def write_atomic(path: Path, text: str, *, mode: Optional[int] = None) -> None:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         if temp_name is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(temp_name)
-            except OSError:
-                pass
 
 
 def write_stream(text: str, stream: Optional[TextIO] = None) -> None:

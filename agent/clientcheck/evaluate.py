@@ -18,6 +18,7 @@ from clientcheck.model import (
     RuleSet,
     Scope,
     Status,
+    Unsupported,
 )
 from clientcheck.remedy import remedy_for
 from clientcheck.version import Version
@@ -55,11 +56,9 @@ def pick_text(text: LocalizedText, language: str) -> Optional[str]:
 
 def _subjects(inventory: Inventory) -> Iterator[_Subject]:
     os_info = inventory.os
-    yield _Subject(os_info.id, os_info.name, os_info.version, None, os_info.problem,
-                   None, None, None)
+    yield _Subject(os_info.id, os_info.name, os_info.version, None, os_info.problem, None, None, None)
     for item in inventory.software:
-        yield _Subject(item.product, item.name, item.version, item.track, item.problem, item.scope, item.path,
-                       item)
+        yield _Subject(item.product, item.name, item.version, item.track, item.problem, item.scope, item.path, item)
 
 
 def _applies(rule: Rule, subject: _Subject, platform: str) -> bool:
@@ -81,15 +80,16 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
         status = "unknown"
         reason = f": {subject.problem}" if subject.problem else ""
         message = f"The version of {subject.name} could not be read{reason}"
-    elif _is_unsupported(rule, version, today):
-        unsupported = rule.unsupported
-        assert unsupported is not None  # for mypy: _is_unsupported checked it
+    elif (unsupported := _unsupported(rule, version, today)) is not None:
         status = "unsupported"
         required = unsupported.below or rule.minimum
         url = unsupported.url or rule.url
-        message = (pick_text(unsupported.message, language) or rule_text
-                   or f"{subject.name} {version} is no longer supported by its vendor: "
-                      "upgrade to a supported release or replace it")
+        message = (
+            pick_text(unsupported.message, language)
+            or rule_text
+            or f"{subject.name} {version} is no longer supported by its vendor: "
+            "upgrade to a supported release or replace it"
+        )
     elif rule.minimum is not None and version < rule.minimum:
         if rule.grace is not None and today < rule.grace.until:
             status = "due"
@@ -120,13 +120,12 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
     )
 
 
-def _is_unsupported(rule: Rule, version: Version, today: dt.date) -> bool:
+def _unsupported(rule: Rule, version: Version, today: dt.date) -> Optional[Unsupported]:
+    """The rule's end-of-life clause when it covers ``version`` today."""
     unsupported = rule.unsupported
-    if unsupported is None:
-        return False
-    if unsupported.since is not None and today < unsupported.since:
-        return False
-    return unsupported.below is None or version < unsupported.below
+    if unsupported is None or (unsupported.since is not None and today < unsupported.since):
+        return None
+    return unsupported if unsupported.below is None or version < unsupported.below else None
 
 
 def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: str = "en") -> tuple[Finding, ...]:

@@ -19,8 +19,11 @@ def _package_manager_upgrade(os_info: OSInfo, package: Optional[str]) -> Optiona
     family = _family(os_info)
     target = f" {package}" if package else ""
     if family & _APT_LIKE:
-        return f"sudo apt update && sudo apt install --only-upgrade{target}" if package \
+        return (
+            f"sudo apt update && sudo apt install --only-upgrade{target}"
+            if package
             else "sudo apt update && sudo apt full-upgrade"
+        )
     if family & _ZYPPER_LIKE:
         return f"sudo zypper update{target}"
     if family & _DNF_LIKE:

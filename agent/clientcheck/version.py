@@ -176,7 +176,7 @@ class Version:
 def _compare(left: _Key, right: _Key) -> int:
     # Tuples of mixed int/str would not compare in Python; every position here holds one type, but
     # spelling the order out keeps it obviously total.
-    for mine, theirs in zip(left, right):
+    for mine, theirs in zip(left, right, strict=True):
         if mine != theirs:
             return -1 if mine < theirs else 1  # type: ignore[operator]
     return 0

@@ -23,8 +23,10 @@ def running_platform() -> Platform:
         return "macos"
     if sys.platform in ("win32", "cygwin"):
         return "windows"
-    raise UsageError(f"this operating system ({sys.platform}) is not supported",
-                     hint="use --platform linux|macos|windows with --root to inspect a captured tree")
+    raise UsageError(
+        f"this operating system ({sys.platform}) is not supported",
+        hint="use --platform linux|macos|windows with --root to inspect a captured tree",
+    )
 
 
 def inspect_machine(
@@ -45,5 +47,7 @@ def inspect_machine(
         from clientcheck.inspect.linux import inspect_linux
 
         return inspect_linux(base, environment if live else {}, live=live)
-    raise UsageError(f"inspecting {chosen} is not supported by this version of clientcheck",
-                     hint="this version inspects Linux machines and Linux --root trees")
+    raise UsageError(
+        f"inspecting {chosen} is not supported by this version of clientcheck",
+        hint="this version inspects Linux machines and Linux --root trees",
+    )

@@ -159,10 +159,9 @@ class LinuxInspector:
             base = f"{home.data_home}/flatpak"
             dirs.append(_AppDir(f"{base}/exports/share/applications", "user", base))
         for data_dir in self.data_dirs():
-            base = data_dir[: -len("/exports/share")] if data_dir.endswith("/exports/share") else None
-            scope: Scope = "user" if base and any(base.startswith(h.path + "/") for h in self.homes) \
-                else "system"
-            dirs.append(_AppDir(f"{data_dir}/applications", scope, base if base else None))
+            flatpak = data_dir.removesuffix("/exports/share") if data_dir.endswith("/exports/share") else None
+            in_home = flatpak is not None and any(flatpak.startswith(h.path + "/") for h in self.homes)
+            dirs.append(_AppDir(f"{data_dir}/applications", "user" if in_home else "system", flatpak))
         dirs.append(_AppDir(f"{SYSTEM_FLATPAK}/exports/share/applications", "system", SYSTEM_FLATPAK))
         dirs.append(_AppDir(SNAP_APPLICATIONS, "system"))
         unique: dict[str, _AppDir] = {}
@@ -196,8 +195,9 @@ class LinuxInspector:
                     continue
                 if fields.get("Hidden", "").lower() == "true" or fields.get("Type", "Application") != "Application":
                     continue
-                relevant = "WebBrowser" in split_list(fields.get("Categories", "")) or \
-                    PDF in split_list(fields.get("MimeType", ""))
+                relevant = "WebBrowser" in split_list(fields.get("Categories", "")) or PDF in split_list(
+                    fields.get("MimeType", "")
+                )
                 if desktop_id in known_ids or relevant:
                     found.append(_Entry(desktop_id, path, app_dir, fields, None))
         return found
@@ -238,8 +238,9 @@ class LinuxInspector:
             return None
         return self.root.resolve(program) if self.root.exists(program) else None
 
-    def firefox_ini(self, program_path: Optional[str], extra_dirs: tuple[str, ...]) -> Optional[
-            tuple[str, dict[str, str]]]:
+    def firefox_ini(
+        self, program_path: Optional[str], extra_dirs: tuple[str, ...]
+    ) -> Optional[tuple[str, dict[str, str]]]:
         """Firefox's ``application.ini`` ([App] group) beside the program, or in a known install folder."""
         candidates = [posixpath.dirname(program_path)] if program_path else []
         candidates += list(extra_dirs)
@@ -255,11 +256,13 @@ class LinuxInspector:
     def installation(self, entry: _Entry, product: Product) -> tuple[tuple[str, ...], Installation]:
         fields = entry.fields
         flatpak_id = fields.get("X-Flatpak") or (
-            entry.desktop_id[: -len(".desktop")] if entry.app_dir.flatpak_base else None)
+            entry.desktop_id[: -len(".desktop")] if entry.app_dir.flatpak_base else None
+        )
         if entry.app_dir.flatpak_base and flatpak_id:
             return self._flatpak(entry, product, entry.app_dir.flatpak_base, flatpak_id)
         snap = fields.get("X-SnapInstanceName") or (
-            entry.desktop_id.split("_")[0] if entry.app_dir.path == SNAP_APPLICATIONS else None)
+            entry.desktop_id.split("_")[0] if entry.app_dir.path == SNAP_APPLICATIONS else None
+        )
         if snap:
             return self._snap(entry, product, snap)
         return self._packaged(entry, product)
@@ -306,20 +309,30 @@ class LinuxInspector:
     def _firefox_track(self, app: Optional[dict[str, str]], fallback: Optional[str]) -> Optional[str]:
         if app is None:
             return fallback
-        if app.get("RemotingName", "").endswith("-esr") or "mozilla-esr" in app.get("SourceRepository", "") \
-                or app.get("Version", "").endswith("esr"):
+        if (
+            app.get("RemotingName", "").endswith("-esr")
+            or "mozilla-esr" in app.get("SourceRepository", "")
+            or app.get("Version", "").endswith("esr")
+        ):
             return "esr"
         return fallback or "release"
 
-    def _flatpak(self, entry: _Entry, product: Product, base: str, app_id: str) -> tuple[
-            tuple[str, ...], Installation]:
+    def _flatpak(self, entry: _Entry, product: Product, base: str, app_id: str) -> tuple[tuple[str, ...], Installation]:
         active = f"{base}/app/{app_id}/current/active"
         key = ("flatpak", base, app_id)
         scope: Scope = entry.app_dir.scope
         track = product.linux.flatpaks.get(app_id)
         if not self.root.is_dir(active):
-            return key, self._make(product, entry, source="flatpak", package=app_id, path=f"{base}/app/{app_id}",
-                                   scope=scope, track=track, problem=f"{active}: flatpak app folder missing")
+            return key, self._make(
+                product,
+                entry,
+                source="flatpak",
+                package=app_id,
+                path=f"{base}/app/{app_id}",
+                scope=scope,
+                track=track,
+                problem=f"{active}: flatpak app folder missing",
+            )
         raw: Optional[str] = None
         problem: Optional[str] = None
         for name in (f"{app_id}.metainfo.xml", f"{app_id}.appdata.xml"):
@@ -342,9 +355,17 @@ class LinuxInspector:
             track = self._firefox_track(ini[1] if ini else None, track)
             if raw is None and ini is not None:
                 raw = ini[1].get("Version")
-        return key, self._make(product, entry, source="flatpak", package=app_id, path=f"{base}/app/{app_id}",
-                               scope=scope, track=track, raw_version=raw,
-                               problem=problem or (None if raw else f"{active}: no metainfo with a release"))
+        return key, self._make(
+            product,
+            entry,
+            source="flatpak",
+            package=app_id,
+            path=f"{base}/app/{app_id}",
+            scope=scope,
+            track=track,
+            raw_version=raw,
+            problem=problem or (None if raw else f"{active}: no metainfo with a release"),
+        )
 
     def _snap(self, entry: _Entry, product: Product, instance: str) -> tuple[tuple[str, ...], Installation]:
         snap_dir = f"/snap/{instance}/current"
@@ -361,8 +382,17 @@ class LinuxInspector:
         if product.id == "firefox":
             ini = self.firefox_ini(None, (f"{snap_dir}/usr/lib/firefox",))
             track = self._firefox_track(ini[1] if ini else None, track)
-        return key, self._make(product, entry, source="snap", package=instance, path=f"/snap/bin/{instance}",
-                               scope="system", track=track, raw_version=raw, problem=problem)
+        return key, self._make(
+            product,
+            entry,
+            source="snap",
+            package=instance,
+            path=f"/snap/bin/{instance}",
+            scope="system",
+            track=track,
+            raw_version=raw,
+            problem=problem,
+        )
 
     def _owner(self, paths: list[str]) -> Optional[Owner]:
         for database in self.databases():
@@ -381,27 +411,41 @@ class LinuxInspector:
             ini = self.firefox_ini(program_path, product.linux.app_dirs if owner else ())
         if owner is not None:
             if product.linux.version_package and owner.package != product.linux.version_package:
-                main = next((o for d in self.databases()
-                             if (o := d.package(product.linux.version_package)) is not None), None)
+                main = next(
+                    (o for d in self.databases() if (o := d.package(product.linux.version_package)) is not None), None
+                )
                 owner = main or owner
             track = product.linux.packages.get(owner.package)
             if product.id == "firefox":
                 track = self._firefox_track(ini[1] if ini else None, track)
             return (owner.manager, owner.package), self._make(
-                product, entry, source=owner.manager, package=owner.package, path=program_path,
-                scope="system", track=track, raw_version=owner.version,
-                problem=owner.problem)
+                product,
+                entry,
+                source=owner.manager,
+                package=owner.package,
+                path=program_path,
+                scope="system",
+                track=track,
+                raw_version=owner.version,
+                problem=owner.problem,
+            )
         if ini is not None:
             path, app = ini
             return ("application.ini", path), self._make(
-                product, entry, source="application.ini", path=program_path, track=self._firefox_track(app, None),
+                product,
+                entry,
+                source="application.ini",
+                path=program_path,
+                track=self._firefox_track(app, None),
                 raw_version=app.get("Version"),
-                problem=None if app.get("Version") else f"{path}: no Version")
+                problem=None if app.get("Version") else f"{path}: no Version",
+            )
         reason = entry.problem or f"no package owns {entry.path}"
         if program and not program_path:
             reason += f", and its program {program!r} was not found"
-        return ("unowned", entry.path), self._make(product, entry, source=None, path=program_path or program,
-                                                   problem=reason)
+        return ("unowned", entry.path), self._make(
+            product, entry, source=None, path=program_path or program, problem=reason
+        )
 
     # The whole machine -----------------------------------------------------------------------------------
 
@@ -426,8 +470,12 @@ class LinuxInspector:
         home = self.homes[0] if len(self.homes) == 1 else None
         data_dirs = self.data_dirs()
         files = mimeapps_files(
-            home.config_home if home else None, self.config_dirs(),
-            home.data_home if home else None, data_dirs, desktops)
+            home.config_home if home else None,
+            self.config_dirs(),
+            home.data_home if home else None,
+            data_dirs,
+            desktops,
+        )
         cache_dirs = ([home.data_home] if home else []) + data_dirs
         return default_application(self.root, PDF, files, cache_dirs, installed)
 
@@ -451,8 +499,9 @@ def homes_for(root: Root, env: Mapping[str, str], *, live: bool) -> list[Home]:
     running as root, as fleet tools do); every user on a ``--root`` tree."""
     if live:
         home = env.get("HOME") or os.path.expanduser("~")
-        own = Home(home, env.get("XDG_DATA_HOME") or f"{home}/.local/share",
-                   env.get("XDG_CONFIG_HOME") or f"{home}/.config")
+        own = Home(
+            home, env.get("XDG_DATA_HOME") or f"{home}/.local/share", env.get("XDG_CONFIG_HOME") or f"{home}/.config"
+        )
         if not (hasattr(os, "geteuid") and os.geteuid() == 0):
             return [own]
         others = [_default_home(f"/home/{name}") for name in root.listdir("/home")]

@@ -70,8 +70,7 @@ class RpmDatabase:
         try:
             for name in names:
                 rows = self._connection.execute(
-                    "SELECT Packages.blob FROM Name JOIN Packages ON Packages.hnum = Name.hnum "
-                    "WHERE Name.key = ?",
+                    "SELECT Packages.blob FROM Name JOIN Packages ON Packages.hnum = Name.hnum WHERE Name.key = ?",
                     (name,),
                 ).fetchall()
                 for (blob,) in rows:

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from importlib import import_module
-from typing import Callable
 
 from clientcheck.model import Inventory, Report
 

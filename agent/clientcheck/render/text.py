@@ -46,8 +46,10 @@ def _rules_lines(report: Report, today: dt.date) -> list[str]:
     if info.fallback_reason:
         lines.append(f"Note: {info.fallback_reason}")
     if info.stale:
-        lines.append(f"Note: these rules expired on {info.expires} ({(today - info.expires).days} days ago);"
-                     " newer minimums may exist")
+        lines.append(
+            f"Note: these rules expired on {info.expires} ({(today - info.expires).days} days ago);"
+            " newer minimums may exist"
+        )
     return lines
 
 
@@ -74,7 +76,7 @@ def render_report(report: Report) -> str:
     unjudged = _unjudged(report)
     if unjudged:
         lines.append("Not covered by the rules: " + ", ".join(unjudged))
-    lines += [""] + _rules_lines(report, report.generated_at.date())
+    lines += ["", *_rules_lines(report, report.generated_at.date())]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from typing import Optional
 
 from clientcheck.errors import RulesError
 from clientcheck.model import RuleSet, RulesInfo
-from clientcheck.rules.validate import RuleFileInvalid, parse_rules
+from clientcheck.rules.validate import InvalidRuleFileError, parse_rules
 
 BUNDLED = "bundled"
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
@@ -43,7 +43,7 @@ def read_rule_file(path: Path) -> tuple[RuleSet, bytes]:
         raise RulesError(str(path), [f"larger than {MAX_RULE_FILE_BYTES // 1024 // 1024} MiB"])
     try:
         return parse_rules(data), data
-    except RuleFileInvalid as invalid:
+    except InvalidRuleFileError as invalid:
         raise RulesError(str(path), invalid.problems) from None
 
 
@@ -60,6 +60,12 @@ def _info(ruleset: RuleSet, data: bytes, source: str, today: dt.date, fallback: 
     )
 
 
+def _local_path(requested: str) -> Path:
+    if "://" in requested:
+        raise RulesError(requested, ["only a local file path is supported here, not a URL"])
+    return Path(requested)
+
+
 def load_rules(requested: Optional[str], today: dt.date) -> LoadedRules:
     """The rules to judge by: the requested file, else the bundled one, saying why in ``fallback_reason``.
 
@@ -70,10 +76,8 @@ def load_rules(requested: Optional[str], today: dt.date) -> LoadedRules:
     fallback: Optional[str] = None
     if requested is not None and requested != BUNDLED:
         try:
-            if "://" in requested:
-                raise RulesError(requested, ["only a local file path is supported here, not a URL"])
-            ruleset, data = read_rule_file(Path(requested))
-            return LoadedRules(ruleset, _info(ruleset, data, str(Path(requested)), today, None))
+            ruleset, data = read_rule_file(_local_path(requested))
+            return LoadedRules(ruleset, _info(ruleset, data, requested, today, None))
         except RulesError as error:
             fallback = f"{error.message}; using the bundled rules instead"
             warnings.append(fallback)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, Callable, Optional, TypeVar
+from collections.abc import Callable
+from typing import Any, Optional, TypeVar
 
 from clientcheck.model import PLATFORMS, Grace, LocalizedText, Platform, Rule, RuleSet, Severity, Unsupported
 from clientcheck.version import Version, VersionError
@@ -27,8 +28,18 @@ _URL = re.compile(r"https?://[^\s]{1,2000}")
 
 _TOP_KEYS = {"schema", "publisher", "serial", "published", "expires", "rules", "description", "url", "comment"}
 _RULE_KEYS = {
-    "id", "product", "track", "platforms", "minimum", "severity", "grace", "unsupported", "message", "url",
-    "source", "comment",
+    "id",
+    "product",
+    "track",
+    "platforms",
+    "minimum",
+    "severity",
+    "grace",
+    "unsupported",
+    "message",
+    "url",
+    "source",
+    "comment",
 }
 _GRACE_KEYS = {"since", "days"}
 _UNSUPPORTED_KEYS = {"below", "since", "message", "url"}
@@ -37,7 +48,7 @@ _SOURCE_KEYS = {"url", "date", "note"}
 T = TypeVar("T")
 
 
-class RuleFileInvalid(ValueError):
+class InvalidRuleFileError(ValueError):
     """Every problem found in a rule file, each prefixed with its location."""
 
     def __init__(self, problems: list[str]) -> None:
@@ -68,12 +79,12 @@ class _Collector:
             return None
         try:
             return convert(_join(where, key), obj[key])
-        except _Problem as problem:
+        except _ProblemError as problem:
             self.add(_join(where, key), str(problem))
             return None
 
 
-class _Problem(Exception):
+class _ProblemError(Exception):
     pass
 
 
@@ -88,7 +99,7 @@ def _describe(value: Any) -> str:
 
 def _string(_: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _Problem(f"must be a non-empty string, not {_describe(value)}")
+        raise _ProblemError(f"must be a non-empty string, not {_describe(value)}")
     return value
 
 
@@ -96,7 +107,7 @@ def _pattern(regex: re.Pattern[str], what: str) -> Callable[[str, Any], str]:
     def convert(where: str, value: Any) -> str:
         text = _string(where, value)
         if not regex.fullmatch(text):
-            raise _Problem(f"{_describe(value)} is not a valid {what}")
+            raise _ProblemError(f"{_describe(value)} is not a valid {what}")
         return text
 
     return convert
@@ -105,9 +116,9 @@ def _pattern(regex: re.Pattern[str], what: str) -> Callable[[str, Any], str]:
 def _integer(minimum: int) -> Callable[[str, Any], int]:
     def convert(_: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _Problem(f"must be an integer, not {_describe(value)}")
+            raise _ProblemError(f"must be an integer, not {_describe(value)}")
         if value < minimum:
-            raise _Problem(f"must be at least {minimum}, not {value}")
+            raise _ProblemError(f"must be at least {minimum}, not {value}")
         return value
 
     return convert
@@ -115,25 +126,25 @@ def _integer(minimum: int) -> Callable[[str, Any], int]:
 
 def _date(_: str, value: Any) -> dt.date:
     if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise _Problem(f"{_describe(value)} is not a date (YYYY-MM-DD)")
+        raise _ProblemError(f"{_describe(value)} is not a date (YYYY-MM-DD)")
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise _Problem(f"{_describe(value)} is not a real date") from None
+        raise _ProblemError(f"{_describe(value)} is not a real date") from None
 
 
 def _version(_: str, value: Any) -> Version:
     if not isinstance(value, str):
-        raise _Problem(f"must be a version string, not {_describe(value)}")
+        raise _ProblemError(f"must be a version string, not {_describe(value)}")
     try:
         return Version(value)
     except VersionError:
-        raise _Problem(f"{_describe(value)} is not a version") from None
+        raise _ProblemError(f"{_describe(value)} is not a version") from None
 
 
 def _url(_: str, value: Any) -> str:
     if not isinstance(value, str) or not _URL.fullmatch(value):
-        raise _Problem(f"{_describe(value)} is not an http(s) URL")
+        raise _ProblemError(f"{_describe(value)} is not an http(s) URL")
     return value
 
 
@@ -145,7 +156,7 @@ class RuleParser:
         if isinstance(value, str):
             return (("en", _string(where, value)),)
         if not isinstance(value, dict) or not value:
-            raise _Problem(f"must be a string or an object of language tag -> text, not {_describe(value)}")
+            raise _ProblemError(f"must be a string or an object of language tag -> text, not {_describe(value)}")
         pairs: list[tuple[str, str]] = []
         for tag, text in value.items():
             if not _LANGUAGE_TAG.fullmatch(tag):
@@ -159,19 +170,20 @@ class RuleParser:
     def products(self, where: str, value: Any) -> tuple[str, ...]:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not items:
-            raise _Problem(f"must be a product id or a non-empty list of them, not {_describe(value)}")
+            raise _ProblemError(f"must be a product id or a non-empty list of them, not {_describe(value)}")
         products: list[str] = []
         for index, item in enumerate(items):
             if not isinstance(item, str) or not _PRODUCT_ID.fullmatch(item):
-                self.out.add(f"{where}[{index}]" if isinstance(value, list) else where,
-                             f"{_describe(item)} is not a product id")
+                self.out.add(
+                    f"{where}[{index}]" if isinstance(value, list) else where, f"{_describe(item)} is not a product id"
+                )
             else:
                 products.append(item)
         return tuple(products)
 
     def platforms(self, where: str, value: Any) -> tuple[Platform, ...]:
         if not isinstance(value, list) or not value:
-            raise _Problem(f"must be a non-empty list of {', '.join(PLATFORMS)}, not {_describe(value)}")
+            raise _ProblemError(f"must be a non-empty list of {', '.join(PLATFORMS)}, not {_describe(value)}")
         found: list[Platform] = []
         for index, item in enumerate(value):
             if item in PLATFORMS:
@@ -185,11 +197,11 @@ class RuleParser:
             return "required"
         if value == "recommended":
             return "recommended"
-        raise _Problem(f"must be 'required' or 'recommended', not {_describe(value)}")
+        raise _ProblemError(f"must be 'required' or 'recommended', not {_describe(value)}")
 
     def grace(self, where: str, value: Any) -> Optional[Grace]:
         if not isinstance(value, dict):
-            raise _Problem(f"must be an object with 'since' and 'days', not {_describe(value)}")
+            raise _ProblemError(f"must be an object with 'since' and 'days', not {_describe(value)}")
         self.out.check_keys(where, value, _GRACE_KEYS)
         since = self.out.field(where, value, "since", _date, required=True)
         days = self.out.field(where, value, "days", _integer(0), required=True)
@@ -199,7 +211,7 @@ class RuleParser:
 
     def unsupported(self, where: str, value: Any) -> Unsupported:
         if not isinstance(value, dict):
-            raise _Problem(f"must be an object, not {_describe(value)}")
+            raise _ProblemError(f"must be an object, not {_describe(value)}")
         self.out.check_keys(where, value, _UNSUPPORTED_KEYS)
         return Unsupported(
             below=self.out.field(where, value, "below", _version, required=False),
@@ -214,7 +226,7 @@ class RuleParser:
             _string(where, value)
             return
         if not isinstance(value, dict):
-            raise _Problem(f"must be a string or an object with url, date, note, not {_describe(value)}")
+            raise _ProblemError(f"must be a string or an object with url, date, note, not {_describe(value)}")
         self.out.check_keys(where, value, _SOURCE_KEYS)
         self.out.field(where, value, "url", _url, required=False)
         self.out.field(where, value, "date", _date, required=False)
@@ -250,21 +262,28 @@ class RuleParser:
             self.out.add(where, "needs 'minimum' or 'unsupported' (a rule without either checks nothing)")
         if "grace" in value and "minimum" not in value:
             self.out.add(_join(where, "grace"), "only applies to a 'minimum'")
-        if minimum is not None and unsupported is not None and unsupported.below is not None \
-                and unsupported.below > minimum:
-            self.out.add(_join(where, "unsupported.below"),
-                         f"'{unsupported.below}' is above the minimum '{minimum}'")
+        if (
+            minimum is not None
+            and unsupported is not None
+            and unsupported.below is not None
+            and unsupported.below > minimum
+        ):
+            self.out.add(_join(where, "unsupported.below"), f"'{unsupported.below}' is above the minimum '{minimum}'")
         return rule if len(self.out.problems) == before else None
 
     def ruleset(self, document: Any) -> RuleSet:
         if not isinstance(document, dict):
-            raise RuleFileInvalid([f"the file must hold a JSON object, not {type(document).__name__}"])
+            raise InvalidRuleFileError([f"the file must hold a JSON object, not {type(document).__name__}"])
         out = self.out
         out.check_keys("", document, _TOP_KEYS)
         schema = document.get("schema")
         if schema != SCHEMA_ID:
-            out.add("schema", f"must be {SCHEMA_ID!r}, not {_describe(schema)}" if "schema" in document
-                    else f"is required (and must be {SCHEMA_ID!r})")
+            out.add(
+                "schema",
+                f"must be {SCHEMA_ID!r}, not {_describe(schema)}"
+                if "schema" in document
+                else f"is required (and must be {SCHEMA_ID!r})",
+            )
         publisher = out.field("", document, "publisher", _string, required=True)
         serial = out.field("", document, "serial", _integer(0), required=True)
         published = out.field("", document, "published", _date, required=True)
@@ -289,46 +308,42 @@ class RuleParser:
                 rule = self.rule(f"rules[{index}]", raw)
                 if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                     if raw["id"] in seen:
-                        out.add(f"rules[{index}].id",
-                                f"{raw['id']!r} is already the id of rules[{seen[raw['id']]}]")
+                        out.add(f"rules[{index}].id", f"{raw['id']!r} is already the id of rules[{seen[raw['id']]}]")
                     else:
                         seen[raw["id"]] = index
                 if rule is not None:
                     rules.append(rule)
 
         if out.problems or publisher is None or serial is None or published is None or expires is None:
-            raise RuleFileInvalid(out.problems)
-        return RuleSet(publisher=publisher, serial=serial, published=published, expires=expires,
-                       rules=tuple(rules))
+            raise InvalidRuleFileError(out.problems)
+        return RuleSet(publisher=publisher, serial=serial, published=published, expires=expires, rules=tuple(rules))
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise _DuplicateKey(key)
+            raise _DuplicateKeyError(key)
         result[key] = value
     return result
 
 
-class _DuplicateKey(ValueError):
+class _DuplicateKeyError(ValueError):
     pass
 
 
 def parse_rules(data: bytes) -> RuleSet:
-    """Parse rule-file bytes. Raises ``RuleFileInvalid`` listing every problem."""
+    """Parse rule-file bytes. Raises ``InvalidRuleFileError`` listing every problem."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise RuleFileInvalid([f"byte {error.start}: not UTF-8 text"]) from None
+        raise InvalidRuleFileError([f"byte {error.start}: not UTF-8 text"]) from None
     try:
         document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
-    except _DuplicateKey as error:
-        raise RuleFileInvalid([f"duplicate key {str(error)!r}: a key may appear only once per object"]) \
-            from None
+    except _DuplicateKeyError as error:
+        raise InvalidRuleFileError([f"duplicate key {str(error)!r}: a key may appear only once per object"]) from None
     except json.JSONDecodeError as error:
-        raise RuleFileInvalid([f"line {error.lineno} column {error.colno}: invalid JSON: {error.msg}"]) \
-            from None
+        raise InvalidRuleFileError([f"line {error.lineno} column {error.colno}: invalid JSON: {error.msg}"]) from None
     except RecursionError:
-        raise RuleFileInvalid(["invalid JSON: nested too deeply"]) from None
+        raise InvalidRuleFileError(["invalid JSON: nested too deeply"]) from None
     return RuleParser().ruleset(document)

@@ -34,9 +34,7 @@ def find_packages(status_text: str, names: Iterable[str]) -> dict[str, DpkgPacka
     wanted = sorted(set(names))
     if not wanted:
         return {}
-    pattern = re.compile(
-        r"^Package: (" + "|".join(re.escape(name) for name in wanted) + r")[ \t]*$", re.MULTILINE
-    )
+    pattern = re.compile(r"^Package: (" + "|".join(re.escape(name) for name in wanted) + r")[ \t]*$", re.MULTILINE)
     found: dict[str, DpkgPackage] = {}
     for match in pattern.finditer(status_text):
         end = status_text.find("\n\n", match.end())
@@ -58,8 +56,13 @@ def _package(stanza: str) -> Optional[DpkgPackage]:
         return None
     status_words = fields.get("Status", "").split()
     # "install ok installed", "hold ok installed"; "deinstall ok config-files" is a removed package.
-    installed = len(status_words) == 3 and status_words[2] in ("installed", "half-configured", "unpacked",
-                                                               "triggers-awaited", "triggers-pending")
+    installed = len(status_words) == 3 and status_words[2] in (
+        "installed",
+        "half-configured",
+        "unpacked",
+        "triggers-awaited",
+        "triggers-pending",
+    )
     return DpkgPackage(
         name=name,
         version=fields.get("Version") or None,
