@@ -56,7 +56,7 @@ def pick_text(text: LocalizedText, language: str) -> Optional[str]:
 
 def _subjects(inventory: Inventory) -> Iterator[_Subject]:
     os_info = inventory.os
-    yield _Subject(os_info.id, os_info.name, os_info.version, None, os_info.problem, None, None, None)
+    yield _Subject(os_info.id, os_info.name, os_info.version, os_info.track, os_info.problem, None, None, None)
     for item in inventory.software:
         yield _Subject(item.product, item.name, item.version, item.track, item.problem, item.scope, item.path, item)
 

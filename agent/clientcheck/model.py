@@ -29,6 +29,7 @@ class OSInfo:
     name: str
     version: Optional[Version]
     pretty_name: Optional[str] = None
+    track: Optional[str] = None  # "lts"/"interim" for Ubuntu, "client"/"server" for Windows
     codename: Optional[str] = None
     id_like: tuple[str, ...] = ()
     kernel: Optional[str] = None

@@ -102,12 +102,20 @@ def _os_from_release(root: Root, path: str, values: dict[str, str], kernel: Opti
         name=values.get("NAME") or os_id,
         version=version,
         pretty_name=values.get("PRETTY_NAME"),
+        track=_os_track(os_id, values),
         codename=values.get("VERSION_CODENAME") or None,
         id_like=tuple(values.get("ID_LIKE", "").lower().split()),
         kernel=kernel,
         source=source,
         problem=problem,
     )
+
+
+def _os_track(os_id: str, values: dict[str, str]) -> Optional[str]:
+    if os_id == "ubuntu":
+        # Long-term-support and interim releases have different lifetimes, so rules judge them apart.
+        return "lts" if "LTS" in values.get("VERSION", "") else "interim"
+    return None
 
 
 def _exec_program(exec_line: str) -> Optional[str]:

@@ -36,6 +36,7 @@ def os_dict(os_info: OSInfo) -> dict[str, Any]:
         "name": os_info.name,
         "version": _version(os_info.version),
         "pretty_name": os_info.pretty_name,
+        "track": os_info.track,
         "codename": os_info.codename,
         "id_like": list(os_info.id_like),
         "kernel": os_info.kernel,
