@@ -94,6 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _normalise(argv: Sequence[str]) -> list[str]:
     """``clientcheck`` and ``clientcheck --format json`` mean ``clientcheck check ...``."""
     args = list(argv)
+    if args and not args[0].startswith("-") and args[0] not in COMMANDS:
+        raise UsageError(f"unknown command {args[0]!r}", hint=f"commands: {', '.join(COMMANDS)}")
     if not args or (args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version")):
         args.insert(0, "check")
     return args

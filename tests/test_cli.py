@@ -1,0 +1,265 @@
+"""The command line, in-process (fast, exact) and as the installed console script (as users run it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+
+import clientcheck
+from clientcheck import cli
+from conftest import DESIGN_EXAMPLE, LINUX_FIXTURES
+
+
+def _debian_root() -> str:
+    root = LINUX_FIXTURES / "debian-12-desktop" / "root"
+    if not root.is_dir():
+        pytest.skip("debian-12-desktop fixture not present")
+    return str(root)
+
+
+def test_version(run_cli):
+    result = run_cli("--version")
+    assert result.status == 0
+    assert result.out.strip() == f"clientcheck {clientcheck.__version__}"
+
+
+def test_no_arguments_checks_this_machine_with_the_bundled_rules(run_cli):
+    result = run_cli()
+    assert result.status in (0, 1)
+    assert "Rules: bundled (clientcheck bundled defaults" in result.out
+    assert result.err == ""
+
+
+def test_options_without_a_command_mean_check(run_cli):
+    report = run_cli("--format", "json").json()
+    assert report["schema"] == "clientcheck.report/1"
+    assert report["rules"]["source"] == "bundled"
+
+
+def test_a_captured_machine_with_owed_updates_exits_1(run_cli):
+    result = run_cli(
+        "check", "--root", _debian_root(), "--platform", "linux", "--rules", str(DESIGN_EXAMPLE), "--format", "json"
+    )
+    report = result.json()
+    assert result.status == 1
+    assert report["summary"]["status"] == "owed"
+    owed = {f["rule"] for f in report["findings"] if f["status"] == "owed"}
+    assert "firefox-esr" in owed
+
+
+def test_text_report_lists_owed_first_with_what_to_do(run_cli):
+    result = run_cli("--root", _debian_root(), "--platform", "linux", "--rules", str(DESIGN_EXAMPLE))
+    lines = result.out.splitlines()
+    assert lines[0].endswith("owed on this computer (Debian GNU/Linux 12.8).")
+    assert lines[2] == "Updates owed:"
+    assert any(line.strip().startswith("How: sudo apt update") for line in lines)
+    assert lines[-1].startswith("Rules: ")
+
+
+def test_messages_in_the_requested_language(run_cli):
+    args = ("--root", _debian_root(), "--platform", "linux", "--rules", str(DESIGN_EXAMPLE), "--format", "json")
+    german = run_cli(*args, "--lang", "de").json()
+    from_env = run_cli(*args, env={"LANG": "de_DE.UTF-8"}).json()
+    for report in (german, from_env):
+        esr = next(f for f in report["findings"] if f["rule"] == "firefox-esr")
+        assert esr["message"] == "Aktualisieren Sie Firefox ESR"
+        assert report["language"].startswith("de")
+
+
+def test_as_of_previews_a_grace_deadline(run_cli):
+    args = ("--root", _debian_root(), "--platform", "linux", "--rules", str(DESIGN_EXAMPLE), "--format", "json")
+    before = run_cli(*args, "--as-of", "2026-11-20").json()
+    after = run_cli(*args, "--as-of", "2026-12-02").json()
+    status = {r: {f["rule"]: f["status"] for f in report["findings"]} for r, report in (("b", before), ("a", after))}
+    assert status["b"]["chrome"] == "due"
+    assert status["a"]["chrome"] == "owed"
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        pytest.param(["--format", "xml"], 2, "invalid choice: 'xml'", id="bad-format"),
+        pytest.param(["frobnicate"], 2, "unknown command 'frobnicate'", id="bad-command"),
+        pytest.param(["--platform", "linux"], 2, "--platform needs --root", id="platform-without-root"),
+        pytest.param(["--root", "/nonexistent/tree"], 4, "not a directory", id="missing-root"),
+        pytest.param(["--root", "/", "--platform", "windows"], 2, "inspecting windows is not supported", id="windows"),
+        pytest.param(["--as-of", "2026-13-01"], 2, "is not a date", id="bad-date"),
+        pytest.param(["rules"], 2, "required", id="rules-without-command"),
+    ],
+)
+def test_usage_and_input_errors_are_one_clear_line(run_cli, args, status, message):
+    result = run_cli(*args)
+    assert result.status == status
+    assert result.out == ""
+    first = result.err.splitlines()[0]
+    assert first.startswith("clientcheck: error: ") and message in first
+    assert "Traceback" not in result.err
+
+
+def test_a_bad_rule_file_falls_back_to_the_bundled_rules_and_says_so(run_cli, tmp_path):
+    bad = tmp_path / "rules.json"
+    bad.write_text('{"schema": "clientcheck.rules/1", "rules": [}', encoding="utf-8")
+    result = run_cli("--rules", str(bad), "--format", "json")
+    assert result.status in (0, 1)
+    assert result.err.startswith(f"clientcheck: warning: {bad}: line 1 column ")
+    report = result.json()
+    assert report["rules"]["source"] == "bundled"
+    assert report["rules"]["fallback_reason"].startswith(f"{bad}: line 1 column")
+
+
+def test_rules_validate_lists_every_problem_with_its_location(run_cli, tmp_path):
+    bad = tmp_path / "rules.json"
+    bad.write_text(
+        json.dumps(
+            {
+                "schema": "clientcheck.rules/1",
+                "publisher": "IT",
+                "serial": 1,
+                "published": "2026-11-20",
+                "expires": "2027-02-28",
+                "rules": [
+                    {"id": "a", "product": "firefox", "minimum": "150"},
+                    {"id": "b", "product": "x"},
+                    {"id": "c", "product": "evince", "minimum": "43.1"},
+                    {"id": "d", "product": "y", "minimum": "1..2"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = run_cli("rules", "validate", str(bad))
+    assert result.status == 3
+    assert result.out.splitlines() == [
+        f"{bad}: rules[1]: needs 'minimum' or 'unsupported' (a rule without either checks nothing)",
+        f"{bad}: rules[3].minimum: '1..2' is not a version",
+        f"{bad}: invalid, 2 problems",
+    ]
+
+
+def test_rules_validate_accepts_the_design_example(run_cli):
+    result = run_cli("rules", "validate", str(DESIGN_EXAMPLE))
+    assert result.status == 0
+    assert result.out == f"{DESIGN_EXAMPLE}: valid: 8 rules from Example Corp IT, serial 7, expires 2027-02-28\n"
+
+
+def test_rules_validate_of_a_missing_file(run_cli, tmp_path):
+    result = run_cli("rules", "validate", str(tmp_path / "nope.json"))
+    assert result.status == 3
+    assert "cannot read: No such file or directory" in result.out
+
+
+def test_output_is_written_atomically_with_the_same_content(run_cli, tmp_path):
+    target = tmp_path / "report.json"
+    result = run_cli("--format", "json", "--output", str(target))
+    assert result.out == ""
+    report = json.loads(target.read_text(encoding="utf-8"))
+    assert report["schema"] == "clientcheck.report/1"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]  # no temporary file left behind
+    mode = stat.S_IMODE(target.stat().st_mode)
+    assert mode == 0o666 & ~_umask()
+    target.chmod(0o640)
+    run_cli("--format", "json", "--output", str(target))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # replacing keeps the file's mode
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_output_into_a_missing_folder_fails_cleanly(run_cli, tmp_path):
+    result = run_cli("--output", str(tmp_path / "missing" / "report.txt"))
+    assert result.status == 5
+    assert result.err.startswith("clientcheck: error: cannot write")
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
+def test_output_into_a_read_only_folder_leaves_nothing(run_cli, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        result = run_cli("--output", str(folder / "report.txt"))
+    finally:
+        folder.chmod(0o700)
+    assert result.status == 5
+    assert list(folder.iterdir()) == []
+
+
+def test_an_internal_error_is_a_message_not_a_traceback(run_cli, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("clientcheck.inspect.inspect_machine", broken)
+    result = run_cli()
+    assert result.status == 70
+    assert result.err.splitlines()[0] == "clientcheck: internal error: RuntimeError: simulated bug"
+    assert "Traceback" not in result.err
+
+
+def test_no_console_at_all_is_not_an_error(monkeypatch):
+    # pythonw and some service managers run us with sys.stdout and sys.stderr set to None.
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(sys, "stderr", None)
+    assert cli.main(["--format", "json"], env={}) in (0, 1)
+    assert cli.main(["--format", "xml"], env={}) == 2
+
+
+# The installed console script, as a user or a fleet tool runs it ------------------------------------------
+
+
+def _script() -> str:
+    path = shutil.which("clientcheck", path=os.path.dirname(sys.executable)) or shutil.which("clientcheck")
+    assert path, "the clientcheck console script is not installed"
+    return path
+
+
+def test_console_script_check_json():
+    proc = subprocess.run([_script(), "check", "--format", "json"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["summary"]["status"] in ("ok", "due", "unknown", "owed")
+    assert (proc.returncode == 1) == (report["summary"]["status"] == "owed")
+
+
+def test_console_script_exit_status_for_owed_updates():
+    proc = subprocess.run(
+        [_script(), "--root", _debian_root(), "--platform", "linux", "--rules", str(DESIGN_EXAMPLE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "Updates owed:" in proc.stdout
+
+
+def test_python_dash_m_runs_the_same_cli():
+    proc = subprocess.run(
+        [sys.executable, "-m", "clientcheck", "inventory", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["schema"] == "clientcheck.inventory/1"
+
+
+def test_console_script_usage_error_status():
+    proc = subprocess.run([_script(), "--format", "xml"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("clientcheck: error: ")
+
+
+def test_console_script_survives_a_closed_pipe():
+    proc = subprocess.run(
+        f"'{_script()}' inventory | head -c 1", shell=True, capture_output=True, text=True, timeout=60
+    )
+    assert "Traceback" not in proc.stderr
