@@ -18,6 +18,10 @@ pytestmark = pytest.mark.system
 PACKAGES = {
     "firefox-esr": "firefox",
     "chromium": "chromium",
+    "epiphany-browser": "epiphany",
+    "falkon": "falkon",
+    "konqueror": "konqueror",
+    "qutebrowser": "qutebrowser",
     "evince": "evince",
     "okular": "okular",
     "atril": "atril",
