@@ -3,65 +3,89 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import os
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Optional, cast
 
-from clientcheck.model import Category
+from clientcheck.record import Record
 
-_CATALOG_FILE = Path(__file__).resolve().parent / "data" / "catalog.json"
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
+    from clientcheck.model import Category
 
-@dataclass(frozen=True)
-class LinuxPlaces:
-    desktop_ids: tuple[str, ...] = ()
-    packages: dict[str, Optional[str]] = field(default_factory=dict)  # package -> track
-    flatpaks: dict[str, Optional[str]] = field(default_factory=dict)  # app id -> track
-    snaps: dict[str, Optional[str]] = field(default_factory=dict)  # snap name -> track
-    executables: tuple[str, ...] = ()
-    app_dirs: tuple[str, ...] = ()
-    version_package: Optional[str] = None
+_CATALOG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "catalog.json")
 
 
-@dataclass(frozen=True)
-class Product:
+class LinuxPlaces(Record):
+    __slots__ = ("desktop_ids", "packages", "flatpaks", "snaps", "executables", "app_dirs", "version_package")
+
+    desktop_ids: tuple[str, ...]
+    packages: dict[str, str | None]  # package -> track it installs
+    flatpaks: dict[str, str | None]  # app id -> track
+    snaps: dict[str, str | None]  # snap name -> track
+    executables: tuple[str, ...]
+    app_dirs: tuple[str, ...]
+    version_package: str | None  # whose version is the product's when a plugin package owns the entry
+
+    def __init__(
+        self,
+        desktop_ids: tuple[str, ...],
+        packages: dict[str, str | None],
+        flatpaks: dict[str, str | None],
+        snaps: dict[str, str | None],
+        executables: tuple[str, ...],
+        app_dirs: tuple[str, ...],
+        version_package: str | None,
+    ) -> None:
+        self._set(locals())
+
+
+class Product(Record):
+    __slots__ = ("id", "category", "name", "default_track", "track_names", "linux")
+
     id: str
     category: Category
     name: str
-    default_track: Optional[str]
+    default_track: str | None
     track_names: dict[str, str]
     linux: LinuxPlaces
 
-    def display_name(self, track: Optional[str]) -> str:
+    def __init__(
+        self,
+        id: str,
+        category: Category,
+        name: str,
+        default_track: str | None,
+        track_names: dict[str, str],
+        linux: LinuxPlaces,
+    ) -> None:
+        self._set(locals())
+
+    def display_name(self, track: str | None) -> str:
         return self.track_names.get(track or "", self.name)
 
 
-@dataclass(frozen=True)
 class Catalog:
-    products: dict[str, Product]
+    def __init__(self, products: dict[str, Product]) -> None:
+        self.products = products
+        self.linux_desktop_ids = {d: p for p in products.values() for d in p.linux.desktop_ids}
+        self._executables = {e: p for p in products.values() for e in p.linux.executables}
+        self._flatpaks = {f: p for p in products.values() for f in p.linux.flatpaks}
+        self._snaps = {s: p for p in products.values() for s in p.linux.snaps}
 
-    @property
-    def linux_desktop_ids(self) -> dict[str, Product]:
-        return {desktop_id: p for p in self.products.values() for desktop_id in p.linux.desktop_ids}
+    def by_executable(self, name: str) -> Product | None:
+        return self._executables.get(name)
 
-    def by_executable(self, name: str) -> Optional[Product]:
-        for product in self.products.values():
-            if name in product.linux.executables:
-                return product
-        return None
+    def by_flatpak(self, app_id: str) -> Product | None:
+        return self._flatpaks.get(app_id)
 
-    def by_flatpak(self, app_id: str) -> Optional[Product]:
-        for product in self.products.values():
-            if app_id in product.linux.flatpaks:
-                return product
-        return None
+    def by_snap(self, snap: str) -> Product | None:
+        return self._snaps.get(snap)
 
-    def by_snap(self, snap: str) -> Optional[Product]:
-        for product in self.products.values():
-            if snap in product.linux.snaps:
-                return product
-        return None
+    def linux_packages(self) -> list[str]:
+        """Every package name the catalog knows, so a package database can be read for just those."""
+        return [name for product in self.products.values() for name in product.linux.packages]
 
 
 def _linux(raw: dict[str, Any]) -> LinuxPlaces:
@@ -80,7 +104,7 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
     products = {
         product_id: Product(
             id=product_id,
-            category=cast(Category, raw["category"]),
+            category=raw["category"],
             name=raw["name"],
             default_track=raw.get("default_track"),
             track_names=dict(raw.get("track_names", {})),
@@ -93,5 +117,5 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
 
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
-    with _CATALOG_FILE.open("rb") as stream:
+    with open(_CATALOG_FILE, "rb") as stream:
         return parse_catalog(json.load(stream))

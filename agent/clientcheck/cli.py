@@ -7,8 +7,6 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Optional
 
 from clientcheck import __version__
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError
@@ -35,16 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     machine = common.add_argument_group("what to inspect")
     machine.add_argument(
         "--root",
-        type=Path,
         metavar="DIR",
         help="inspect the machine whose file tree is at DIR (a mounted disk or captured tree)",
     )
     machine.add_argument("--platform", choices=PLATFORMS, help="the OS of the --root tree (default: this one)")
     output = common.add_argument_group("output")
     output.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
-    output.add_argument(
-        "--output", "-o", type=Path, metavar="FILE", help="write to FILE (atomically) instead of standard output"
-    )
+    output.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of standard output")
 
     judging = _Parser(add_help=False)
     group = judging.add_argument_group("rules")
@@ -87,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a rule file and list every problem",
         description="Check a rule file; list every problem with its location.",
     )
-    validate.add_argument("file", type=Path, metavar="FILE")
+    validate.add_argument("file", metavar="FILE")
     return parser
 
 
@@ -101,7 +96,7 @@ def _normalise(argv: Sequence[str]) -> list[str]:
     return args
 
 
-def _emit(text: str, output: Optional[Path]) -> None:
+def _emit(text: str, output: str | None) -> None:
     from clientcheck.deliver import write_atomic, write_stream
 
     if output is None:
@@ -147,7 +142,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> i
     return ExitStatus.OWED if report.blocking else ExitStatus.OK
 
 
-def _validate(path: Path) -> int:
+def _validate(path: str) -> int:
     from clientcheck.deliver import write_stream
     from clientcheck.rules import read_rule_file
 
@@ -166,7 +161,7 @@ def _validate(path: Path) -> int:
 
 
 def main(
-    argv: Optional[Sequence[str]] = None, *, env: Optional[Mapping[str, str]] = None, now: Optional[dt.datetime] = None
+    argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None, now: dt.datetime | None = None
 ) -> int:
     """Run the command line; returns the exit status. No exception reaches the caller."""
     try:

@@ -5,51 +5,54 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
-from pathlib import Path
-from typing import Optional, TextIO
 
 from clientcheck.errors import OutputError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
-def write_atomic(path: Path, text: str, *, mode: Optional[int] = None) -> None:
+
+def write_atomic(path: str, text: str, *, mode: int | None = None) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part.
 
     The temporary file sits in the same directory (a rename is atomic only within one file system) and is
     created owner-only; it then gets ``mode``, else the mode of the file it replaces, else what the umask
     allows a new file (a report may be read by a collector running as another user).
     """
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
         raise OutputError(f"cannot write {path}: folder {directory} does not exist")
     if mode is None:
         try:
-            mode = path.stat().st_mode & 0o777
+            mode = os.stat(path).st_mode & 0o777
         except FileNotFoundError:
             umask = os.umask(0)
             os.umask(umask)
             mode = 0o666 & ~umask
         except OSError as error:
             raise OutputError(f"cannot write {path}: {error.strerror}") from None
-    temp_name = None
+    temp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
+    created = False
     try:
-        descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        created = True
         with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-        temp_name = None
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+        created = False
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
-        if temp_name is not None:
+        if created:
             with contextlib.suppress(OSError):
-                os.unlink(temp_name)
+                os.unlink(temp)
 
 
-def write_stream(text: str, stream: Optional[TextIO] = None) -> None:
+def write_stream(text: str, stream: TextIO | None = None) -> None:
     """Print to stdout (or ``stream``); quietly nothing when there is none (``pythonw``, a service)."""
     target = stream if stream is not None else sys.stdout
     if target is None:

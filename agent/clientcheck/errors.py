@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from typing import Optional
 
 
 class ExitStatus(enum.IntEnum):
@@ -21,7 +20,7 @@ class ClientcheckError(Exception):
 
     exit_status = ExitStatus.INTERNAL
 
-    def __init__(self, message: str, *, hint: Optional[str] = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -44,7 +43,7 @@ class RulesError(ClientcheckError):
 
     exit_status = ExitStatus.RULES_INVALID
 
-    def __init__(self, source: str, problems: list[str], *, hint: Optional[str] = None) -> None:
+    def __init__(self, source: str, problems: list[str], *, hint: str | None = None) -> None:
         first = problems[0] if problems else "unusable"
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         super().__init__(f"{source}: {first}{more}", hint=hint)

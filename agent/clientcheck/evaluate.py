@@ -4,41 +4,58 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Optional
 
-from clientcheck.model import (
-    STATUS_ORDER,
-    Finding,
-    Installation,
-    Inventory,
-    LocalizedText,
-    OSInfo,
-    Rule,
-    RuleSet,
-    Scope,
-    Status,
-    Unsupported,
-)
+from clientcheck.model import STATUS_ORDER, Finding
+from clientcheck.record import Record
 from clientcheck.remedy import remedy_for
-from clientcheck.version import Version
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from clientcheck.model import (
+        Installation,
+        Inventory,
+        LocalizedText,
+        OSInfo,
+        Rule,
+        RuleSet,
+        Scope,
+        Status,
+        Unsupported,
+    )
+    from clientcheck.version import Version
+
+UNIDENTIFIED_OS = "linux"  # the id the Linux inspector gives an OS whose os-release it could not read
 
 
-@dataclass(frozen=True)
-class _Subject:
+class _Subject(Record):
     """The OS or one installation, seen the same way by the rules."""
+
+    __slots__ = ("product", "name", "version", "track", "problem", "scope", "path", "installation")
 
     product: str
     name: str
-    version: Optional[Version]
-    track: Optional[str]
-    problem: Optional[str]
-    scope: Optional[Scope]
-    path: Optional[str]
-    installation: Optional[Installation]
+    version: Version | None
+    track: str | None
+    problem: str | None
+    scope: Scope | None
+    path: str | None
+    installation: Installation | None
+
+    def __init__(
+        self,
+        product: str,
+        name: str,
+        version: Version | None,
+        track: str | None,
+        problem: str | None,
+        scope: Scope | None,
+        path: str | None,
+        installation: Installation | None,
+    ) -> None:
+        self._set(locals())
 
 
-def pick_text(text: LocalizedText, language: str) -> Optional[str]:
+def pick_text(text: LocalizedText, language: str) -> str | None:
     """The text for ``language`` (``pt-BR``), else its primary language (``pt``), else English, else any."""
     if not text:
         return None
@@ -73,7 +90,7 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
     version = subject.version
     rule_text = pick_text(rule.message, language)
     status: Status
-    deadline: Optional[dt.date] = None
+    deadline: dt.date | None = None
     url = rule.url
     required = rule.minimum
     if version is None:
@@ -120,7 +137,7 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
     )
 
 
-def _unsupported(rule: Rule, version: Version, today: dt.date) -> Optional[Unsupported]:
+def _unsupported(rule: Rule, version: Version, today: dt.date) -> Unsupported | None:
     """The rule's end-of-life clause when it covers ``version`` today."""
     unsupported = rule.unsupported
     if unsupported is None or (unsupported.since is not None and today < unsupported.since):
@@ -137,6 +154,20 @@ def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: s
         for rule in ruleset.rules
         if _applies(rule, subject, platform)
     ]
+    if inventory.os.id == UNIDENTIFIED_OS and inventory.os.problem:
+        # No rule can name an OS we could not identify, but "could not tell" must never read as "ok".
+        findings.append(
+            Finding(
+                rule="os",
+                product=UNIDENTIFIED_OS,
+                name=inventory.os.name,
+                status="unknown",
+                severity="required",
+                installed=None,
+                required=None,
+                message=f"The operating system could not be identified: {inventory.os.problem}",
+            )
+        )
     rank = {status: index for index, status in enumerate(STATUS_ORDER)}
     findings.sort(key=lambda f: (rank[f.status], f.severity != "required", f.product, f.rule))
     return tuple(findings)

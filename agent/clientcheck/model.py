@@ -1,114 +1,232 @@
 """The values that flow between the stages: inspect -> Inventory, rules -> RuleSet, evaluate -> Report.
 
-All are frozen dataclasses so a stage cannot change what an earlier one produced.
+All are immutable records (see ``record``) so a stage cannot change what an earlier one produced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Literal, Optional
 
-from clientcheck.version import Version
+from clientcheck.record import Record
 
-Platform = Literal["linux", "macos", "windows"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # type names only: ``typing`` is not imported at run time, for start-up speed
+    from typing import Literal
+
+    from clientcheck.version import Version
+
+    Platform = Literal["linux", "macos", "windows"]
+    Category = Literal["browser", "pdf-viewer"]
+    Scope = Literal["system", "user"]
+    Status = Literal["ok", "owed", "due", "unsupported", "unknown"]
+    Severity = Literal["required", "recommended"]
+    LocalizedText = tuple[tuple[str, str], ...]  # (language tag, text) pairs, in the file's order
+
 PLATFORMS: tuple[Platform, ...] = ("linux", "macos", "windows")
-Category = Literal["browser", "pdf-viewer"]
-Scope = Literal["system", "user"]
-Status = Literal["ok", "owed", "due", "unsupported", "unknown"]
-Severity = Literal["required", "recommended"]
 
 # Worst first: the order a person should read findings in, and how the summary is chosen.
 STATUS_ORDER: tuple[Status, ...] = ("owed", "unsupported", "due", "unknown", "ok")
 
 
-@dataclass(frozen=True)
-class OSInfo:
+class OSInfo(Record):
+    __slots__ = (
+        "platform",
+        "id",
+        "name",
+        "version",
+        "pretty_name",
+        "track",
+        "codename",
+        "id_like",
+        "kernel",
+        "source",
+        "problem",
+    )
+
     platform: Platform
     id: str  # "windows", "macos", or the os-release ID ("debian", "fedora", …)
     name: str
-    version: Optional[Version]
-    pretty_name: Optional[str] = None
-    track: Optional[str] = None  # "lts"/"interim" for Ubuntu, "client"/"server" for Windows
-    codename: Optional[str] = None
-    id_like: tuple[str, ...] = ()
-    kernel: Optional[str] = None
-    source: Optional[str] = None  # the file the version was read from
-    problem: Optional[str] = None  # why the version could not be read
+    version: Version | None
+    pretty_name: str | None
+    track: str | None  # "lts"/"interim" for Ubuntu, "client"/"server" for Windows
+    codename: str | None
+    id_like: tuple[str, ...]
+    kernel: str | None
+    source: str | None  # the file the version was read from
+    problem: str | None  # why the version could not be read
+
+    def __init__(
+        self,
+        platform: Platform,
+        id: str,
+        name: str,
+        version: Version | None,
+        pretty_name: str | None = None,
+        track: str | None = None,
+        codename: str | None = None,
+        id_like: tuple[str, ...] = (),
+        kernel: str | None = None,
+        source: str | None = None,
+        problem: str | None = None,
+    ) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True)
-class Installation:
+class Installation(Record):
+    __slots__ = (
+        "product",
+        "category",
+        "name",
+        "version",
+        "track",
+        "scope",
+        "source",
+        "path",
+        "package",
+        "package_version",
+        "desktop_id",
+        "problem",
+    )
+
     product: str
     category: Category
     name: str
-    version: Optional[Version]
-    track: Optional[str] = None
-    scope: Scope = "system"
-    source: Optional[str] = None  # "dpkg", "rpm", "pacman", "snap", "flatpak", "application.ini", …
-    path: Optional[str] = None
-    package: Optional[str] = None  # package, snap or flatpak app id that provides it
-    package_version: Optional[str] = None  # the version exactly as the package database writes it
-    desktop_id: Optional[str] = None
-    problem: Optional[str] = None  # why the version could not be read
+    version: Version | None
+    track: str | None
+    scope: Scope
+    source: str | None  # "dpkg", "rpm", "pacman", "snap", "flatpak", "application.ini", …
+    path: str | None
+    package: str | None  # package, snap or flatpak app id that provides it
+    package_version: str | None  # the version exactly as the package database writes it
+    desktop_id: str | None
+    problem: str | None  # why the version could not be read
+
+    def __init__(
+        self,
+        product: str,
+        category: Category,
+        name: str,
+        version: Version | None,
+        track: str | None = None,
+        scope: Scope = "system",
+        source: str | None = None,
+        path: str | None = None,
+        package: str | None = None,
+        package_version: str | None = None,
+        desktop_id: str | None = None,
+        problem: str | None = None,
+    ) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True)
-class Inventory:
+class Inventory(Record):
+    __slots__ = ("os", "software", "default_pdf", "default_pdf_source", "warnings")
+
     os: OSInfo
-    software: tuple[Installation, ...] = ()
-    default_pdf: Optional[str] = None  # product id, or the desktop id when it is not a known product
-    default_pdf_source: Optional[str] = None
-    warnings: tuple[str, ...] = ()  # files that could not be read, one line each
+    software: tuple[Installation, ...]
+    default_pdf: str | None  # product id, or the desktop id when it is not a known product
+    default_pdf_source: str | None
+    warnings: tuple[str, ...]  # files that could not be read, one line each
+
+    def __init__(
+        self,
+        os: OSInfo,
+        software: tuple[Installation, ...] = (),
+        default_pdf: str | None = None,
+        default_pdf_source: str | None = None,
+        warnings: tuple[str, ...] = (),
+    ) -> None:
+        self._set(locals())
 
 
-LocalizedText = tuple[tuple[str, str], ...]  # (language tag, text) pairs, in the file's order
+class Grace(Record):
+    __slots__ = ("since", "days")
 
-
-@dataclass(frozen=True)
-class Grace:
     since: dt.date
     days: int
+
+    def __init__(self, since: dt.date, days: int) -> None:
+        self._set(locals())
 
     @property
     def until(self) -> dt.date:
         return self.since + dt.timedelta(days=self.days)
 
 
-@dataclass(frozen=True)
-class Unsupported:
-    below: Optional[Version]  # None: the whole product or track is end-of-life
-    since: Optional[dt.date]
-    message: LocalizedText = ()
-    url: Optional[str] = None
+class Unsupported(Record):
+    __slots__ = ("below", "since", "message", "url")
+
+    below: Version | None  # None: the whole product or track is end-of-life
+    since: dt.date | None
+    message: LocalizedText
+    url: str | None
+
+    def __init__(
+        self, below: Version | None, since: dt.date | None, message: LocalizedText = (), url: str | None = None
+    ) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record):
+    __slots__ = (
+        "id",
+        "products",
+        "minimum",
+        "track",
+        "platforms",
+        "severity",
+        "grace",
+        "unsupported",
+        "message",
+        "url",
+    )
+
     id: str
     products: tuple[str, ...]
-    minimum: Optional[Version] = None
-    track: Optional[str] = None
-    platforms: tuple[Platform, ...] = ()
-    severity: Severity = "required"
-    grace: Optional[Grace] = None
-    unsupported: Optional[Unsupported] = None
-    message: LocalizedText = ()
-    url: Optional[str] = None
+    minimum: Version | None
+    track: str | None
+    platforms: tuple[Platform, ...]
+    severity: Severity
+    grace: Grace | None
+    unsupported: Unsupported | None
+    message: LocalizedText
+    url: str | None
+
+    def __init__(
+        self,
+        id: str,
+        products: tuple[str, ...],
+        minimum: Version | None = None,
+        track: str | None = None,
+        platforms: tuple[Platform, ...] = (),
+        severity: Severity = "required",
+        grace: Grace | None = None,
+        unsupported: Unsupported | None = None,
+        message: LocalizedText = (),
+        url: str | None = None,
+    ) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True)
-class RuleSet:
+class RuleSet(Record):
+    __slots__ = ("publisher", "serial", "published", "expires", "rules")
+
     publisher: str
     serial: int
     published: dt.date
     expires: dt.date
     rules: tuple[Rule, ...]
 
+    def __init__(
+        self, publisher: str, serial: int, published: dt.date, expires: dt.date, rules: tuple[Rule, ...]
+    ) -> None:
+        self._set(locals())
 
-@dataclass(frozen=True)
-class RulesInfo:
+
+class RulesInfo(Record):
     """Which rule file a report was judged by, and anything the reader should know about it."""
+
+    __slots__ = ("source", "serial", "sha256", "publisher", "published", "expires", "stale", "fallback_reason")
 
     source: str  # "bundled", a path, or a URL
     serial: int
@@ -116,25 +234,71 @@ class RulesInfo:
     publisher: str
     published: dt.date
     expires: dt.date
-    stale: bool = False
-    fallback_reason: Optional[str] = None  # why the requested rules were not the ones used
+    stale: bool
+    fallback_reason: str | None  # why the requested rules were not the ones used
+
+    def __init__(
+        self,
+        source: str,
+        serial: int,
+        sha256: str,
+        publisher: str,
+        published: dt.date,
+        expires: dt.date,
+        stale: bool = False,
+        fallback_reason: str | None = None,
+    ) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
+    __slots__ = (
+        "rule",
+        "product",
+        "name",
+        "status",
+        "severity",
+        "installed",
+        "required",
+        "message",
+        "url",
+        "deadline",
+        "remedy",
+        "scope",
+        "path",
+    )
+
     rule: str
     product: str
     name: str
     status: Status
     severity: Severity
-    installed: Optional[Version]
-    required: Optional[Version]
+    installed: Version | None
+    required: Version | None
     message: str
-    url: Optional[str] = None
-    deadline: Optional[dt.date] = None  # for "due": when it becomes "owed"
-    remedy: Optional[str] = None  # how to make the update on this machine
-    scope: Optional[Scope] = None
-    path: Optional[str] = None
+    url: str | None
+    deadline: dt.date | None  # for "due": when it becomes "owed"
+    remedy: str | None  # how to make the update on this machine
+    scope: Scope | None
+    path: str | None
+
+    def __init__(
+        self,
+        rule: str,
+        product: str,
+        name: str,
+        status: Status,
+        severity: Severity,
+        installed: Version | None,
+        required: Version | None,
+        message: str,
+        url: str | None = None,
+        deadline: dt.date | None = None,
+        remedy: str | None = None,
+        scope: Scope | None = None,
+        path: str | None = None,
+    ) -> None:
+        self._set(locals())
 
     @property
     def blocking(self) -> bool:
@@ -142,13 +306,24 @@ class Finding:
         return self.severity == "required" and self.status in ("owed", "unsupported")
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(Record):
+    __slots__ = ("generated_at", "inventory", "findings", "rules", "language")
+
     generated_at: dt.datetime
     inventory: Inventory
     findings: tuple[Finding, ...]
     rules: RulesInfo
-    language: str = "en"
+    language: str
+
+    def __init__(
+        self,
+        generated_at: dt.datetime,
+        inventory: Inventory,
+        findings: tuple[Finding, ...],
+        rules: RulesInfo,
+        language: str = "en",
+    ) -> None:
+        self._set(locals())
 
     @property
     def blocking(self) -> bool:

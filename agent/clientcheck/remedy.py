@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from clientcheck.model import Installation, OSInfo
 
 _APT_LIKE = {"debian", "ubuntu", "linuxmint", "pop", "elementary", "zorin", "kali", "raspbian", "neon"}
@@ -15,7 +13,7 @@ def _family(os_info: OSInfo) -> set[str]:
     return {os_info.id, *os_info.id_like}
 
 
-def _package_manager_upgrade(os_info: OSInfo, package: Optional[str]) -> Optional[str]:
+def _package_manager_upgrade(os_info: OSInfo, package: str | None) -> str | None:
     family = _family(os_info)
     target = f" {package}" if package else ""
     if family & _APT_LIKE:
@@ -33,7 +31,7 @@ def _package_manager_upgrade(os_info: OSInfo, package: Optional[str]) -> Optiona
     return None
 
 
-def remedy_for(installation: Optional[Installation], os_info: OSInfo, *, new_release: bool) -> Optional[str]:
+def remedy_for(installation: Installation | None, os_info: OSInfo, *, new_release: bool) -> str | None:
     """A command or short instruction for the person at the machine, or None when we cannot tell."""
     if installation is None:
         return _os_remedy(os_info, new_release=new_release)
@@ -53,7 +51,7 @@ def remedy_for(installation: Optional[Installation], os_info: OSInfo, *, new_rel
     return None
 
 
-def _os_remedy(os_info: OSInfo, *, new_release: bool) -> Optional[str]:
+def _os_remedy(os_info: OSInfo, *, new_release: bool) -> str | None:
     if os_info.platform == "windows":
         return "Settings > Windows Update" if not new_release else "Upgrade to a supported Windows release"
     if os_info.platform == "macos":

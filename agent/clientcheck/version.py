@@ -9,7 +9,6 @@ as numbers (``24.002.20933`` < ``24.10.1``) and refuses what it cannot read rath
 from __future__ import annotations
 
 import re
-from typing import Optional, Union
 
 __all__ = ["Version", "VersionError"]
 
@@ -33,7 +32,7 @@ _PATTERN = re.compile(
     (?:\s+\((?P<paren>[0-9A-Za-z.]{1,40})\))?      # "17.5 (19618.2.12.11.6)" build, "13.3.1 (a)" RSR
     \s*
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.ASCII,  # ASCII only: fullwidth or Arabic-Indic digits are refused, not read as 0-9
 )
 
 _PRE_RANK = {"~": 0, "alpha": 1, "a": 1, "beta": 2, "b": 2, "pre": 2, "rc": 3}
@@ -56,9 +55,9 @@ class Version:
     raw: str
     vendor: str
     release: tuple[int, ...]
-    epoch: Optional[int]
-    revision: Optional[str]
-    build: Optional[str]
+    epoch: int | None
+    revision: str | None
+    build: str | None
     is_esr: bool
     _key: _Key
 
@@ -119,7 +118,7 @@ class Version:
         return cls(text)
 
     @classmethod
-    def try_parse(cls, text: Optional[str]) -> Optional[Version]:
+    def try_parse(cls, text: str | None) -> Version | None:
         """The version, or None where ``text`` is missing or unreadable."""
         if text is None:
             return None
@@ -147,7 +146,7 @@ class Version:
     def __hash__(self) -> int:
         return hash(self._key)
 
-    def _other_key(self, other: object) -> Optional[_Key]:
+    def _other_key(self, other: object) -> _Key | None:
         if isinstance(other, Version):
             return other._key
         return None
@@ -182,8 +181,5 @@ def _compare(left: _Key, right: _Key) -> int:
     return 0
 
 
-VersionLike = Union[Version, str]
-
-
-def as_version(value: VersionLike) -> Version:
+def as_version(value: Version | str) -> Version:
     return value if isinstance(value, Version) else Version(value)

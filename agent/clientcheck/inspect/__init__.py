@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Optional
 
 from clientcheck.errors import InputError, UsageError
-from clientcheck.model import PLATFORMS, Inventory, Platform
+from clientcheck.model import PLATFORMS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from clientcheck.model import Inventory, Platform
 
 
 def running_platform() -> Platform:
@@ -30,18 +32,18 @@ def running_platform() -> Platform:
 
 
 def inspect_machine(
-    platform: Optional[str] = None,
-    root: Optional[Path] = None,
-    env: Optional[Mapping[str, str]] = None,
+    platform: str | None = None,
+    root: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Inventory:
     """Inspect the running machine, or the tree at ``root`` as a machine of ``platform``."""
     chosen = platform or running_platform()
     if chosen not in PLATFORMS:
         raise UsageError(f"unknown platform {chosen!r}", hint=f"choose one of {', '.join(PLATFORMS)}")
-    live = root is None or (root == Path("/") and chosen == running_platform())
-    base = root or Path("/")
-    if not base.is_dir():
-        raise InputError(f"--root {base}: not a directory")
+    base = os.path.abspath(root) if root is not None else "/"
+    live = base == "/" and chosen == running_platform()
+    if not os.path.isdir(base):
+        raise InputError(f"--root {root}: not a directory")
     environment = os.environ if env is None else env
     if chosen == "linux":
         from clientcheck.inspect.linux import inspect_linux

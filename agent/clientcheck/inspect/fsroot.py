@@ -7,22 +7,26 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Optional
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 _MAX_LINKS = 40
 
 
 class Root:
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.is_host = base == Path("/")
+    def __init__(self, base: str) -> None:
+        self.base = os.path.abspath(base)
+        self.is_host = self.base == "/"
         self.problems: list[str] = []  # files that exist but could not be read, one line each
 
-    def host_path(self, path: str) -> Path:
-        """Where the machine's absolute ``path`` is on this host (no symlinks resolved)."""
-        return self.base / path.lstrip("/") if not self.is_host else Path(path)
+    def host_path(self, path: str) -> str:
+        """Where the machine's absolute ``path`` is on this host, with its symlinks resolved in the root.
+
+        On the running machine the kernel resolves symlinks itself, so nothing is done here: that is the
+        path taken at every login, and it must stay cheap.
+        """
+        if self.is_host:
+            return path
+        return self.base + self.resolve(path)
 
     def resolve(self, path: str) -> str:
         """The machine's path with symlinks followed as the machine would follow them."""
@@ -39,8 +43,8 @@ class Root:
                 resolved = posixpath.dirname(resolved)
                 continue
             candidate = posixpath.join(resolved, part)
-            host = self.host_path(candidate)
-            if host.is_symlink():
+            host = self.base + candidate
+            if os.path.islink(host):
                 links += 1
                 if links > _MAX_LINKS:
                     return candidate  # a loop: stop where we are rather than spin
@@ -53,21 +57,19 @@ class Root:
         return resolved
 
     def exists(self, path: str) -> bool:
-        return self.host_path(self.resolve(path)).exists()
+        return os.path.exists(self.host_path(path))
 
     def is_file(self, path: str) -> bool:
-        return self.host_path(self.resolve(path)).is_file()
+        return os.path.isfile(self.host_path(path))
 
     def is_dir(self, path: str) -> bool:
-        return self.host_path(self.resolve(path)).is_dir()
+        return os.path.isdir(self.host_path(path))
 
     def listdir(self, path: str) -> list[str]:
         """Names in a directory, sorted; empty when it is missing. Unreadable directories are noted."""
         try:
-            return sorted(os.listdir(self.host_path(self.resolve(path))))
-        except FileNotFoundError:
-            return []
-        except NotADirectoryError:
+            return sorted(os.listdir(self.host_path(path)))
+        except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as error:
             self.note(path, error)
@@ -76,18 +78,17 @@ class Root:
     def walk_files(self, path: str, suffix: str) -> Iterator[tuple[str, str]]:
         """(relative path, machine path) of files ending in ``suffix`` below ``path``, sorted, recursively."""
         for name in self.listdir(path):
-            full = posixpath.join(path, name)
+            full = f"{path}/{name}"
             if name.endswith(suffix):
                 yield name, full
             elif self.is_dir(full):
                 for relative, nested in self.walk_files(full, suffix):
                     yield f"{name}/{relative}", nested
 
-    def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> Optional[bytes]:
+    def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         """The file's bytes, or None when it is missing (silently) or unreadable (noted)."""
-        host = self.host_path(self.resolve(path))
         try:
-            with host.open("rb") as stream:
+            with open(self.host_path(path), "rb") as stream:
                 data = stream.read(limit + 1)
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -99,7 +100,7 @@ class Root:
             return None
         return data
 
-    def read_text(self, path: str, limit: int = MAX_TEXT_BYTES) -> Optional[str]:
+    def read_text(self, path: str, limit: int = MAX_TEXT_BYTES) -> str | None:
         data = self.read_bytes(path, limit)
         if data is None:
             return None

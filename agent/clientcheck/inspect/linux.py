@@ -8,9 +8,6 @@ import os
 import posixpath
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Optional
 
 from clientcheck.catalog import Catalog, Product
 from clientcheck.inspect.formats.keyfile import parse_keyfile, split_list
@@ -20,8 +17,13 @@ from clientcheck.inspect.formats.snap import top_level_scalars
 from clientcheck.inspect.fsroot import Root
 from clientcheck.inspect.mimeapps import default_application, mimeapps_files
 from clientcheck.inspect.packages import Owner, PackageDatabase, open_package_databases
-from clientcheck.model import Installation, Inventory, OSInfo, Scope
+from clientcheck.model import Installation, Inventory, OSInfo
+from clientcheck.record import Record
 from clientcheck.version import Version, VersionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from clientcheck.model import Scope
 
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 DEFAULT_DATA_DIRS = ("/usr/local/share", "/usr/share")
@@ -32,30 +34,44 @@ BIN_DIRS = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin"
 PDF = "application/pdf"
 
 
-@dataclass(frozen=True)
-class Home:
+class Home(Record):
+    __slots__ = ("path", "data_home", "config_home")
+
     path: str
     data_home: str
     config_home: str
 
+    def __init__(self, path: str, data_home: str, config_home: str) -> None:
+        self._set(locals())
 
-@dataclass(frozen=True)
-class _AppDir:
+
+class _AppDir(Record):
+    __slots__ = ("path", "scope", "flatpak_base")
+
     path: str  # a directory holding desktop entries
     scope: Scope
-    flatpak_base: Optional[str] = None  # the flatpak installation whose exports this is
+    flatpak_base: str | None  # the flatpak installation whose exports this is
+
+    def __init__(self, path: str, scope: Scope, flatpak_base: str | None = None) -> None:
+        self._set(locals())
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(Record):
+    __slots__ = ("desktop_id", "path", "app_dir", "fields", "problem")
+
     desktop_id: str
     path: str
     app_dir: _AppDir
     fields: dict[str, str]  # the [Desktop Entry] group; empty when the file could not be parsed
-    problem: Optional[str]
+    problem: str | None
+
+    def __init__(
+        self, desktop_id: str, path: str, app_dir: _AppDir, fields: dict[str, str], problem: str | None
+    ) -> None:
+        self._set(locals())
 
 
-def read_os(root: Root, kernel: Optional[str]) -> OSInfo:
+def read_os(root: Root, kernel: str | None) -> OSInfo:
     problems: list[str] = []
     for path in OS_RELEASE_FILES:
         text = root.read_text(path)
@@ -71,7 +87,7 @@ def read_os(root: Root, kernel: Optional[str]) -> OSInfo:
     return OSInfo(platform="linux", id="linux", name="Linux", version=None, kernel=kernel, problem=problem)
 
 
-def _os_from_release(root: Root, path: str, values: dict[str, str], kernel: Optional[str]) -> OSInfo:
+def _os_from_release(root: Root, path: str, values: dict[str, str], kernel: str | None) -> OSInfo:
     os_id = values.get("ID", "linux").lower() or "linux"
     version_text = values.get("VERSION_ID")
     source = path
@@ -111,14 +127,14 @@ def _os_from_release(root: Root, path: str, values: dict[str, str], kernel: Opti
     )
 
 
-def _os_track(os_id: str, values: dict[str, str]) -> Optional[str]:
+def _os_track(os_id: str, values: dict[str, str]) -> str | None:
     if os_id == "ubuntu":
         # Long-term-support and interim releases have different lifetimes, so rules judge them apart.
         return "lts" if "LTS" in values.get("VERSION", "") else "interim"
     return None
 
 
-def _exec_program(exec_line: str) -> Optional[str]:
+def _exec_program(exec_line: str) -> str | None:
     """The program an ``Exec=`` line starts, skipping ``env VAR=value`` prefixes."""
     try:
         tokens = shlex.split(exec_line)
@@ -139,7 +155,7 @@ class LinuxInspector:
         env: Mapping[str, str],
         *,
         homes: list[Home],
-        kernel: Optional[str],
+        kernel: str | None,
     ) -> None:
         self.root = root
         self.catalog = catalog
@@ -147,7 +163,7 @@ class LinuxInspector:
         self.homes = homes
         self.kernel = kernel
         self.problems: list[str] = []
-        self._databases: Optional[list[PackageDatabase]] = None
+        self._databases: list[PackageDatabase] | None = None
 
     # Where desktop entries live -----------------------------------------------------------------------
 
@@ -210,7 +226,7 @@ class LinuxInspector:
                     found.append(_Entry(desktop_id, path, app_dir, fields, None))
         return found
 
-    def identify(self, entry: _Entry) -> Optional[Product]:
+    def identify(self, entry: _Entry) -> Product | None:
         flatpak_id = entry.fields.get("X-Flatpak")
         if flatpak_id:
             product = self.catalog.by_flatpak(flatpak_id)
@@ -231,11 +247,10 @@ class LinuxInspector:
 
     def databases(self) -> list[PackageDatabase]:
         if self._databases is None:
-            likely = [name for p in self.catalog.products.values() for name in p.linux.packages]
-            self._databases = open_package_databases(self.root, likely)
+            self._databases = open_package_databases(self.root, self.catalog.linux_packages())
         return self._databases
 
-    def resolve_program(self, program: Optional[str]) -> Optional[str]:
+    def resolve_program(self, program: str | None) -> str | None:
         if not program:
             return None
         if "/" not in program:
@@ -246,9 +261,7 @@ class LinuxInspector:
             return None
         return self.root.resolve(program) if self.root.exists(program) else None
 
-    def firefox_ini(
-        self, program_path: Optional[str], extra_dirs: tuple[str, ...]
-    ) -> Optional[tuple[str, dict[str, str]]]:
+    def firefox_ini(self, program_path: str | None, extra_dirs: tuple[str, ...]) -> tuple[str, dict[str, str]] | None:
         """Firefox's ``application.ini`` ([App] group) beside the program, or in a known install folder."""
         candidates = [posixpath.dirname(program_path)] if program_path else []
         candidates += list(extra_dirs)
@@ -280,13 +293,13 @@ class LinuxInspector:
         product: Product,
         entry: _Entry,
         *,
-        source: Optional[str],
-        package: Optional[str] = None,
-        path: Optional[str] = None,
-        scope: Optional[Scope] = None,
-        track: Optional[str] = None,
-        raw_version: Optional[str] = None,
-        problem: Optional[str] = None,
+        source: str | None,
+        package: str | None = None,
+        path: str | None = None,
+        scope: Scope | None = None,
+        track: str | None = None,
+        raw_version: str | None = None,
+        problem: str | None = None,
     ) -> Installation:
         version = None
         if raw_version is not None:
@@ -314,7 +327,7 @@ class LinuxInspector:
             problem=problem if version is None else None,
         )
 
-    def _firefox_track(self, app: Optional[dict[str, str]], fallback: Optional[str]) -> Optional[str]:
+    def _firefox_track(self, app: dict[str, str] | None, fallback: str | None) -> str | None:
         if app is None:
             return fallback
         if (
@@ -341,8 +354,8 @@ class LinuxInspector:
                 track=track,
                 problem=f"{active}: flatpak app folder missing",
             )
-        raw: Optional[str] = None
-        problem: Optional[str] = None
+        raw: str | None = None
+        problem: str | None = None
         for name in (f"{app_id}.metainfo.xml", f"{app_id}.appdata.xml"):
             for folder in ("metainfo", "appdata"):
                 path = f"{active}/files/share/{folder}/{name}"
@@ -402,7 +415,7 @@ class LinuxInspector:
             problem=problem,
         )
 
-    def _owner(self, paths: list[str]) -> Optional[Owner]:
+    def _owner(self, paths: list[str]) -> Owner | None:
         for database in self.databases():
             for path in paths:
                 owner = database.owner(path)
@@ -473,7 +486,7 @@ class LinuxInspector:
                 installations[key] = installation
         return list(installations.values()), desktop_products
 
-    def default_pdf(self, installed: dict[str, str]) -> Optional[tuple[str, str]]:
+    def default_pdf(self, installed: dict[str, str]) -> tuple[str, str] | None:
         desktops = [d.lower() for d in self.env.get("XDG_CURRENT_DESKTOP", "").split(":") if d]
         home = self.homes[0] if len(self.homes) == 1 else None
         data_dirs = self.data_dirs()
@@ -525,7 +538,7 @@ def _default_home(path: str) -> Home:
     return Home(path, f"{path}/.local/share", f"{path}/.config")
 
 
-def inspect_linux(base: Path, env: Mapping[str, str], *, live: bool) -> Inventory:
+def inspect_linux(base: str, env: Mapping[str, str], *, live: bool) -> Inventory:
     from clientcheck.catalog import load_catalog
 
     root = Root(base)

@@ -4,23 +4,22 @@
 from __future__ import annotations
 
 from collections.abc import Container, Sequence
-from typing import Optional
 
 from clientcheck.inspect.formats.keyfile import parse_keyfile, split_list
 from clientcheck.inspect.fsroot import Root
 
 
 def mimeapps_files(
-    config_home: Optional[str],
+    config_home: str | None,
     config_dirs: Sequence[str],
-    data_home: Optional[str],
+    data_home: str | None,
     data_dirs: Sequence[str],
     desktops: Sequence[str],
 ) -> list[str]:
     """The ``mimeapps.list`` files to consult, most important first (spec: "File name and location")."""
     files: list[str] = []
 
-    def add(directory: Optional[str]) -> None:
+    def add(directory: str | None) -> None:
         if directory:
             files.extend(f"{directory}/{desktop}-mimeapps.list" for desktop in desktops)
             files.append(f"{directory}/mimeapps.list")
@@ -40,7 +39,7 @@ def default_application(
     mimeapps: Sequence[str],
     data_dirs_for_cache: Sequence[str],
     installed: Container[str],
-) -> Optional[tuple[str, str]]:
+) -> tuple[str, str] | None:
     """(desktop id, file that decided it) of the default application for ``mime_type``, or None.
 
     ``installed`` holds the desktop ids present on the machine: a default naming an application that is

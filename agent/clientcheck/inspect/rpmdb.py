@@ -6,10 +6,10 @@ rpm keeps an index table per tag beside ``Packages(hnum, blob)``; ``Basenames(ke
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable
-from pathlib import Path
-from typing import Optional
 
 from clientcheck.inspect.formats.rpmheader import RpmHeader, RpmHeaderError, RpmPackage
 from clientcheck.inspect.fsroot import Root
@@ -32,19 +32,18 @@ class RpmDatabase:
         self.where = where
 
     @classmethod
-    def open(cls, root: Root) -> Optional[RpmDatabase]:
+    def open(cls, root: Root) -> RpmDatabase | None:
         """The machine's rpm database, None when it has none. Raises ``RpmDatabaseError`` when there is
         one we cannot read, so the caller can mark rpm-owned apps unknown instead of missing them."""
         for path in DB_PATHS:
-            host = root.host_path(root.resolve(path))
-            if host.is_file():
-                return cls(_connect(host, path), path)
+            if root.is_file(path):
+                return cls(_connect(root.host_path(path), path), path)
         for path, backend in OTHER_BACKENDS.items():
             if root.is_file(path):
                 raise RpmDatabaseError(f"{path}: rpm's {backend} database format is not supported")
         return None
 
-    def owner(self, path: str) -> Optional[RpmPackage]:
+    def owner(self, path: str) -> RpmPackage | None:
         """The package that owns the file at ``path``."""
         directory, _, basename = path.rpartition("/")
         try:
@@ -82,10 +81,11 @@ class RpmDatabase:
         return found
 
 
-def _connect(host: Path, where: str) -> sqlite3.Connection:
+def _connect(host: str, where: str) -> sqlite3.Connection:
     # Read-only, and "immutable" when a plain read-only open fails: a mounted disk or a captured tree may
     # not let sqlite create its -shm file, and nothing else writes to it while we read.
-    uri = host.resolve().as_uri()
+    uri = "file:" + urllib.parse.quote(os.path.realpath(host))
+    last: Exception | None = None
     for options in ("?mode=ro", "?mode=ro&immutable=1"):
         try:
             connection = sqlite3.connect(uri + options, uri=True)

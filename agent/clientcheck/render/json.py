@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Optional
 
 from clientcheck import __version__
-from clientcheck.model import STATUS_ORDER, Finding, Installation, Inventory, OSInfo, Report, RulesInfo
-from clientcheck.version import Version
+from clientcheck.model import STATUS_ORDER
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from clientcheck.model import Finding, Installation, Inventory, OSInfo, Report, RulesInfo
+    from clientcheck.version import Version
 
 REPORT_SCHEMA = "clientcheck.report/1"
 INVENTORY_SCHEMA = "clientcheck.inventory/1"
 
 
-def _version(value: Optional[Version]) -> Optional[str]:
+def _version(value: Version | None) -> str | None:
     return str(value) if value is not None else None
 
 
-def _date(value: Optional[dt.date]) -> Optional[str]:
+def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -75,6 +80,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "url": finding.url,
         "remedy": finding.remedy,
+        "scope": finding.scope,
+        "path": finding.path,
     }
 
 
@@ -96,6 +103,7 @@ def _inventory_fields(inventory: Inventory) -> dict[str, Any]:
         "os": os_dict(inventory.os),
         "software": [software_dict(item) for item in inventory.software],
         "default_pdf_viewer": inventory.default_pdf,
+        "default_pdf_viewer_source": inventory.default_pdf_source,
     }
 
 

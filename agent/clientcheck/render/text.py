@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
 
-from clientcheck.model import Finding, Installation, Inventory, Report, Status
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from clientcheck.model import Finding, Installation, Inventory, Report, Status
 
-_HEADINGS: dict[Status, str] = {
+_HEADINGS: dict[Status, str] = {  # in the order a person should read them
     "owed": "Updates owed",
     "unsupported": "No longer supported: upgrade or replace",
     "due": "Updates due soon",
@@ -90,7 +91,7 @@ def _label(item: Installation) -> str:
     return f"{item.name} {version}"
 
 
-def _default_pdf_line(inventory: Inventory) -> Optional[str]:
+def _default_pdf_line(inventory: Inventory) -> str | None:
     return f"Opens PDFs by default: {inventory.default_pdf}" if inventory.default_pdf else None
 
 

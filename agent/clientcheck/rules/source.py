@@ -3,55 +3,70 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Optional
+import os
 
 from clientcheck.errors import RulesError
 from clientcheck.model import RuleSet, RulesInfo
+from clientcheck.record import Record
 from clientcheck.rules.validate import InvalidRuleFileError, parse_rules
 
 BUNDLED = "bundled"
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class LoadedRules:
+class LoadedRules(Record):
+    __slots__ = ("ruleset", "info", "warnings")
+
     ruleset: RuleSet
     info: RulesInfo
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...]
+
+    def __init__(self, ruleset: RuleSet, info: RulesInfo, warnings: tuple[str, ...] = ()) -> None:
+        self._set(locals())
 
 
-def bundled_rules_path() -> Path:
-    package_dir = Path(__file__).resolve().parent.parent
-    installed = package_dir / "data" / "default-rules.json"
-    if installed.is_file():
+def bundled_rules_path() -> str:
+    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    installed = os.path.join(package_dir, "data", "default-rules.json")
+    if os.path.isfile(installed):
         return installed
     # Running from a source checkout (not an installed wheel): the file sits at the top of the repository.
-    return package_dir.parent.parent / "rules" / "default.json"
+    return os.path.join(os.path.dirname(os.path.dirname(package_dir)), "rules", "default.json")
 
 
-def read_rule_file(path: Path) -> tuple[RuleSet, bytes]:
+def sha256_hex(data: bytes) -> str:
+    # hashlib loads OpenSSL, a few milliseconds of every run; CPython's own SHA-256 module is built in.
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]  # CPython 3.11
+        except ImportError:
+            from hashlib import sha256  # type: ignore[assignment,unused-ignore]
+    digest: str = sha256(data).hexdigest()
+    return digest
+
+
+def read_rule_file(path: str) -> tuple[RuleSet, bytes]:
     """Read and validate one rule file. Raises ``RulesError`` naming the file and every problem."""
     try:
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:
             data = stream.read(MAX_RULE_FILE_BYTES + 1)
     except OSError as error:
-        raise RulesError(str(path), [f"cannot read: {error.strerror or error}"]) from None
+        raise RulesError(path, [f"cannot read: {error.strerror or error}"]) from None
     if len(data) > MAX_RULE_FILE_BYTES:
-        raise RulesError(str(path), [f"larger than {MAX_RULE_FILE_BYTES // 1024 // 1024} MiB"])
+        raise RulesError(path, [f"larger than {MAX_RULE_FILE_BYTES // 1024 // 1024} MiB"])
     try:
         return parse_rules(data), data
     except InvalidRuleFileError as invalid:
-        raise RulesError(str(path), invalid.problems) from None
+        raise RulesError(path, invalid.problems) from None
 
 
-def _info(ruleset: RuleSet, data: bytes, source: str, today: dt.date, fallback: Optional[str]) -> RulesInfo:
+def _info(ruleset: RuleSet, data: bytes, source: str, today: dt.date, fallback: str | None) -> RulesInfo:
     return RulesInfo(
         source=source,
         serial=ruleset.serial,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256_hex(data),
         publisher=ruleset.publisher,
         published=ruleset.published,
         expires=ruleset.expires,
@@ -60,20 +75,20 @@ def _info(ruleset: RuleSet, data: bytes, source: str, today: dt.date, fallback: 
     )
 
 
-def _local_path(requested: str) -> Path:
+def _local_path(requested: str) -> str:
     if "://" in requested:
         raise RulesError(requested, ["only a local file path is supported here, not a URL"])
-    return Path(requested)
+    return requested
 
 
-def load_rules(requested: Optional[str], today: dt.date) -> LoadedRules:
+def load_rules(requested: str | None, today: dt.date) -> LoadedRules:
     """The rules to judge by: the requested file, else the bundled one, saying why in ``fallback_reason``.
 
     A run never fails because a requested rule file is bad: the report says which rules it used instead.
     Only when the bundled file itself is unusable does this raise ``RulesError``.
     """
     warnings: list[str] = []
-    fallback: Optional[str] = None
+    fallback: str | None = None
     if requested is not None and requested != BUNDLED:
         try:
             ruleset, data = read_rule_file(_local_path(requested))

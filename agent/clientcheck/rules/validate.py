@@ -11,10 +11,17 @@ import datetime as dt
 import json
 import re
 from collections.abc import Callable
-from typing import Any, Optional, TypeVar
 
-from clientcheck.model import PLATFORMS, Grace, LocalizedText, Platform, Rule, RuleSet, Severity, Unsupported
+from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
 from clientcheck.version import Version, VersionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    from clientcheck.model import LocalizedText, Platform, Severity
+
+    T = TypeVar("T")
 
 SCHEMA_ID = "clientcheck.rules/1"
 MAX_RULES = 10_000
@@ -45,8 +52,6 @@ _GRACE_KEYS = {"since", "days"}
 _UNSUPPORTED_KEYS = {"below", "since", "message", "url"}
 _SOURCE_KEYS = {"url", "date", "note"}
 
-T = TypeVar("T")
-
 
 class InvalidRuleFileError(ValueError):
     """Every problem found in a rule file, each prefixed with its location."""
@@ -72,7 +77,7 @@ class _Collector:
 
     def field(
         self, where: str, obj: dict[str, Any], key: str, convert: Callable[[str, Any], T], *, required: bool
-    ) -> Optional[T]:
+    ) -> T | None:
         if key not in obj:
             if required:
                 self.add(_join(where, key), "is required")
@@ -93,7 +98,10 @@ def _join(where: str, key: str) -> str:
 
 
 def _describe(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    try:
+        text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    except RecursionError:  # json.loads accepts slightly deeper nesting than json.dumps can write back
+        text = f"a deeply nested {'list' if isinstance(value, list) else 'object'}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -199,7 +207,7 @@ class RuleParser:
             return "recommended"
         raise _ProblemError(f"must be 'required' or 'recommended', not {_describe(value)}")
 
-    def grace(self, where: str, value: Any) -> Optional[Grace]:
+    def grace(self, where: str, value: Any) -> Grace | None:
         if not isinstance(value, dict):
             raise _ProblemError(f"must be an object with 'since' and 'days', not {_describe(value)}")
         self.out.check_keys(where, value, _GRACE_KEYS)
@@ -207,7 +215,12 @@ class RuleParser:
         days = self.out.field(where, value, "days", _integer(0), required=True)
         if since is None or days is None:
             return None
-        return Grace(since=since, days=days)
+        grace = Grace(since=since, days=days)
+        try:
+            grace.until  # noqa: B018 - the evaluator computes it; a huge "days" must fail here, not there
+        except OverflowError:
+            raise _ProblemError(f"{since} plus {days} days is past {dt.date.max}") from None
+        return grace
 
     def unsupported(self, where: str, value: Any) -> Unsupported:
         if not isinstance(value, dict):
@@ -232,7 +245,7 @@ class RuleParser:
         self.out.field(where, value, "date", _date, required=False)
         self.out.field(where, value, "note", _string, required=False)
 
-    def rule(self, where: str, value: Any) -> Optional[Rule]:
+    def rule(self, where: str, value: Any) -> Rule | None:
         if not isinstance(value, dict):
             self.out.add(where, f"must be an object, not {_describe(value)}")
             return None
@@ -332,6 +345,11 @@ class _DuplicateKeyError(ValueError):
     pass
 
 
+def _reject_constant(name: str) -> Any:
+    # Python's json module reads NaN, Infinity and -Infinity; JSON (and every other reader of the file) does not.
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def parse_rules(data: bytes) -> RuleSet:
     """Parse rule-file bytes. Raises ``InvalidRuleFileError`` listing every problem."""
     try:
@@ -339,11 +357,13 @@ def parse_rules(data: bytes) -> RuleSet:
     except UnicodeDecodeError as error:
         raise InvalidRuleFileError([f"byte {error.start}: not UTF-8 text"]) from None
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
     except _DuplicateKeyError as error:
         raise InvalidRuleFileError([f"duplicate key {str(error)!r}: a key may appear only once per object"]) from None
     except json.JSONDecodeError as error:
         raise InvalidRuleFileError([f"line {error.lineno} column {error.colno}: invalid JSON: {error.msg}"]) from None
     except RecursionError:
         raise InvalidRuleFileError(["invalid JSON: nested too deeply"]) from None
+    except ValueError as error:  # NaN/Infinity, or an integer longer than int() will convert (4300 digits)
+        raise InvalidRuleFileError([f"invalid JSON: {error}"]) from None
     return RuleParser().ruleset(document)

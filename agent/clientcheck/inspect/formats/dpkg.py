@@ -2,46 +2,51 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Optional
+
+from clientcheck.record import Record
+
+_INSTALLED_STATES = {b"installed", b"half-configured", b"unpacked", b"triggers-awaited", b"triggers-pending"}
 
 
-@dataclass(frozen=True)
-class DpkgPackage:
+class DpkgPackage(Record):
+    __slots__ = ("name", "version", "architecture", "installed")
+
     name: str
-    version: Optional[str]  # None when the stanza has no Version (a truncated or damaged file)
-    architecture: Optional[str]
-    multi_arch: Optional[str]
+    version: str | None  # None when the stanza has no Version (a truncated or damaged file)
+    architecture: str | None
     installed: bool
 
+    def __init__(self, name: str, version: str | None, architecture: str | None, installed: bool) -> None:
+        self._set(locals())
 
-def _stanza_fields(stanza: str) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for line in stanza.split("\n"):
-        if not line or line[0] in " \t":
+
+def _stanza_fields(stanza: bytes) -> dict[bytes, bytes]:
+    fields: dict[bytes, bytes] = {}
+    for line in stanza.split(b"\n"):
+        if not line or line[:1] in (b" ", b"\t"):
             continue  # continuation lines belong to multi-line fields we do not need
-        key, sep, value = line.partition(":")
+        key, sep, value = line.partition(b":")
         if sep:
             fields.setdefault(key, value.strip())
     return fields
 
 
-def find_packages(status_text: str, names: Iterable[str]) -> dict[str, DpkgPackage]:
-    """The stanzas of the named packages only. A status file is megabytes on a desktop, so instead of
-    parsing every stanza we jump to the wanted ones."""
-    wanted = sorted(set(names))
-    if not wanted:
-        return {}
-    pattern = re.compile(r"^Package: (" + "|".join(re.escape(name) for name in wanted) + r")[ \t]*$", re.MULTILINE)
+def _text(value: bytes | None) -> str | None:
+    return value.decode("utf-8", errors="replace") if value else None
+
+
+def find_packages(status: bytes, names: Iterable[str]) -> dict[str, DpkgPackage]:
+    """The stanzas of the named packages only. A desktop's status file is megabytes: splitting it at each
+    ``Package:`` line is one fast C-level pass, and only the wanted stanzas are parsed."""
+    wanted = {name.encode() for name in names}
     found: dict[str, DpkgPackage] = {}
-    for match in pattern.finditer(status_text):
-        end = status_text.find("\n\n", match.end())
-        stanza = status_text[match.start() : end if end != -1 else len(status_text)]
-        package = _package(stanza)
-        if package is None:
+    for chunk in (b"\n" + status).split(b"\nPackage: ")[1:]:
+        end = chunk.find(b"\n")
+        if chunk[: end if end != -1 else len(chunk)].strip() not in wanted:
             continue
+        stanza = chunk.split(b"\n\n", 1)[0]
+        package = _package(b"Package: " + stanza)
         previous = found.get(package.name)
         # Several stanzas of one name exist for multi-arch packages or leftovers: prefer an installed one.
         if previous is None or (package.installed and not previous.installed):
@@ -49,29 +54,19 @@ def find_packages(status_text: str, names: Iterable[str]) -> dict[str, DpkgPacka
     return found
 
 
-def _package(stanza: str) -> Optional[DpkgPackage]:
+def _package(stanza: bytes) -> DpkgPackage:
     fields = _stanza_fields(stanza)
-    name = fields.get("Package")
-    if not name:
-        return None
-    status_words = fields.get("Status", "").split()
+    status_words = fields.get(b"Status", b"").split()
     # "install ok installed", "hold ok installed"; "deinstall ok config-files" is a removed package.
-    installed = len(status_words) == 3 and status_words[2] in (
-        "installed",
-        "half-configured",
-        "unpacked",
-        "triggers-awaited",
-        "triggers-pending",
-    )
+    installed = len(status_words) == 3 and status_words[2] in _INSTALLED_STATES
     return DpkgPackage(
-        name=name,
-        version=fields.get("Version") or None,
-        architecture=fields.get("Architecture"),
-        multi_arch=fields.get("Multi-Arch"),
+        name=_text(fields.get(b"Package")) or "",
+        version=_text(fields.get(b"Version")),
+        architecture=_text(fields.get(b"Architecture")),
         installed=installed,
     )
 
 
-def list_contains(list_text: str, path: str) -> bool:
+def list_contains(list_text: bytes, path: str) -> bool:
     """Whether a ``.list`` file (one absolute path per line) names ``path``."""
-    return f"\n{path}\n" in f"\n{list_text}\n"
+    return b"\n" + path.encode() + b"\n" in b"\n" + list_text + b"\n"

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 
 class MetainfoError(ValueError):
     pass
 
 
-def newest_release(xml_text: str) -> Optional[str]:
+def newest_release(xml_text: str) -> str | None:
     """The version of the newest listed release (AppStream lists them newest first), or None."""
     # Imported here: only machines with flatpaks pay for the XML parser.
     from xml.etree import ElementTree

@@ -7,8 +7,8 @@ A blob is: int32 index count ``il``, int32 data length ``dl`` (big-endian), ``il
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Optional
+
+from clientcheck.record import Record
 
 TAG_NAME = 1000
 TAG_VERSION = 1001
@@ -29,12 +29,16 @@ class RpmHeaderError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class RpmPackage:
+class RpmPackage(Record):
+    __slots__ = ("name", "epoch", "version", "release")
+
     name: str
-    epoch: Optional[int]
+    epoch: int | None
     version: str
     release: str
+
+    def __init__(self, name: str, epoch: int | None, version: str, release: str) -> None:
+        self._set(locals())
 
     @property
     def evr(self) -> str:
@@ -59,7 +63,7 @@ class RpmHeader:
                 continue  # the region trailer and damaged entries: not ours to read
             self._entries.setdefault(tag, (kind, offset, items))
 
-    def _strings(self, tag: int) -> Optional[list[str]]:
+    def _strings(self, tag: int) -> list[str] | None:
         entry = self._entries.get(tag)
         if entry is None:
             return None
@@ -76,7 +80,7 @@ class RpmHeader:
             position = end + 1
         return values
 
-    def string(self, tag: int) -> Optional[str]:
+    def string(self, tag: int) -> str | None:
         values = self._strings(tag)
         return values[0] if values else None
 
@@ -99,7 +103,7 @@ class RpmHeader:
         epochs = self.int32_array(TAG_EPOCH)
         return RpmPackage(name=name, epoch=epochs[0] if epochs else None, version=version, release=release)
 
-    def file_path(self, index: int) -> Optional[str]:
+    def file_path(self, index: int) -> str | None:
         """The full path of file number ``index`` (dirname + basename), or None when out of range."""
         basenames = self.string_array(TAG_BASENAMES)
         dirindexes = self.int32_array(TAG_DIRINDEXES)
