@@ -29,6 +29,46 @@ def test_version(run_cli):
     assert result.out.strip() == f"clientcheck {clientcheck.__version__}"
 
 
+@pytest.mark.parametrize(
+    ("args", "first_line", "mentions"),
+    [
+        pytest.param(
+            ["--help"], "usage: clientcheck [COMMAND] [OPTIONS]", ["rules validate", "Exit status: 0"], id="top"
+        ),
+        pytest.param(
+            ["check", "--help"],
+            "usage: clientcheck check [OPTIONS]",
+            ["--as-of DATE", "-f, --format {text,json}"],
+            id="check",
+        ),
+        pytest.param(["inventory", "-h"], "usage: clientcheck inventory [OPTIONS]", ["--root DIR"], id="inventory"),
+        pytest.param(["rules", "--help"], "usage: clientcheck rules [OPTIONS]", ["validate"], id="rules"),
+        pytest.param(
+            ["rules", "validate", "--help"],
+            "usage: clientcheck rules validate [OPTIONS] FILE",
+            ["FILE"],
+            id="rules-validate",
+        ),
+    ],
+)
+def test_help_is_printed_and_exits_0(run_cli, args, first_line, mentions):
+    result = run_cli(*args)
+    assert result.status == 0
+    assert result.out.splitlines()[0] == first_line
+    for text in mentions:
+        assert text in result.out
+
+
+def test_option_spellings(run_cli, tmp_path):
+    for args in (["--format=json"], ["-f", "json"], ["check", "--format", "json"], ["--format", "json", "check"]):
+        if args[-1] == "check":
+            continue  # a command must come first; options after it
+        assert run_cli(*args).json()["schema"] == "clientcheck.report/1", args
+    target = tmp_path / "r.json"
+    run_cli("-o", str(target), "--format=json")
+    assert target.is_file()
+
+
 def test_no_arguments_checks_this_machine_with_the_bundled_rules(run_cli):
     result = run_cli()
     assert result.status in (0, 1)
@@ -84,13 +124,25 @@ def test_as_of_previews_a_grace_deadline(run_cli):
 @pytest.mark.parametrize(
     ("args", "status", "message"),
     [
-        pytest.param(["--format", "xml"], 2, "invalid choice: 'xml'", id="bad-format"),
+        pytest.param(
+            ["--format", "xml"], 2, "invalid value 'xml' for --format (choose from text, json)", id="bad-format"
+        ),
+        pytest.param(["--format"], 2, "option --format needs a value", id="missing-value"),
+        pytest.param(["--frobnicate"], 2, "unknown option '--frobnicate' for 'check'", id="unknown-option"),
+        pytest.param(
+            ["inventory", "--rules", "x"], 2, "unknown option '--rules' for 'inventory'", id="option-of-other-command"
+        ),
+        pytest.param(
+            ["rules", "validate"], 2, "'rules validate' takes FILE, got 0 argument(s)", id="missing-positional"
+        ),
+        pytest.param(["rules", "sing"], 2, "unknown command 'rules sing'", id="unknown-subcommand"),
+        pytest.param(["check", "extra"], 2, "'check' takes no arguments, got 1 argument(s)", id="stray-argument"),
         pytest.param(["frobnicate"], 2, "unknown command 'frobnicate'", id="bad-command"),
         pytest.param(["--platform", "linux"], 2, "--platform needs --root", id="platform-without-root"),
         pytest.param(["--root", "/nonexistent/tree"], 4, "not a directory", id="missing-root"),
         pytest.param(["--root", "/", "--platform", "windows"], 2, "inspecting windows is not supported", id="windows"),
-        pytest.param(["--as-of", "2026-13-01"], 2, "is not a date", id="bad-date"),
-        pytest.param(["rules"], 2, "required", id="rules-without-command"),
+        pytest.param(["--as-of", "2026-13-01"], 2, "--as-of: '2026-13-01' is not a date (YYYY-MM-DD)", id="bad-date"),
+        pytest.param(["rules"], 2, "'rules' needs a command: validate", id="rules-without-command"),
     ],
 )
 def test_usage_and_input_errors_are_one_clear_line(run_cli, args, status, message):

@@ -2,102 +2,77 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, Sequence
 
 from clientcheck import __version__
+from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser
+from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError
 from clientcheck.model import PLATFORMS
 
-COMMANDS = ("check", "inventory", "rules")
 FORMATS = ("text", "json")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message, hint=f"see '{self.prog} --help'")
 
 
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
-    machine = common.add_argument_group("what to inspect")
-    machine.add_argument(
-        "--root",
-        metavar="DIR",
-        help="inspect the machine whose file tree is at DIR (a mounted disk or captured tree)",
-    )
-    machine.add_argument("--platform", choices=PLATFORMS, help="the OS of the --root tree (default: this one)")
-    output = common.add_argument_group("output")
-    output.add_argument("--format", "-f", choices=FORMATS, default="text", help="output format (default: text)")
-    output.add_argument("--output", "-o", metavar="FILE", help="write to FILE (atomically) instead of standard output")
-
-    judging = _Parser(add_help=False)
-    group = judging.add_argument_group("rules")
-    group.add_argument("--rules", metavar="FILE", help="rule file to judge by (default: the bundled rules)")
-    group.add_argument(
-        "--lang",
+_INSPECT_OPTIONS = (
+    Option(
+        ("--root",), "inspect the machine whose file tree is at DIR (a mounted disk or captured tree)", metavar="DIR"
+    ),
+    Option(("--platform",), "the OS of the --root tree (default: this one)", choices=PLATFORMS),
+    Option(("-f", "--format"), "output format (default: text)", choices=FORMATS, default="text"),
+    Option(("-o", "--output"), "write to FILE (atomically) instead of standard output", metavar="FILE"),
+)
+_JUDGE_OPTIONS = (
+    Option(("--rules",), "rule file to judge by (default: the bundled rules)", metavar="FILE"),
+    Option(
+        ("--lang",),
+        "language of messages, like de or pt-BR (default: from LANGUAGE, LC_ALL, LC_MESSAGES, LANG)",
         metavar="TAG",
-        help="language of messages, like de or pt-BR (default: from LANGUAGE/LC_ALL/LC_MESSAGES/LANG)",
-    )
-    group.add_argument(
-        "--as-of", type=_date, metavar="DATE", help="judge as if today were DATE (YYYY-MM-DD), to preview deadlines"
-    )
+    ),
+    Option(
+        ("--as-of",), "judge as if today were DATE (YYYY-MM-DD), to preview deadlines", metavar="DATE", convert=_date
+    ),
+)
 
-    parser = _Parser(
+
+def build_parser() -> Parser:
+    return Parser(
         prog="clientcheck",
         description="Check this computer's OS, web browsers and PDF viewers against a minimum-version rule "
         "file, and say which updates are owed.",
-        epilog="Exit status of check: 0 nothing owed, 1 updates owed, 2 usage error, 3 no usable rules, "
-        "4 cannot read what to inspect, 5 cannot write output, 70 internal error.",
+        commands=(
+            Command("check", "inspect, judge by the rules, report what is owed", _INSPECT_OPTIONS + _JUDGE_OPTIONS),
+            Command("inventory", "show the OS, browsers and PDF viewers found, without judging", _INSPECT_OPTIONS),
+            Command(
+                "rules",
+                "work with rule files",
+                subcommands=(
+                    Command(
+                        "validate",
+                        "check a rule file and list every problem with its location",
+                        positionals=(("FILE", "the rule file to check"),),
+                    ),
+                ),
+            ),
+        ),
+        default="check",
+        version=f"clientcheck {__version__}",
+        epilog="Exit status: 0 nothing owed, 1 updates owed, 2 usage error, 3 invalid or no usable rules, "
+        "4 cannot read what to inspect, 5 cannot write the output, 70 internal error.",
     )
-    parser.add_argument("--version", action="version", version=f"clientcheck {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.add_parser(
-        "check",
-        parents=[common, judging],
-        help="inspect, judge by the rules, report (default)",
-        description="Inspect this computer, judge it by the rules, and report what is owed.",
-    )
-    commands.add_parser(
-        "inventory",
-        parents=[common],
-        help="show what was found, without judging it",
-        description="Show the OS, browsers and PDF viewers found, with versions.",
-    )
-    rules = commands.add_parser("rules", help="work with rule files", description="Work with rule files.")
-    rules_commands = rules.add_subparsers(dest="rules_command", metavar="COMMAND", parser_class=_Parser)
-    rules_commands.required = True
-    validate = rules_commands.add_parser(
-        "validate",
-        help="check a rule file and list every problem",
-        description="Check a rule file; list every problem with its location.",
-    )
-    validate.add_argument("file", metavar="FILE")
-    return parser
-
-
-def _normalise(argv: Sequence[str]) -> list[str]:
-    """``clientcheck`` and ``clientcheck --format json`` mean ``clientcheck check ...``."""
-    args = list(argv)
-    if args and not args[0].startswith("-") and args[0] not in COMMANDS:
-        raise UsageError(f"unknown command {args[0]!r}", hint=f"commands: {', '.join(COMMANDS)}")
-    if not args or (args[0] not in COMMANDS and args[0] not in ("-h", "--help", "--version")):
-        args.insert(0, "check")
-    return args
 
 
 def _emit(text: str, output: str | None) -> None:
-    from clientcheck.deliver import write_atomic, write_stream
+    from clientcheck.deliver import write_atomic
 
     if output is None:
         write_stream(text)
@@ -110,16 +85,16 @@ def _warn(message: str) -> None:
         print(f"clientcheck: warning: {message}", file=sys.stderr)
 
 
-def run(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> int:
-    if args.command == "rules":
-        return _validate(args.file)
+def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
+    if args.command == ("rules", "validate"):
+        return _validate(args.positionals[0])
 
     from clientcheck.inspect import inspect_machine
 
     if args.platform and args.root is None:
         raise UsageError("--platform needs --root: only the running machine can be inspected live")
     inventory = inspect_machine(args.platform, args.root, env)
-    if args.command == "inventory":
+    if args.command == ("inventory",):
         from clientcheck.render import inventory_renderer
 
         _emit(inventory_renderer(args.format)(inventory, now), args.output)
@@ -143,7 +118,6 @@ def run(args: argparse.Namespace, env: Mapping[str, str], now: dt.datetime) -> i
 
 
 def _validate(path: str) -> int:
-    from clientcheck.deliver import write_stream
     from clientcheck.rules import read_rule_file
 
     try:
@@ -165,10 +139,11 @@ def main(
 ) -> int:
     """Run the command line; returns the exit status. No exception reaches the caller."""
     try:
-        args = build_parser().parse_args(_normalise(sys.argv[1:] if argv is None else argv))
-        if args.command is None:
-            args.command = "check"
+        args = build_parser().parse(sys.argv[1:] if argv is None else argv)
         return int(run(args, os.environ if env is None else env, now or dt.datetime.now(dt.timezone.utc)))
+    except HelpRequested as help_:
+        write_stream(help_.text)
+        return ExitStatus.OK
     except ClientcheckError as error:
         if sys.stderr is not None:
             print(f"clientcheck: error: {error.message}", file=sys.stderr)
@@ -182,8 +157,6 @@ def main(
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return ExitStatus.OK
-    except SystemExit as exit_:  # argparse's --help and --version
-        return int(exit_.code or 0) if isinstance(exit_.code, int) else ExitStatus.USAGE
     except Exception as error:
         if sys.stderr is not None:
             print(f"clientcheck: internal error: {type(error).__name__}: {error}", file=sys.stderr)
