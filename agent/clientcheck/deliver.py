@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -48,8 +47,10 @@ def write_atomic(path: str, text: str, *, mode: int | None = None) -> None:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         if created:
-            with contextlib.suppress(OSError):
+            try:
                 os.unlink(temp)
+            except OSError:
+                pass  # nothing more can be done; the error that brought us here is what matters
 
 
 def write_stream(text: str, stream: TextIO | None = None) -> None:

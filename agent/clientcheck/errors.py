@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import enum
 
+class ExitStatus:
+    """Exit statuses (plain ints: an IntEnum class costs start-up time for no gain here)."""
 
-class ExitStatus(enum.IntEnum):
     OK = 0  # nothing owed
     OWED = 1  # at least one required update owed (or a release out of support)
     USAGE = 2  # bad command line (argparse uses 2 as well)

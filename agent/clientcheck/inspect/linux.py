@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import posixpath
-import shlex
 from collections.abc import Mapping
 
 from clientcheck.catalog import Catalog, Product
-from clientcheck.inspect.formats.keyfile import parse_keyfile, split_list
+from clientcheck.inspect.formats.keyfile import group_section, key_values, parse_keyfile, split_list
 from clientcheck.inspect.formats.metainfo import MetainfoError, newest_release
 from clientcheck.inspect.formats.osrelease import OsReleaseError, parse_os_release
 from clientcheck.inspect.formats.snap import top_level_scalars
@@ -32,6 +31,8 @@ SNAP_APPLICATIONS = "/var/lib/snapd/desktop/applications"
 SYSTEM_FLATPAK = "/var/lib/flatpak"
 BIN_DIRS = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/snap/bin")
 PDF = "application/pdf"
+# The [Desktop Entry] keys we read; the rest (translations above all) are never parsed.
+DESKTOP_KEYS = ("Type", "Hidden", "Categories", "MimeType", "Exec", "TryExec", "X-Flatpak", "X-SnapInstanceName")
 
 
 class Home(Record):
@@ -134,12 +135,35 @@ def _os_track(os_id: str, values: dict[str, str]) -> str | None:
     return None
 
 
+def _exec_tokens(exec_line: str) -> list[str]:
+    """The words of an ``Exec=`` line: split at blanks, double quotes group, backslash escapes (the desktop
+    entry spec's quoting rules, which are simpler than a shell's)."""
+    tokens: list[str] = []
+    current: list[str] = []
+    quoted = started = False
+    characters = iter(exec_line)
+    for char in characters:
+        if char == "\\":
+            current.append(next(characters, ""))
+            started = True
+        elif char == '"':
+            quoted = not quoted
+            started = True
+        elif char in " \t" and not quoted:
+            if started:
+                tokens.append("".join(current))
+            current, started = [], False
+        else:
+            current.append(char)
+            started = True
+    if started:
+        tokens.append("".join(current))
+    return tokens
+
+
 def _exec_program(exec_line: str) -> str | None:
     """The program an ``Exec=`` line starts, skipping ``env VAR=value`` prefixes."""
-    try:
-        tokens = shlex.split(exec_line)
-    except ValueError:
-        return None
+    tokens = _exec_tokens(exec_line)
     if tokens and posixpath.basename(tokens[0]) == "env":
         tokens = tokens[1:]
         while tokens and "=" in tokens[0] and not tokens[0].startswith("/"):
@@ -209,8 +233,8 @@ class LinuxInspector:
                 # Most entries are neither browsers nor PDF viewers: skip them before parsing.
                 if desktop_id not in known_ids and b"WebBrowser" not in data and PDF.encode() not in data:
                     continue
-                text = data.decode("utf-8", errors="replace")
-                fields = parse_keyfile(text).get("Desktop Entry")
+                section = group_section(data.decode("utf-8", errors="replace"), "Desktop Entry")
+                fields = key_values(section, DESKTOP_KEYS) if section is not None else None
                 if fields is None:
                     if desktop_id in known_ids:
                         found.append(_Entry(desktop_id, path, app_dir, {}, f"{path}: not a desktop entry"))

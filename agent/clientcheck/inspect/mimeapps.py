@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Sequence
 
-from clientcheck.inspect.formats.keyfile import parse_keyfile, split_list
+from clientcheck.inspect.formats.keyfile import group_section, key_value, split_list
 from clientcheck.inspect.fsroot import Root
 
 
@@ -45,18 +45,18 @@ def default_application(
     ``installed`` holds the desktop ids present on the machine: a default naming an application that is
     not installed is skipped, as the spec requires.
     """
-    parsed = [(path, parse_keyfile(text)) for path in mimeapps if (text := root.read_text(path)) is not None]
-    for path, groups in parsed:
-        for desktop_id in split_list(groups.get("Default Applications", {}).get(mime_type, "")):
+    texts = [(path, text) for path in mimeapps if (text := root.read_text(path)) is not None]
+    for path, text in texts:
+        for desktop_id in _listed(text, "Default Applications", mime_type):
             if desktop_id in installed:
                 return desktop_id, path
     # No installed default: the associations users added, each file's removals hiding lower files' ones.
     removed: set[str] = set()
-    for path, groups in parsed:
-        for desktop_id in split_list(groups.get("Added Associations", {}).get(mime_type, "")):
+    for path, text in texts:
+        for desktop_id in _listed(text, "Added Associations", mime_type):
             if desktop_id in installed and desktop_id not in removed:
                 return desktop_id, path
-        removed.update(split_list(groups.get("Removed Associations", {}).get(mime_type, "")))
+        removed.update(_listed(text, "Removed Associations", mime_type))
     # No default set anywhere: GNOME's legacy defaults.list, then the most preferred application that
     # declares the type, in data-directory order (what mimeinfo.cache records).
     for cache_name, group in (("defaults.list", "Default Applications"), ("mimeinfo.cache", "MIME Cache")):
@@ -65,7 +65,13 @@ def default_application(
             text = root.read_text(path)
             if text is None:
                 continue
-            for desktop_id in split_list(parse_keyfile(text).get(group, {}).get(mime_type, "")):
+            for desktop_id in _listed(text, group, mime_type):
                 if desktop_id in installed and desktop_id not in removed:
                     return desktop_id, path
     return None
+
+
+def _listed(text: str, group: str, mime_type: str) -> list[str]:
+    section = group_section(text, group)
+    value = key_value(section, mime_type) if section is not None else None
+    return split_list(value) if value else []

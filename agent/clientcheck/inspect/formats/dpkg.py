@@ -69,4 +69,11 @@ def _package(stanza: bytes) -> DpkgPackage:
 
 def list_contains(list_text: bytes, path: str) -> bool:
     """Whether a ``.list`` file (one absolute path per line) names ``path``."""
-    return b"\n" + path.encode() + b"\n" in b"\n" + list_text + b"\n"
+    line = path.encode()
+    # Compared in place: concatenating newlines around a list file would copy it for every look-up.
+    return (
+        list_text.startswith(line + b"\n")
+        or b"\n" + line + b"\n" in list_text
+        or list_text == line
+        or list_text.endswith(b"\n" + line)
+    )
