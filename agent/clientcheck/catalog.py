@@ -83,10 +83,6 @@ class Catalog:
     def by_snap(self, snap: str) -> Product | None:
         return self._snaps.get(snap)
 
-    def linux_packages(self) -> list[str]:
-        """Every package name the catalog knows, so a package database can be read for just those."""
-        return [name for product in self.products.values() for name in product.linux.packages]
-
 
 def _linux(raw: dict[str, Any]) -> LinuxPlaces:
     return LinuxPlaces(

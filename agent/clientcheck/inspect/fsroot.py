@@ -87,16 +87,21 @@ class Root:
 
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         """The file's bytes, or None when it is missing (silently) or unreadable (noted)."""
+        too_big = f"{path}: larger than {limit // 1024 // 1024} MiB, not read"
         try:
             with open(self.host_path(path), "rb") as stream:
-                data = stream.read(limit + 1)
-        except (FileNotFoundError, NotADirectoryError):
+                # Size first, then read(): read(limit + 1) would allocate the whole limit for every small file.
+                if os.fstat(stream.fileno()).st_size > limit:
+                    self.problems.append(too_big)
+                    return None
+                data = stream.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
         except OSError as error:
             self.note(path, error)
             return None
-        if len(data) > limit:
-            self.problems.append(f"{path}: larger than {limit // 1024 // 1024} MiB, not read")
+        if len(data) > limit:  # a file that grew while we read it
+            self.problems.append(too_big)
             return None
         return data
 

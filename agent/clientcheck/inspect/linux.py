@@ -10,9 +10,7 @@ from collections.abc import Mapping
 
 from clientcheck.catalog import Catalog, Product
 from clientcheck.inspect.formats.keyfile import group_section, key_values, parse_keyfile, split_list
-from clientcheck.inspect.formats.metainfo import MetainfoError, newest_release
 from clientcheck.inspect.formats.osrelease import OsReleaseError, parse_os_release
-from clientcheck.inspect.formats.snap import top_level_scalars
 from clientcheck.inspect.fsroot import Root
 from clientcheck.inspect.mimeapps import default_application, mimeapps_files
 from clientcheck.inspect.packages import Owner, PackageDatabase, open_package_databases
@@ -28,6 +26,7 @@ OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 DEFAULT_DATA_DIRS = ("/usr/local/share", "/usr/share")
 DEFAULT_CONFIG_DIRS = ("/etc/xdg",)
 SNAP_APPLICATIONS = "/var/lib/snapd/desktop/applications"
+PACKAGED_APPLICATIONS = "/usr/share/applications"
 SYSTEM_FLATPAK = "/var/lib/flatpak"
 BIN_DIRS = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/snap/bin")
 PDF = "application/pdf"
@@ -187,6 +186,7 @@ class LinuxInspector:
         self.homes = homes
         self.kernel = kernel
         self.problems: list[str] = []
+        self.desktop_ids: set[str] = set()
         self._databases: list[PackageDatabase] | None = None
 
     # Where desktop entries live -----------------------------------------------------------------------
@@ -220,11 +220,20 @@ class LinuxInspector:
     # Desktop entries -------------------------------------------------------------------------------------
 
     def entries(self) -> list[_Entry]:
+        """The desktop entries of browsers and PDF viewers. Also fills ``self.desktop_ids`` with every
+        desktop id present, for the default-application look-up."""
         known_ids = self.catalog.linux_desktop_ids
         found: list[_Entry] = []
         for app_dir in self.app_dirs():
+            # The distribution's own folder holds hundreds of entries, all from packages whose desktop ids
+            # the catalog lists: read only those there. Elsewhere (per-user, /usr/local, flatpak, snap)
+            # an entry may be a browser the catalog knows only by its program, so read every one.
+            catalog_only = app_dir.path == PACKAGED_APPLICATIONS
             for relative, path in self.root.walk_files(app_dir.path, ".desktop"):
                 desktop_id = relative.replace("/", "-")
+                self.desktop_ids.add(desktop_id)
+                if catalog_only and desktop_id not in known_ids:
+                    continue
                 data = self.root.read_bytes(path, limit=1024 * 1024)
                 if data is None:
                     if desktop_id in known_ids:
@@ -271,7 +280,7 @@ class LinuxInspector:
 
     def databases(self) -> list[PackageDatabase]:
         if self._databases is None:
-            self._databases = open_package_databases(self.root, self.catalog.linux_packages())
+            self._databases = open_package_databases(self.root)
         return self._databases
 
     def resolve_program(self, program: str | None) -> str | None:
@@ -363,6 +372,8 @@ class LinuxInspector:
         return fallback or "release"
 
     def _flatpak(self, entry: _Entry, product: Product, base: str, app_id: str) -> tuple[tuple[str, ...], Installation]:
+        from clientcheck.inspect.formats.metainfo import MetainfoError, newest_release
+
         active = f"{base}/app/{app_id}/current/active"
         key = ("flatpak", base, app_id)
         scope: Scope = entry.app_dir.scope
@@ -413,6 +424,8 @@ class LinuxInspector:
         )
 
     def _snap(self, entry: _Entry, product: Product, instance: str) -> tuple[tuple[str, ...], Installation]:
+        from clientcheck.inspect.formats.snap import top_level_scalars
+
         snap_dir = f"/snap/{instance}/current"
         yaml_path = f"{snap_dir}/meta/snap.yaml"
         key = ("snap", instance)
@@ -439,10 +452,11 @@ class LinuxInspector:
             problem=problem,
         )
 
-    def _owner(self, paths: list[str]) -> Owner | None:
+    def _owner(self, paths: list[str], product: Product) -> Owner | None:
+        candidates = list(product.linux.packages)
         for database in self.databases():
             for path in paths:
-                owner = database.owner(path)
+                owner = database.owner(path, candidates)
                 if owner is not None:
                     return owner
         return None
@@ -450,7 +464,7 @@ class LinuxInspector:
     def _packaged(self, entry: _Entry, product: Product) -> tuple[tuple[str, ...], Installation]:
         program = _exec_program(entry.fields.get("Exec", "")) if entry.fields else None
         program_path = self.resolve_program(program)
-        owner = self._owner([entry.path] + ([program_path] if program_path else []))
+        owner = self._owner([entry.path] + ([program_path] if program_path else []), product)
         ini = None
         if product.id == "firefox":
             ini = self.firefox_ini(program_path, product.linux.app_dirs if owner else ())
@@ -485,7 +499,7 @@ class LinuxInspector:
                 raw_version=app.get("Version"),
                 problem=None if app.get("Version") else f"{path}: no Version",
             )
-        reason = entry.problem or f"no package owns {entry.path}"
+        reason = entry.problem or f"{entry.path} belongs to no {product.name} package clientcheck knows"
         if program and not program_path:
             reason += f", and its program {program!r} was not found"
         return ("unowned", entry.path), self._make(
@@ -510,7 +524,7 @@ class LinuxInspector:
                 installations[key] = installation
         return list(installations.values()), desktop_products
 
-    def default_pdf(self, installed: dict[str, str]) -> tuple[str, str] | None:
+    def default_pdf(self, installed: set[str]) -> tuple[str, str] | None:
         desktops = [d.lower() for d in self.env.get("XDG_CURRENT_DESKTOP", "").split(":") if d]
         home = self.homes[0] if len(self.homes) == 1 else None
         data_dirs = self.data_dirs()
@@ -528,7 +542,7 @@ class LinuxInspector:
         os_info = read_os(self.root, self.kernel)
         software, desktop_products = self.software()
         software.sort(key=lambda item: (item.category, item.product, item.scope, item.source or ""))
-        default = self.default_pdf(desktop_products)
+        default = self.default_pdf(self.desktop_ids)
         default_product = desktop_products.get(default[0], default[0]) if default else None
         return Inventory(
             os=os_info,

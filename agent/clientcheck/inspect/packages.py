@@ -31,8 +31,9 @@ class PackageDatabase:
 
     manager = ""
 
-    def owner(self, path: str) -> Owner | None:
-        """The package that installed the file at ``path``."""
+    def owner(self, path: str, candidates: Iterable[str]) -> Owner | None:
+        """The package that installed the file at ``path``. ``candidates`` are the packages the catalog
+        expects for the product: databases without a file index check those instead of every package."""
         raise NotImplementedError
 
     def package(self, name: str) -> Owner | None:
@@ -44,44 +45,45 @@ class DpkgDatabase(PackageDatabase):
     manager = "dpkg"
     STATUS = "/var/lib/dpkg/status"
     INFO = "/var/lib/dpkg/info"
+    ARCHITECTURES = "/var/lib/dpkg/arch"
+    COMMON_ARCHITECTURES = ("amd64", "arm64", "i386", "armhf", "ppc64el", "s390x", "riscv64")
 
-    def __init__(self, root: Root, status: bytes, likely: Iterable[str]) -> None:
+    def __init__(self, root: Root, status: bytes) -> None:
         self._root = root
         self._status = status
-        self._known = dpkg.find_packages(status, likely)
         self._lists: dict[str, bytes | None] = {}
+        # Multi-arch packages keep their file list in "<name>:<arch>.list".
+        listed = (root.read_text(self.ARCHITECTURES) or "").split()
+        self._architectures = tuple(dict.fromkeys([*listed, *self.COMMON_ARCHITECTURES]))
 
-    def _list_bytes(self, package: dpkg.DpkgPackage) -> bytes | None:
-        if package.name not in self._lists:
-            data = self._root.read_bytes(f"{self.INFO}/{package.name}.list")
-            if data is None and package.architecture:
-                data = self._root.read_bytes(f"{self.INFO}/{package.name}:{package.architecture}.list")
-            self._lists[package.name] = data
-        return self._lists[package.name]
+    def _file_list(self, name: str) -> bytes | None:
+        if name not in self._lists:
+            data = self._root.read_bytes(f"{self.INFO}/{name}.list")
+            for architecture in self._architectures if data is None else ():
+                data = self._root.read_bytes(f"{self.INFO}/{name}:{architecture}.list")
+                if data is not None:
+                    break
+            self._lists[name] = data
+        return self._lists[name]
 
     def _as_owner(self, package: dpkg.DpkgPackage) -> Owner:
         problem = None if package.version else f"{self.STATUS}: no Version for package {package.name!r}"
         return Owner(self.manager, package.name, package.version, problem)
 
-    def owner(self, path: str) -> Owner | None:
-        for package in self._known.values():
-            data = self._list_bytes(package)
-            if package.installed and data is not None and dpkg.list_contains(data, path):
-                return self._as_owner(package)
-        # Not one of the packages the catalog expects: look through every file list (rare, so not cached).
-        for name in self._root.listdir(self.INFO):
-            if not name.endswith(".list"):
+    def owner(self, path: str, candidates: Iterable[str]) -> Owner | None:
+        for name in candidates:
+            files = self._file_list(name)
+            if files is None or not dpkg.list_contains(files, path):
                 continue
-            data = self._root.read_bytes(f"{self.INFO}/{name}")
-            if data is not None and dpkg.list_contains(data, path):
-                package_name = name.removesuffix(".list").split(":")[0]
-                owning = dpkg.find_packages(self._status, [package_name]).get(package_name)
-                if owning is not None and owning.installed:
-                    return self._as_owner(owning)
+            package = dpkg.find_package(self._status, name)
+            if package is None:
+                return Owner(self.manager, name, None, f"{self.STATUS}: no entry for package {name!r}")
+            if package.installed:
+                return self._as_owner(package)
         return None
 
     def package(self, name: str) -> Owner | None:
-        found = self._known.get(name) or dpkg.find_packages(self._status, [name]).get(name)
+        found = dpkg.find_package(self._status, name)
         return self._as_owner(found) if found and found.installed else None
 
 
@@ -91,7 +93,7 @@ class RpmPackages(PackageDatabase):
     def __init__(self, database: RpmDatabase) -> None:
         self._database = database
 
-    def owner(self, path: str) -> Owner | None:
+    def owner(self, path: str, candidates: Iterable[str]) -> Owner | None:
         from clientcheck.inspect.rpmdb import RpmDatabaseError
 
         try:
@@ -118,7 +120,7 @@ class UnreadableRpm(PackageDatabase):
     def __init__(self, problem: str) -> None:
         self.problem = problem
 
-    def owner(self, path: str) -> Owner | None:
+    def owner(self, path: str, candidates: Iterable[str]) -> Owner | None:
         if path.startswith(("/usr/", "/opt/")):
             return Owner(self.manager, posixpath.basename(path), None, self.problem)
         return None
@@ -131,9 +133,8 @@ class PacmanDatabase(PackageDatabase):
     manager = "pacman"
     LOCAL = "/var/lib/pacman/local"
 
-    def __init__(self, root: Root, likely: Iterable[str]) -> None:
+    def __init__(self, root: Root) -> None:
         self._root = root
-        self._likely = sorted(set(likely))
         self._entries: dict[str, tuple[str, str]] = {}  # name -> (directory, version)
         for directory in root.listdir(self.LOCAL):
             parsed = pacman.entry_name_and_version(directory)
@@ -149,10 +150,10 @@ class PacmanDatabase(PackageDatabase):
             return Owner(self.manager, name, None, f"{self.LOCAL}/{directory}/desc: no %VERSION%")
         return Owner(self.manager, name, versions[0] or fallback)
 
-    def owner(self, path: str) -> Owner | None:
-        names = [name for name in self._likely if name in self._entries]
-        names += [name for name in self._entries if name not in names]
-        for name in names:
+    def owner(self, path: str, candidates: Iterable[str]) -> Owner | None:
+        for name in candidates:
+            if name not in self._entries:
+                continue
             directory, version = self._entries[name]
             files = self._root.read_text(f"{self.LOCAL}/{directory}/files")
             if files is not None and pacman.files_contain(files, path):
@@ -173,12 +174,12 @@ RPM_DATABASE_FILES = (
 )
 
 
-def open_package_databases(root: Root, likely_packages: list[str]) -> list[PackageDatabase]:
+def open_package_databases(root: Root) -> list[PackageDatabase]:
     """Every package database the machine has (a few have more than one: rpm on Debian, for example)."""
     databases: list[PackageDatabase] = []
     status = root.read_bytes(DpkgDatabase.STATUS)
     if status is not None:
-        databases.append(DpkgDatabase(root, status, likely_packages))
+        databases.append(DpkgDatabase(root, status))
     if any(root.is_file(path) for path in RPM_DATABASE_FILES):
         # Imported only here: sqlite3 costs start-up time that dpkg and pacman machines need not pay.
         from clientcheck.inspect.rpmdb import RpmDatabase, RpmDatabaseError
@@ -190,5 +191,5 @@ def open_package_databases(root: Root, likely_packages: list[str]) -> list[Packa
         except RpmDatabaseError as error:
             databases.append(UnreadableRpm(str(error)))
     if root.is_dir(PacmanDatabase.LOCAL):
-        databases.append(PacmanDatabase(root, likely_packages))
+        databases.append(PacmanDatabase(root))
     return databases

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 
 from clientcheck.errors import RulesError
 from clientcheck.model import RuleSet, RulesInfo
@@ -51,7 +52,14 @@ def read_rule_file(path: str) -> tuple[RuleSet, bytes]:
     """Read and validate one rule file. Raises ``RulesError`` naming the file and every problem."""
     try:
         with open(path, "rb") as stream:
-            data = stream.read(MAX_RULE_FILE_BYTES + 1)
+            # A regular file's size is known: read() it whole, as read(limit + 1) would allocate the limit.
+            # A pipe (--rules <(…)) has no size: read at most the limit.
+            regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+            data = (
+                stream.read()
+                if regular and os.fstat(stream.fileno()).st_size <= MAX_RULE_FILE_BYTES
+                else stream.read(MAX_RULE_FILE_BYTES + 1)
+            )
     except OSError as error:
         raise RulesError(path, [f"cannot read: {error.strerror or error}"]) from None
     if len(data) > MAX_RULE_FILE_BYTES:

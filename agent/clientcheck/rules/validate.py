@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable
 
 from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
@@ -26,12 +25,41 @@ if TYPE_CHECKING:
 SCHEMA_ID = "clientcheck.rules/1"
 MAX_RULES = 10_000
 
-_RULE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-_PRODUCT_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-_TRACK = re.compile(r"[a-z0-9][a-z0-9._-]{0,31}")
-_LANGUAGE_TAG = re.compile(r"[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8}){0,3}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_URL = re.compile(r"https?://[^\s]{1,2000}")
+# The published JSON Schema (rules/rules.schema.json) states these as regular expressions; here they are
+# plain string checks, which cost nothing to set up at every start.
+_ID_FIRST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_ID_REST = _ID_FIRST | frozenset("._-")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_ALNUM = _LETTERS | frozenset("0123456789")
+
+
+def _is_identifier(text: str, max_length: int) -> bool:
+    """``[a-z0-9][a-z0-9._-]{0,max_length-1}``"""
+    return 0 < len(text) <= max_length and text[0] in _ID_FIRST and all(c in _ID_REST for c in text)
+
+
+def _is_language_tag(tag: str) -> bool:
+    """``[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8}){0,3}``: ``en``, ``pt-BR``, ``zh_Hant_TW``."""
+    first, *rest = tag.replace("_", "-").split("-")
+    return (
+        2 <= len(first) <= 3
+        and all(c in _LETTERS for c in first)
+        and len(rest) <= 3
+        and all(2 <= len(part) <= 8 and all(c in _ALNUM for c in part) for part in rest)
+    )
+
+
+def _is_iso_date(text: str) -> bool:
+    """``\\d{4}-\\d{2}-\\d{2}`` with ASCII digits."""
+    digits = text[:4] + text[5:7] + text[8:]
+    return len(text) == 10 and text[4] == text[7] == "-" and digits.isascii() and digits.isdigit()
+
+
+def _is_url(text: str) -> bool:
+    """``https?://[^\\s]{1,2000}``"""
+    rest = text[8:] if text.startswith("https://") else text[7:] if text.startswith("http://") else ""
+    return 0 < len(rest) <= 2000 and not any(c.isspace() for c in rest)
+
 
 _TOP_KEYS = {"schema", "publisher", "serial", "published", "expires", "rules", "description", "url", "comment"}
 _RULE_KEYS = {
@@ -111,10 +139,10 @@ def _string(_: str, value: Any) -> str:
     return value
 
 
-def _pattern(regex: re.Pattern[str], what: str) -> Callable[[str, Any], str]:
+def _identifier(max_length: int, what: str) -> Callable[[str, Any], str]:
     def convert(where: str, value: Any) -> str:
         text = _string(where, value)
-        if not regex.fullmatch(text):
+        if not _is_identifier(text, max_length):
             raise _ProblemError(f"{_describe(value)} is not a valid {what}")
         return text
 
@@ -133,7 +161,7 @@ def _integer(minimum: int) -> Callable[[str, Any], int]:
 
 
 def _date(_: str, value: Any) -> dt.date:
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
+    if not isinstance(value, str) or not _is_iso_date(value):
         raise _ProblemError(f"{_describe(value)} is not a date (YYYY-MM-DD)")
     try:
         return dt.date.fromisoformat(value)
@@ -151,7 +179,7 @@ def _version(_: str, value: Any) -> Version:
 
 
 def _url(_: str, value: Any) -> str:
-    if not isinstance(value, str) or not _URL.fullmatch(value):
+    if not isinstance(value, str) or not _is_url(value):
         raise _ProblemError(f"{_describe(value)} is not an http(s) URL")
     return value
 
@@ -167,7 +195,7 @@ class RuleParser:
             raise _ProblemError(f"must be a string or an object of language tag -> text, not {_describe(value)}")
         pairs: list[tuple[str, str]] = []
         for tag, text in value.items():
-            if not _LANGUAGE_TAG.fullmatch(tag):
+            if not _is_language_tag(tag):
                 self.out.add(_join(where, tag), "is not a language tag (like 'en' or 'pt-BR')")
             elif not isinstance(text, str) or not text.strip():
                 self.out.add(_join(where, tag), f"must be a non-empty string, not {_describe(text)}")
@@ -181,7 +209,7 @@ class RuleParser:
             raise _ProblemError(f"must be a product id or a non-empty list of them, not {_describe(value)}")
         products: list[str] = []
         for index, item in enumerate(items):
-            if not isinstance(item, str) or not _PRODUCT_ID.fullmatch(item):
+            if not isinstance(item, str) or not _is_identifier(item, 64):
                 self.out.add(
                     f"{where}[{index}]" if isinstance(value, list) else where, f"{_describe(item)} is not a product id"
                 )
@@ -252,7 +280,7 @@ class RuleParser:
         before = len(self.out.problems)
         field = self.out.field
         self.out.check_keys(where, value, _RULE_KEYS)
-        rule_id = field(where, value, "id", _pattern(_RULE_ID, "rule id"), required=True)
+        rule_id = field(where, value, "id", _identifier(64, "rule id"), required=True)
         products = field(where, value, "product", self.products, required=True)
         minimum = field(where, value, "minimum", _version, required=False)
         unsupported = field(where, value, "unsupported", self.unsupported, required=False)
@@ -261,7 +289,7 @@ class RuleParser:
             id=rule_id or "",
             products=products or (),
             minimum=minimum,
-            track=field(where, value, "track", _pattern(_TRACK, "track name"), required=False),
+            track=field(where, value, "track", _identifier(32, "track name"), required=False),
             platforms=field(where, value, "platforms", self.platforms, required=False) or (),
             severity=field(where, value, "severity", self.severity, required=False) or "required",
             grace=grace,

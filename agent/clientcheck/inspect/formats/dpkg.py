@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from clientcheck.record import Record
 
 _INSTALLED_STATES = {b"installed", b"half-configured", b"unpacked", b"triggers-awaited", b"triggers-pending"}
@@ -21,48 +19,85 @@ class DpkgPackage(Record):
         self._set(locals())
 
 
-def _stanza_fields(stanza: bytes) -> dict[bytes, bytes]:
-    fields: dict[bytes, bytes] = {}
-    for line in stanza.split(b"\n"):
-        if not line or line[:1] in (b" ", b"\t"):
-            continue  # continuation lines belong to multi-line fields we do not need
-        key, sep, value = line.partition(b":")
-        if sep:
-            fields.setdefault(key, value.strip())
-    return fields
+def _field(stanza: bytes, name: bytes) -> bytes | None:
+    """One single-line field of a stanza (``Version``, ``Status``, …), found without splitting it into lines:
+    stanzas carry long Depends and Description fields we never read."""
+    marker = b"\n" + name + b":"
+    start = stanza.find(marker)
+    if start == -1:
+        if not stanza.startswith(name + b":"):
+            return None
+        start = -1  # the stanza's first line
+    value_start = start + len(marker)
+    end = stanza.find(b"\n", value_start)
+    return stanza[value_start : end if end != -1 else len(stanza)].strip()
 
 
 def _text(value: bytes | None) -> str | None:
     return value.decode("utf-8", errors="replace") if value else None
 
 
-def find_packages(status: bytes, names: Iterable[str]) -> dict[str, DpkgPackage]:
-    """The stanzas of the named packages only. A desktop's status file is megabytes: splitting it at each
-    ``Package:`` line is one fast C-level pass, and only the wanted stanzas are parsed."""
-    wanted = {name.encode() for name in names}
-    found: dict[str, DpkgPackage] = {}
-    for chunk in (b"\n" + status).split(b"\nPackage: ")[1:]:
-        end = chunk.find(b"\n")
-        if chunk[: end if end != -1 else len(chunk)].strip() not in wanted:
+def _stanza_from(status: bytes, position: int) -> int:
+    """Where the first stanza starting at or after ``position`` starts, or -1."""
+    if position == 0 and status.startswith(b"Package: "):
+        return 0
+    found = status.find(b"\nPackage: ", max(position - 1, 0))
+    return found + 1 if found != -1 else -1
+
+
+def _name_of(status: bytes, start: int) -> bytes:
+    end = status.find(b"\n", start)
+    return status[start + len(b"Package: ") : end if end != -1 else len(status)].strip()
+
+
+def find_stanza(status: bytes, name: str) -> bytes | None:
+    """The stanza of package ``name`` in a dpkg status file, or None.
+
+    dpkg writes the file sorted by package name, so a binary search finds a stanza in a handful of short
+    look-ups instead of a pass over megabytes; a file that is not sorted (edited by hand or by another
+    tool) is searched from end to end when the binary search misses.
+    """
+    wanted = name.encode()
+    low, high = 0, len(status)
+    while low < high:
+        middle = (low + high) // 2
+        start = _stanza_from(status, middle)
+        if start == -1 or start >= high:
+            high = middle  # no stanza starts in [middle, high): the one we want, if any, starts earlier
             continue
-        stanza = chunk.split(b"\n\n", 1)[0]
-        package = _package(b"Package: " + stanza)
-        previous = found.get(package.name)
-        # Several stanzas of one name exist for multi-arch packages or leftovers: prefer an installed one.
-        if previous is None or (package.installed and not previous.installed):
-            found[package.name] = package
-    return found
+        found = _name_of(status, start)
+        if found == wanted:
+            return _stanza_at(status, start)
+        if found < wanted:
+            low = start + 1
+        else:
+            high = middle
+    marker = b"Package: " + wanted + b"\n"
+    if status.startswith(marker):
+        return _stanza_at(status, 0)
+    position = status.find(b"\n" + marker)
+    return _stanza_at(status, position + 1) if position != -1 else None
+
+
+def _stanza_at(status: bytes, start: int) -> bytes:
+    end = status.find(b"\n\n", start)
+    return status[start : end if end != -1 else len(status)]
+
+
+def find_package(status: bytes, name: str) -> DpkgPackage | None:
+    """Package ``name`` as the status file describes it, or None when the file has no stanza for it."""
+    stanza = find_stanza(status, name)
+    return _package(stanza) if stanza is not None else None
 
 
 def _package(stanza: bytes) -> DpkgPackage:
-    fields = _stanza_fields(stanza)
-    status_words = fields.get(b"Status", b"").split()
+    status_words = (_field(stanza, b"Status") or b"").split()
     # "install ok installed", "hold ok installed"; "deinstall ok config-files" is a removed package.
     installed = len(status_words) == 3 and status_words[2] in _INSTALLED_STATES
     return DpkgPackage(
-        name=_text(fields.get(b"Package")) or "",
-        version=_text(fields.get(b"Version")),
-        architecture=_text(fields.get(b"Architecture")),
+        name=_text(_field(stanza, b"Package")) or "",
+        version=_text(_field(stanza, b"Version")),
+        architecture=_text(_field(stanza, b"Architecture")),
         installed=installed,
     )
 

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-import re
+_KEY_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_KEY_REST = _KEY_FIRST | frozenset("0123456789")
+_ESCAPED = frozenset('\\"$`')  # what a backslash escapes inside double quotes (shell rules)
 
-_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)")
-_ESCAPES = {'\\"': '"', "\\\\": "\\", "\\$": "$", "\\`": "`"}
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out: list[str] = []
+    characters = iter(text)
+    for char in characters:
+        if char == "\\":
+            following = next(characters, "")
+            out.append(following if following in _ESCAPED else char + following)
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 class OsReleaseError(ValueError):
@@ -22,7 +35,7 @@ def _unquote(value: str, line_number: int) -> str:
             raise OsReleaseError(f"line {line_number}: unbalanced quotes")
         inner = value[1:-1]
         if quote == '"':
-            inner = re.sub(r'\\[\\"$`]', lambda m: _ESCAPES[m.group(0)], inner)
+            inner = _unescape(inner)
         return inner
     if any(ch in value for ch in " \t\"'"):
         raise OsReleaseError(f"line {line_number}: value with spaces or quotes must be quoted")
@@ -38,12 +51,12 @@ def parse_os_release(text: str) -> dict[str, str]:
         line = raw_line.strip()
         if not line or line.startswith("#"):
             continue
-        match = _LINE.fullmatch(line)
-        if match is None:
+        key, sep, value = line.partition("=")
+        if not sep or not key or key[0] not in _KEY_FIRST or not all(c in _KEY_REST for c in key):
             bad.append(f"line {number}: not KEY=value")
             continue
         try:
-            values[match.group(1)] = _unquote(match.group(2), number)
+            values[key] = _unquote(value, number)
         except OsReleaseError as error:
             bad.append(str(error))
     if not values.get("ID") and not values.get("NAME"):
