@@ -8,36 +8,143 @@ as numbers (``24.002.20933`` < ``24.10.1``) and refuses what it cannot read rath
 
 from __future__ import annotations
 
-import re
-
 __all__ = ["Version", "VersionError"]
 
 _MAX_LENGTH = 200
 
-# One regular expression without nested quantifiers, so arbitrary input cannot make it backtrack badly.
-# Segments are capped at 18 digits: they fit in a machine word and never hit int()'s digit limit.
-_PATTERN = re.compile(
-    r"""
-    \s*
-    (?:(?P<epoch>\d{1,9}):)?                       # Debian/RPM epoch: "4:" (a distribution's, dropped)
-    [vV]?
-    (?P<release>\d{1,18}(?:\.\d{1,18}){0,15})      # the numbers that are compared
-    (?:
-        (?P<esr>esr)                               # Firefox ESR: a track hint, not an ordering
-      | \.?(?P<pre>alpha|beta|pre|rc|a|b)\.?(?P<pre_n>\d{0,9})   # 154.0b3, 2.0rc1, 1.0alpha2
-    )?
-    (?:~(?P<tilde>[0-9A-Za-z.]{1,40}))?            # Debian pre-release marker inside upstream: 1.0~rc1
-    (?:\+[0-9A-Za-z.~+]{1,60})?                    # repack or snapshot metadata: +dfsg, +ds2, +git2022...
-    (?:[-,_](?P<revision>[0-9A-Za-z.~+_]{1,60}))?  # distribution revision: -1~deb12u1, -r0, ,1, -1.fc41
-    (?:\s+\((?P<paren>[0-9A-Za-z.]{1,40})\))?      # "17.5 (19618.2.12.11.6)" build, "13.3.1 (a)" RSR
-    \s*
-    """,
-    re.VERBOSE | re.ASCII,  # ASCII only: fullwidth or Arabic-Indic digits are refused, not read as 0-9
-)
+# The grammar, as a regular expression (tests/unit/test_version.py checks the scanner below against it):
+#
+#   \s* (?:(?P<epoch>\d{1,9}):)? [vV]?
+#   (?P<release>\d{1,18}(?:\.\d{1,18}){0,15})
+#   (?: (?P<esr>esr) | \.?(?P<pre>alpha|beta|pre|rc|a|b)\.?(?P<pre_n>\d{0,9}) )?
+#   (?:~(?P<tilde>[0-9A-Za-z.]{1,40}))?            Debian pre-release marker inside upstream: 1.0~rc1
+#   (?:\+[0-9A-Za-z.~+]{1,60})?                    repack or snapshot metadata: +dfsg, +ds2, +git2022…
+#   (?:[-,_](?P<revision>[0-9A-Za-z.~+_]{1,60}))?  distribution revision: -1~deb12u1, -r0, ,1, -1.fc41
+#   (?:\s+\((?P<paren>[0-9A-Za-z.]{1,40})\))?      "17.5 (19618.2.12.11.6)" build, "13.3.1 (a)" RSR
+#   \s*                                            (ASCII only: fullwidth digits are refused)
+#
+# It is scanned by hand because compiling that expression took longer (1 ms) than every version of a
+# run takes to parse, and the agent starts at every login.
+
+_SPACE = frozenset(" \t\n\r\f\v")
+_DIGITS = frozenset("0123456789")
+_ALNUM_DOT = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.")
+_PLUS_CHARS = _ALNUM_DOT | frozenset("~+")
+_REVISION_CHARS = _PLUS_CHARS | frozenset("_")
+_PRE_WORDS = ("alpha", "beta", "pre", "rc", "a", "b")  # longest first where one is a prefix of another
+
 
 _PRE_RANK = {"~": 0, "alpha": 1, "a": 1, "beta": 2, "b": 2, "pre": 2, "rc": 3}
-_PRE_SPELLING = re.compile(r"(alpha|beta|pre|rc|a|b)\.?(\d{0,9})")
-_RSR = re.compile(r"[a-z]")
+
+
+def _spelled_prerelease(tilde: str) -> tuple[str, str] | None:
+    """``rc1`` -> (``rc``, ``1``) where a Debian ``~`` part spells a pre-release (alpha|beta|pre|rc|a|b,
+    an optional dot, up to nine digits), else None."""
+    for word in _PRE_WORDS:
+        if tilde.startswith(word):
+            rest = tilde[len(word) :]
+            rest = rest[1:] if rest.startswith(".") else rest
+            if len(rest) <= 9 and all(c in _DIGITS for c in rest):
+                return word, rest
+    return None
+
+
+class _Parts:
+    """What the scanner found: the grammar's groups, and where the vendor's own spelling ends."""
+
+    __slots__ = ("epoch", "esr", "paren", "pre", "pre_n", "release", "revision", "tilde", "vendor_text")
+
+    def __init__(self) -> None:
+        self.epoch: str | None = None
+        self.release = ""
+        self.esr = False
+        self.pre: str | None = None
+        self.pre_n = ""
+        self.tilde: str | None = None
+        self.revision: str | None = None
+        self.paren: str | None = None
+        self.vendor_text = ""
+
+
+def _run(text: str, start: int, allowed: frozenset[str]) -> int:
+    """The end of the run of ``allowed`` characters starting at ``start``."""
+    end = start
+    while end < len(text) and text[end] in allowed:
+        end += 1
+    return end
+
+
+def _scan(text: str) -> _Parts | None:
+    parts = _Parts()
+    end = len(text)
+    while end > 0 and text[end - 1] in _SPACE:
+        end -= 1
+    position = _run(text, 0, _SPACE)
+    text = text[:end]
+    digits_end = _run(text, position, _DIGITS)
+    if position < digits_end <= position + 9 and text[digits_end : digits_end + 1] == ":":
+        parts.epoch = text[position:digits_end]
+        position = digits_end + 1
+    if text[position : position + 1] in ("v", "V"):
+        position += 1
+    release_start = position
+    for segment in range(16):
+        digits_end = _run(text, position, _DIGITS)
+        if not position < digits_end <= position + 18:
+            return None
+        position = digits_end
+        if segment == 15 or text[position : position + 1] != "." or text[position + 1 : position + 2] not in _DIGITS:
+            break
+        position += 1
+    if text[position : position + 1] == "." and text[position + 1 : position + 2] in _DIGITS:
+        return None  # a 17th segment
+    parts.release = text[release_start:position]
+    vendor_end = position
+    if text.startswith("esr", position):
+        parts.esr = True
+        position += 3
+        vendor_end = position
+    else:
+        probe = position + 1 if text[position : position + 1] == "." else position
+        word = next((w for w in _PRE_WORDS if text.startswith(w, probe)), None)
+        if word is not None:
+            parts.pre = word
+            probe += len(word)
+            if text[probe : probe + 1] == ".":
+                probe += 1
+            digits_end = _run(text, probe, _DIGITS)
+            if digits_end - probe > 9:
+                return None
+            parts.pre_n = text[probe:digits_end]
+            position = vendor_end = digits_end
+    if text[position : position + 1] == "~":
+        run_end = _run(text, position + 1, _ALNUM_DOT)
+        if not position + 1 < run_end <= position + 41:
+            return None
+        parts.tilde = text[position + 1 : run_end]
+        position = vendor_end = run_end
+    if text[position : position + 1] == "+":
+        run_end = _run(text, position + 1, _PLUS_CHARS)
+        if not position + 1 < run_end <= position + 61:
+            return None
+        position = run_end
+    if text[position : position + 1] in ("-", ",", "_"):
+        run_end = _run(text, position + 1, _REVISION_CHARS)
+        if not position + 1 < run_end <= position + 61:
+            return None
+        parts.revision = text[position + 1 : run_end]
+        position = run_end
+    if position < len(text) and text[position] in _SPACE:
+        position = _run(text, position, _SPACE)
+        run_end = _run(text, position + 1, _ALNUM_DOT)
+        if text[position : position + 1] != "(" or text[run_end : run_end + 1] != ")":
+            return None
+        if not position + 1 < run_end <= position + 41:
+            return None
+        parts.paren = text[position + 1 : run_end]
+        position = run_end + 1
+    parts.vendor_text = text[release_start:vendor_end]
+    return parts if position == len(text) else None
 
 
 class VersionError(ValueError):
@@ -66,38 +173,33 @@ class Version:
             raise VersionError(f"not a version: {text!r}")
         if len(text) > _MAX_LENGTH:
             raise VersionError(f"not a version (longer than {_MAX_LENGTH} characters): {text[:40]!r}…")
-        match = _PATTERN.fullmatch(text)
-        if match is None:
+        parts = _scan(text)
+        if parts is None:
             raise VersionError(f"not a version: {text!r}")
-        groups = match.groupdict()
-        release_text: str = groups["release"]
         self.raw = text
-        self.release = tuple(int(part) for part in release_text.split("."))
-        self.epoch = int(groups["epoch"]) if groups["epoch"] is not None else None
-        self.revision = groups["revision"]
-        self.is_esr = groups["esr"] is not None
+        self.release = tuple(int(part) for part in parts.release.split("."))
+        self.epoch = int(parts.epoch) if parts.epoch is not None else None
+        self.revision = parts.revision
+        self.is_esr = parts.esr
 
         pre_key: tuple[object, ...] = (1,)  # a final release sorts after all of its pre-releases
-        if groups["pre"]:
-            number = int(groups["pre_n"]) if groups["pre_n"] else 0
-            pre_key = (0, _PRE_RANK[groups["pre"]], number, "")
-        tilde = groups["tilde"]
+        if parts.pre:
+            pre_key = (0, _PRE_RANK[parts.pre], int(parts.pre_n) if parts.pre_n else 0, "")
+        tilde = parts.tilde
         if tilde is not None and pre_key == (1,):
-            spelled = _PRE_SPELLING.fullmatch(tilde)
+            spelled = _spelled_prerelease(tilde)
             if spelled:
-                number = int(spelled.group(2)) if spelled.group(2) else 0
-                pre_key = (0, _PRE_RANK[spelled.group(1)], number, "")
+                pre_key = (0, _PRE_RANK[spelled[0]], int(spelled[1]) if spelled[1] else 0, "")
             else:
                 pre_key = (0, _PRE_RANK["~"], 0, tilde)
         # The vendor's spelling runs from the first digit to the end of the pre-release or tilde part.
-        vendor_end = max(match.end(name) for name in ("release", "esr", "pre_n", "tilde"))
-        vendor = text[match.start("release") : vendor_end]
+        vendor = parts.vendor_text
 
-        paren = groups["paren"]
+        paren = parts.paren
         rsr = ""
         self.build = None
         if paren is not None:
-            if _RSR.fullmatch(paren):
+            if len(paren) == 1 and "a" <= paren <= "z":
                 rsr = paren  # macOS Rapid Security Response: 13.3.1 (a) sits between 13.3.1 and 13.3.2
             elif paren[:1].isdigit():
                 self.build = paren

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import clientcheck.version as version_module
 from clientcheck.version import Version, VersionError
 
 # Real strings ------------------------------------------------------------------------------------------
@@ -403,3 +405,111 @@ def test_what_is_dropped_does_not_change_equality_or_hash(
     original, changed = Version(generated.text), Version(variant.text)
     assert original == changed
     assert hash(original) == hash(changed)
+
+
+# The scanner in version.py implements this grammar by hand (compiling it cost more than a run's parsing).
+# Here the regular expression is the reference, and the two must agree on every input.
+_REFERENCE = re.compile(
+    r"""
+    \s*
+    (?:(?P<epoch>\d{1,9}):)?
+    [vV]?
+    (?P<release>\d{1,18}(?:\.\d{1,18}){0,15})
+    (?:
+        (?P<esr>esr)
+      | \.?(?P<pre>alpha|beta|pre|rc|a|b)\.?(?P<pre_n>\d{0,9})
+    )?
+    (?:~(?P<tilde>[0-9A-Za-z.]{1,40}))?
+    (?:\+[0-9A-Za-z.~+]{1,60})?
+    (?:[-,_](?P<revision>[0-9A-Za-z.~+_]{1,60}))?
+    (?:\s+\((?P<paren>[0-9A-Za-z.]{1,40})\))?
+    \s*
+    """,
+    re.VERBOSE | re.ASCII,
+)
+
+
+def _reference_parts(text: str):
+    match = _REFERENCE.fullmatch(text)
+    if match is None:
+        return None
+    vendor_end = max(match.end(name) for name in ("release", "esr", "pre_n", "tilde"))
+    return (
+        match["epoch"],
+        match["release"],
+        match["esr"] is not None,
+        match["pre"],
+        match["pre_n"] or "",
+        match["tilde"],
+        match["revision"],
+        match["paren"],
+        text[match.start("release") : vendor_end],
+    )
+
+
+def _scanned_parts(text: str):
+    parts = version_module._scan(text)
+    if parts is None:
+        return None
+    return (
+        parts.epoch,
+        parts.release,
+        parts.esr,
+        parts.pre,
+        parts.pre_n,
+        parts.tilde,
+        parts.revision,
+        parts.paren,
+        parts.vendor_text,
+    )
+
+
+_GRAMMAR_ALPHABET = "0123456789.:vV-~+,_ ()\tesrabcplht"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *[param.values[0].raw for param in REAL],
+        "1.0.b.3",
+        "1.0b.",
+        "1.",
+        "v2",
+        "1:2",
+        "1.0alp",
+        "1.0~",
+        "1.0+",
+        "1-",
+        "1 ()",
+        "1 (a",
+        "1  (a)  ",
+        " 1.2 ",
+        "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16",
+        "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17",
+        "1" * 18,
+        "1" * 19,
+        "1.0a" + "1" * 9,
+        "1.0a" + "1" * 10,
+        "1.0~" + "a" * 40,
+        "1.0~" + "a" * 41,
+        "1-" + "a" * 60,
+        "1-" + "a" * 61,
+        "1-2-3",
+        "1esr-1",
+        "1.esr",
+    ],
+)
+def test_scanner_agrees_with_the_grammar_on_edge_cases(text):
+    assert _scanned_parts(text) == _reference_parts(text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_GRAMMAR_ALPHABET, max_size=40))
+def test_scanner_agrees_with_the_grammar(text):
+    assert _scanned_parts(text) == _reference_parts(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(max_size=60))
+def test_scanner_agrees_with_the_grammar_on_any_text(text):
+    assert _scanned_parts(text) == _reference_parts(text)
