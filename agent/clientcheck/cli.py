@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, Sequence
 
 from clientcheck import __version__
+from clientcheck import dates as dt
 from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
+from clientcheck import dates as dt
 from clientcheck.model import STATUS_ORDER, Finding
 from clientcheck.record import Record
-from clientcheck.remedy import remedy_for
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -119,6 +118,8 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
         message = rule_text or f"{subject.name} is up to date"
     remedy = None
     if status in ("owed", "due", "unsupported"):
+        from clientcheck.remedy import remedy_for  # only when something is owed: not at a quiet login
+
         remedy = remedy_for(subject.installation, os_info, new_release=status == "unsupported")
     return Finding(
         rule=rule.id,

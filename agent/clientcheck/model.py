@@ -5,8 +5,7 @@ All are immutable records (see ``record``) so a stage cannot change what an earl
 
 from __future__ import annotations
 
-import datetime as dt
-
+from clientcheck import dates as dt
 from clientcheck.record import Record
 
 TYPE_CHECKING = False

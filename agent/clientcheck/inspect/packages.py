@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
-from clientcheck.inspect.formats import dpkg, pacman
+from clientcheck.inspect.formats import dpkg
 from clientcheck.inspect.fsroot import Root
 from clientcheck.record import Record
 
@@ -130,14 +130,20 @@ class UnreadableRpm(PackageDatabase):
 
 
 class PacmanDatabase(PackageDatabase):
+    """Arch's local database. Its format module is imported here, not at start-up: most machines are not
+    Arch."""
+
     manager = "pacman"
     LOCAL = "/var/lib/pacman/local"
 
     def __init__(self, root: Root) -> None:
+        from clientcheck.inspect.formats import pacman
+
+        self._format = pacman
         self._root = root
         self._entries: dict[str, tuple[str, str]] = {}  # name -> (directory, version)
         for directory in root.listdir(self.LOCAL):
-            parsed = pacman.entry_name_and_version(directory)
+            parsed = self._format.entry_name_and_version(directory)
             if parsed is not None:
                 self._entries[parsed[0]] = (directory, parsed[1])
 
@@ -145,7 +151,7 @@ class PacmanDatabase(PackageDatabase):
         desc = self._root.read_text(f"{self.LOCAL}/{directory}/desc")
         if desc is None:
             return Owner(self.manager, name, None, f"{self.LOCAL}/{directory}/desc: missing")
-        versions = pacman.parse_sections(desc).get("VERSION")
+        versions = self._format.parse_sections(desc).get("VERSION")
         if not versions:
             return Owner(self.manager, name, None, f"{self.LOCAL}/{directory}/desc: no %VERSION%")
         return Owner(self.manager, name, versions[0] or fallback)
@@ -156,7 +162,7 @@ class PacmanDatabase(PackageDatabase):
                 continue
             directory, version = self._entries[name]
             files = self._root.read_text(f"{self.LOCAL}/{directory}/files")
-            if files is not None and pacman.files_contain(files, path):
+            if files is not None and self._format.files_contain(files, path):
                 return self._version(name, directory, version)
         return None
 

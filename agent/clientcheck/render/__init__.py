@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from importlib import import_module
 
+from clientcheck import dates as dt
 from clientcheck.model import Inventory, Report
 
 FORMATS = ("text", "json")

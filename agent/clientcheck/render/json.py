@@ -5,10 +5,10 @@ Their schemas are published in ``schemas/``; keys are only ever added, never ren
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from clientcheck import __version__
+from clientcheck import dates as dt
 from clientcheck.model import STATUS_ORDER
 
 TYPE_CHECKING = False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from clientcheck import dates as dt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

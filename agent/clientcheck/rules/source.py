@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import stat
 
+from clientcheck import dates as dt
 from clientcheck.errors import RulesError
 from clientcheck.model import RuleSet, RulesInfo
 from clientcheck.record import Record

@@ -7,10 +7,10 @@ and the file is accepted whole or not at all.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable
 
+from clientcheck import dates as dt
 from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
 from clientcheck.version import Version, VersionError
 
