@@ -12,8 +12,8 @@ from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError
 from clientcheck.model import PLATFORMS
+from clientcheck.render import FORMATS
 
-FORMATS = ("text", "json")
 
 
 def _date(text: str) -> dt.date:

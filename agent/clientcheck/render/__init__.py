@@ -1,24 +1,35 @@
 """Renderers: one small module per output format, each a pure function of a ``Report`` (or an
-``Inventory``) to text. ``FORMATS`` is the registry the command line offers."""
+``Inventory``) to text. ``FORMATS`` lists them; only the one asked for is imported."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib import import_module
+import sys
 
-from clientcheck import dates as dt
-from clientcheck.model import Inventory, Report
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from clientcheck import dates as dt
+    from clientcheck.model import Inventory, Report
 
 FORMATS = ("text", "json")
 
 
+def _module(name: str) -> object:
+    if name not in FORMATS:
+        raise ValueError(f"unknown format {name!r}")
+    # __import__ rather than importlib.import_module: importlib's package (and the warnings module it
+    # loads) would cost every run a millisecond.
+    qualified = f"clientcheck.render.{name}"
+    __import__(qualified)
+    return sys.modules[qualified]
+
+
 def report_renderer(name: str) -> Callable[[Report], str]:
-    module = import_module(f"clientcheck.render.{name}")
-    renderer: Callable[[Report], str] = module.render_report
+    renderer: Callable[[Report], str] = getattr(_module(name), "render_report")  # noqa: B009
     return renderer
 
 
 def inventory_renderer(name: str) -> Callable[[Inventory, dt.datetime], str]:
-    module = import_module(f"clientcheck.render.{name}")
-    renderer: Callable[[Inventory, dt.datetime], str] = module.render_inventory
+    renderer: Callable[[Inventory, dt.datetime], str] = getattr(_module(name), "render_inventory")  # noqa: B009
     return renderer
