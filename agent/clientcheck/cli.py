@@ -15,7 +15,6 @@ from clientcheck.model import PLATFORMS
 from clientcheck.render import FORMATS
 
 
-
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
