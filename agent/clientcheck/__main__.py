@@ -1,5 +1,3 @@
-import sys
+from clientcheck.cli import entry
 
-from clientcheck.cli import main
-
-sys.exit(main())
+entry()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -165,3 +166,23 @@ def main(
 
                 traceback.print_exc()
         return ExitStatus.INTERNAL
+
+
+def entry() -> None:
+    """The console script and ``python -m clientcheck``: run ``main`` and leave.
+
+    It leaves with ``os._exit`` once its output is flushed, skipping the interpreter's teardown (freeing
+    every module and object one by one): about 5 ms of a 50 ms run, for an agent that runs at every login.
+    Nothing is lost: reports are written with fsync and closed before ``main`` returns, we register no
+    exit handlers, and standard output and error are flushed here. The cyclic garbage collector is off for
+    the same reason: a run this short frees everything by exiting.
+    """
+    gc.disable()
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass  # a closed pipe or stream: nothing left to say
+    os._exit(status)
