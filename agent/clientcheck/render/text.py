@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 _HEADINGS: dict[Status, str] = {  # in the order a person should read them
     "owed": "Updates owed",
-    "unsupported": "No longer supported: upgrade or replace",
+    "unsupported": "Out of support (upgrade or replace)",
     "due": "Updates due soon",
     "unknown": "Could not check",
 }
@@ -109,7 +109,7 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
         for item in items:
             where = ", ".join(part for part in (item.source, item.package, item.scope) if part)
             state = str(item.version) if item.version else f"version unknown: {item.problem}"
-            lines.append(f"  {item.name:<28} {state}  [{where}]")
+            lines.append(f"  {item.name:<32} {state}  [{where}]")
     default = _default_pdf_line(inventory)
     if default:
         lines += ["", default]
