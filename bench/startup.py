@@ -60,8 +60,10 @@ def main() -> int:
     print(f"python {sys.version.split()[0]} on {os.uname().sysname} {os.uname().machine}, {os.cpu_count()} cores")
     print(f"browsers and PDF viewers found: {installed}; runs: {args.runs} each, interleaved; exit statuses {statuses}")
     print(f"{'command':<42} {'median ms':>10} {'p90 ms':>8} {'peak RSS MiB':>13}")
-    for name, times, rss in (("python -c pass", base_times, base_rss), (" ".join(["clientcheck", *agent[1:]]),
-                                                                         agent_times, agent_rss)):
+    for name, times, rss in (
+        ("python -c pass", base_times, base_rss),
+        (" ".join(["clientcheck", *agent[1:]]), agent_times, agent_rss),
+    ):
         p90 = statistics.quantiles(times, n=10)[-1]
         print(f"{name:<42} {statistics.median(times) * 1000:>10.1f} {p90 * 1000:>8.1f} {max(rss) / 1024:>13.1f}")
     print(f"ratio (median clientcheck / median python -c pass): {full / base:.2f}x   goal: <= 3x")
