@@ -317,3 +317,14 @@ def test_console_script_survives_a_closed_pipe():
     proc.stdout.close()  # before it writes anything, so its write meets a closed pipe
     proc.wait(timeout=60)
     assert b"Traceback" not in proc.stderr.read()
+
+
+@pytest.mark.skipif(not os.path.isdir("/sys/kernel"), reason="needs Linux sysfs")
+def test_output_into_a_folder_nobody_may_write_fails_cleanly(run_cli):
+    # sysfs refuses new files even to root, so this runs in CI, which runs as root.
+    target = "/sys/kernel/clientcheck-report.txt"
+    result = run_cli("--output", target)
+    assert result.status == 5
+    assert result.err.startswith(f"clientcheck: error: cannot write {target}: ")
+    assert not os.path.exists(target)
+    assert not [name for name in os.listdir("/sys/kernel") if name.startswith(".clientcheck-report")]

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import posixpath
+import stat
 from collections.abc import Iterator
 
 MAX_TEXT_BYTES = 16 * 1024 * 1024
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _MAX_LINKS = 40
 
 
@@ -86,22 +88,36 @@ class Root:
                     yield f"{name}/{relative}", nested
 
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
-        """The file's bytes, or None when it is missing (silently) or unreadable (noted)."""
-        too_big = f"{path}: larger than {limit // 1024 // 1024} MiB, not read"
+        """The file's bytes, or None when it is missing (silently) or cannot be read (noted in ``problems``).
+
+        Only regular files are read: a FIFO or device in place of a file must not hang a login run, so the
+        file is opened without blocking and checked before reading.
+        """
         try:
-            with open(self.host_path(path), "rb") as stream:
-                # Size first, then read(): read(limit + 1) would allocate the whole limit for every small file.
-                if os.fstat(stream.fileno()).st_size > limit:
-                    self.problems.append(too_big)
-                    return None
-                data = stream.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            descriptor = os.open(self.host_path(path), _OPEN_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as error:
             self.note(path, error)
             return None
-        if len(data) > limit:  # a file that grew while we read it
-            self.problems.append(too_big)
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            os.close(descriptor)
+            if stat.S_ISREG(info.st_mode):
+                problem = f"larger than {limit // 1024 // 1024} MiB"
+            else:
+                problem = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            self.problems.append(f"{path}: {problem}, not read")
+            return None
+        with os.fdopen(descriptor, "rb") as stream:
+            # read() sizes its buffer from the file; read(limit + 1) would allocate the whole limit.
+            try:
+                data = stream.read()
+            except OSError as error:
+                self.note(path, error)
+                return None
+        if len(data) > limit:  # it grew while we read it
+            self.problems.append(f"{path}: larger than {limit // 1024 // 1024} MiB, not read")
             return None
         return data
 
