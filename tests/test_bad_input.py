@@ -155,3 +155,43 @@ def test_damaged_snap_yaml(tmp_path: Path, damage: str, capsys):
     (root / "snap/firefox/current/meta/snap.yaml").write_bytes(DAMAGE[damage])
     found = _check(root, capsys)
     assert {"firefox", "chromium", "evince"} <= found
+
+
+def test_a_version_lost_from_dpkg_is_read_from_firefox_own_file(tmp_path: Path):
+    root = tmp_path / "root"
+    shutil.copytree(DEBIAN, root, symlinks=True)
+    status = root / "var/lib/dpkg/status"
+    text = status.read_text(encoding="utf-8")
+    stanza_start = text.index("Package: firefox-esr\n")
+    version_line = text.index("\nVersion: ", stanza_start)
+    status.write_text(text[:version_line] + text[text.index("\n", version_line + 1) :], encoding="utf-8")
+    inventory = inspect_machine("linux", str(root), env={})
+    firefox = next(item for item in inventory.software if item.product == "firefox")
+    assert (str(firefox.version), firefox.source, firefox.package, firefox.track) == (
+        "128.3.0",
+        "application.ini",
+        "firefox-esr",
+        "esr",
+    )
+
+
+def test_ubuntu_transitional_deb_is_unknown_with_the_reason(tmp_path: Path):
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text('ID=ubuntu\nNAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION="22.04.5 LTS"\n')
+    (root / "var/lib/dpkg/info").mkdir(parents=True)
+    (root / "var/lib/dpkg/status").write_text(
+        "Package: chromium-browser\nStatus: install ok installed\nArchitecture: amd64\n"
+        "Version: 2:1snap1-0ubuntu2\nDescription: Transitional package - chromium-browser -> chromium snap\n"
+    )
+    (root / "var/lib/dpkg/info/chromium-browser.list").write_text(
+        "/.\n/usr\n/usr/share\n/usr/share/applications\n/usr/share/applications/chromium-browser.desktop\n"
+    )
+    (root / "usr/share/applications").mkdir(parents=True)
+    (root / "usr/share/applications/chromium-browser.desktop").write_text(
+        "[Desktop Entry]\nType=Application\nName=Chromium\nExec=chromium-browser %U\nCategories=Network;WebBrowser;\n"
+    )
+    inventory = inspect_machine("linux", str(root), env={})
+    (chromium,) = inventory.software
+    assert chromium.version is None
+    assert chromium.problem == "chromium-browser 2:1snap1-0ubuntu2 is a transitional package for the snap"

@@ -339,7 +339,11 @@ class LinuxInspector:
             try:
                 version = Version(raw_version)
             except VersionError:
-                problem = problem or f"{source}: {raw_version!r} is not a version"
+                if "snap" in raw_version and source == "dpkg":
+                    # Ubuntu's firefox and chromium-browser debs (1:1snap1-0ubuntu5) only install the snap.
+                    problem = problem or f"{package} {raw_version} is a transitional package for the snap"
+                else:
+                    problem = problem or f"{source}: {raw_version!r} is not a version"
         elif problem is None:
             problem = "no version found"
         if product.id == "firefox" and version is not None and version.is_esr:
@@ -468,6 +472,19 @@ class LinuxInspector:
         ini = None
         if product.id == "firefox":
             ini = self.firefox_ini(program_path, product.linux.app_dirs if owner else ())
+        if owner is not None and owner.version is None and ini is not None and ini[1].get("Version"):
+            # The package database lost the version (or cannot be read) but the app's own file has it.
+            path, app = ini
+            return (owner.manager, owner.package), self._make(
+                product,
+                entry,
+                source="application.ini",
+                package=owner.package,
+                path=program_path,
+                scope="system",
+                track=self._firefox_track(app, product.linux.packages.get(owner.package)),
+                raw_version=app.get("Version"),
+            )
         if owner is not None:
             if product.linux.version_package and owner.package != product.linux.version_package:
                 main = next(
