@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Mapping, Sequence
 
 from clientcheck import __version__
 from clientcheck import dates as dt
@@ -14,6 +13,10 @@ from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError
 from clientcheck.model import PLATFORMS
 from clientcheck.render import FORMATS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 
 def _date(text: str) -> dt.date:

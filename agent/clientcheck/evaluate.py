@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from clientcheck import dates as dt
 from clientcheck.model import STATUS_ORDER, Finding
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from clientcheck.model import (
         Installation,
         Inventory,

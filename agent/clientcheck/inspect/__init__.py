@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
 
 from clientcheck.errors import InputError, UsageError
 from clientcheck.model import PLATFORMS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from clientcheck.model import Inventory, Platform
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Mapping
 
 from clientcheck.catalog import Catalog, Product
 from clientcheck.inspect.formats.keyfile import group_section, key_values, parse_keyfile, split_list
@@ -20,6 +19,8 @@ from clientcheck.version import Version, VersionError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from clientcheck.model import Scope
 
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
-
 from clientcheck.inspect.formats.keyfile import group_section, key_value, split_list
 from clientcheck.inspect.fsroot import Root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Container, Sequence
 
 
 def mimeapps_files(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
 
 from clientcheck.inspect.formats import dpkg
 from clientcheck.inspect.fsroot import Root
@@ -11,6 +10,8 @@ from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from clientcheck.inspect.rpmdb import RpmDatabase
 
 

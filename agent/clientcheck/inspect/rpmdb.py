@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Iterable
 
 from clientcheck.inspect.formats.rpmheader import RpmHeader, RpmHeaderError, RpmPackage
 from clientcheck.inspect.fsroot import Root
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 DB_PATHS = ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "/var/lib/rpm/rpmdb.sqlite")
 OTHER_BACKENDS = {

@@ -8,7 +8,6 @@ and the file is accepted whole or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 from clientcheck import dates as dt
 from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
@@ -16,6 +15,7 @@ from clientcheck.version import Version, VersionError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, TypeVar
 
     from clientcheck.model import LocalizedText, Platform, Severity
