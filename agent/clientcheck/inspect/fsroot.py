@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _MAX_LINKS = 40
+_MAX_DEPTH = 8
 
 
 class Root:
@@ -23,18 +24,24 @@ class Root:
         self.is_host = self.base == "/"
         self.problems: list[str] = []  # files that exist but could not be read, one line each
 
-    def host_path(self, path: str) -> str:
-        """Where the machine's absolute ``path`` is on this host, with its symlinks resolved in the root.
+    def host_path(self, path: str) -> str | None:
+        """Where the machine's absolute ``path`` is on this host, with its symlinks resolved in the root;
+        None when they cannot be (a loop).
 
         On the running machine the kernel resolves symlinks itself, so nothing is done here: that is the
         path taken at every login, and it must stay cheap.
         """
         if self.is_host:
             return path
-        return self.base + self.resolve(path)
+        resolved = self.resolve(path)
+        return self.base + resolved if resolved is not None else None
 
-    def resolve(self, path: str) -> str:
-        """The machine's path with symlinks followed as the machine would follow them."""
+    def resolve(self, path: str) -> str | None:
+        """The machine's path with symlinks followed as the machine would follow them; None for a loop.
+
+        Every component is resolved here, so the host is only ever handed a path without symlinks below the
+        root: a link, however deep, can never lead out of the tree to the host's own files.
+        """
         if self.is_host:
             return os.path.realpath(path)
         parts = [part for part in path.split("/") if part]
@@ -52,7 +59,8 @@ class Root:
             if os.path.islink(host):
                 links += 1
                 if links > _MAX_LINKS:
-                    return candidate  # a loop: stop where we are rather than spin
+                    self.problems.append(f"{path}: too many levels of symbolic links, not read")
+                    return None
                 target = os.readlink(host)
                 if target.startswith("/"):
                     resolved = "/"
@@ -62,18 +70,24 @@ class Root:
         return resolved
 
     def exists(self, path: str) -> bool:
-        return os.path.exists(self.host_path(path))
+        host = self.host_path(path)
+        return host is not None and os.path.exists(host)
 
     def is_file(self, path: str) -> bool:
-        return os.path.isfile(self.host_path(path))
+        host = self.host_path(path)
+        return host is not None and os.path.isfile(host)
 
     def is_dir(self, path: str) -> bool:
-        return os.path.isdir(self.host_path(path))
+        host = self.host_path(path)
+        return host is not None and os.path.isdir(host)
 
     def listdir(self, path: str) -> list[str]:
         """Names in a directory, sorted; empty when it is missing. Unreadable directories are noted."""
+        host = self.host_path(path)
+        if host is None:
+            return []
         try:
-            return sorted(os.listdir(self.host_path(path)))
+            return sorted(os.listdir(host))
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as error:
@@ -81,14 +95,30 @@ class Root:
             return []
 
     def walk_files(self, path: str, suffix: str) -> Iterator[tuple[str, str]]:
-        """(relative path, machine path) of files ending in ``suffix`` below ``path``, sorted, recursively."""
+        """(relative path, machine path) of files ending in ``suffix`` below ``path``, sorted, recursively.
+
+        Symlinked folders are followed, but each folder is visited once and at most ``_MAX_DEPTH`` deep: a
+        link back to its parent must not turn a login run into an endless one.
+        """
+        yield from self._walk(path, suffix, "", set(), 0)
+
+    def _walk(
+        self, path: str, suffix: str, prefix: str, seen: set[tuple[int, int]], depth: int
+    ) -> Iterator[tuple[str, str]]:
+        host = self.host_path(path)
+        try:
+            info = os.stat(host) if host is not None else None
+        except OSError:
+            info = None
+        if info is None or (info.st_dev, info.st_ino) in seen or depth > _MAX_DEPTH:
+            return
+        seen.add((info.st_dev, info.st_ino))
         for name in self.listdir(path):
             full = f"{path}/{name}"
             if name.endswith(suffix):
-                yield name, full
+                yield prefix + name, full
             elif self.is_dir(full):
-                for relative, nested in self.walk_files(full, suffix):
-                    yield f"{name}/{relative}", nested
+                yield from self._walk(full, suffix, f"{prefix}{name}/", seen, depth + 1)
 
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
         """The file's bytes, or None when it is missing (silently) or cannot be read (noted in ``problems``).
@@ -96,8 +126,11 @@ class Root:
         Only regular files are read: a FIFO or device in place of a file must not hang a login run, so the
         file is opened without blocking and checked before reading.
         """
+        host = self.host_path(path)
+        if host is None:
+            return None
         try:
-            descriptor = os.open(self.host_path(path), _OPEN_FLAGS)
+            descriptor = os.open(host, _OPEN_FLAGS)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as error:

@@ -39,8 +39,9 @@ class RpmDatabase:
         """The machine's rpm database, None when it has none. Raises ``RpmDatabaseError`` when there is
         one we cannot read, so the caller can mark rpm-owned apps unknown instead of missing them."""
         for path in DB_PATHS:
-            if root.is_file(path):
-                return cls(_connect(root.host_path(path), path), path)
+            host = root.host_path(path)
+            if host is not None and os.path.isfile(host):
+                return cls(_connect(host, path), path)
         for path, backend in OTHER_BACKENDS.items():
             if root.is_file(path):
                 raise RpmDatabaseError(f"{path}: rpm's {backend} database format is not supported")
