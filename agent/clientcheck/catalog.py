@@ -17,6 +17,41 @@ if TYPE_CHECKING:
 _CATALOG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "catalog.json")
 
 
+# What valid names look like. Names read from a machine (a desktop entry's X-SnapInstanceName, an rpm
+# header's NAME) are checked before they are used as a path or shown in a command for a person to run, so a
+# crafted file cannot smuggle shell text into "How: sudo snap refresh …".
+_LOWER_DIGITS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_PACKAGE_CHARS = _LOWER_DIGITS | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ@._+-")
+_FLATPAK_CHARS = _LOWER_DIGITS | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ_-")
+
+
+def is_package_name(name: str) -> bool:
+    """A dpkg, rpm or pacman package name: ``firefox-esr``, ``libstdc++6``, ``google-chrome-stable``."""
+    return 0 < len(name) <= 128 and name[0].isascii() and name[0].isalnum() and set(name) <= _PACKAGE_CHARS
+
+
+def is_snap_name(name: str) -> bool:
+    """A snap instance name: ``firefox``, ``firefox_esr`` (name and optional instance key)."""
+    snap, _, key = name.partition("_")
+    return (
+        0 < len(snap) <= 40
+        and set(snap) <= _LOWER_DIGITS | {"-"}
+        and snap[0] != "-"
+        and (not key or (len(key) <= 10 and set(key) <= _LOWER_DIGITS))
+        and not name.endswith("_")
+    )
+
+
+def is_flatpak_id(app_id: str) -> bool:
+    """A flatpak application id: reverse DNS, three or more parts, none starting with a digit."""
+    parts = app_id.split(".")
+    return (
+        len(app_id) <= 255
+        and len(parts) >= 3
+        and all(part and not part[0].isdigit() and set(part) <= _FLATPAK_CHARS for part in parts)
+    )
+
+
 class LinuxPlaces(Record):
     __slots__ = ("desktop_ids", "packages", "flatpaks", "snaps", "executables", "app_dirs", "version_package")
 

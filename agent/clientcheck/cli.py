@@ -83,9 +83,18 @@ def _emit(text: str, output: str | None) -> None:
         write_atomic(output, text)
 
 
+def _say(line: str) -> None:
+    """One line on stderr. A closed or missing stderr never changes what the run does or returns."""
+    if sys.stderr is None:
+        return
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
 def _warn(message: str) -> None:
-    if sys.stderr is not None:
-        print(f"clientcheck: warning: {message}", file=sys.stderr)
+    _say(f"clientcheck: warning: {message}")
 
 
 def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
@@ -142,32 +151,26 @@ def main(
 ) -> int:
     """Run the command line; returns the exit status. No exception reaches the caller."""
     try:
-        args = build_parser().parse(sys.argv[1:] if argv is None else argv)
+        try:
+            args = build_parser().parse(sys.argv[1:] if argv is None else argv)
+        except HelpRequested as help_:
+            write_stream(help_.text)
+            return ExitStatus.OK
         return int(run(args, os.environ if env is None else env, now or dt.datetime.now(dt.timezone.utc)))
-    except HelpRequested as help_:
-        write_stream(help_.text)
-        return ExitStatus.OK
     except ClientcheckError as error:
-        if sys.stderr is not None:
-            print(f"clientcheck: error: {error.message}", file=sys.stderr)
-            if error.hint:
-                print(f"clientcheck: hint: {error.hint}", file=sys.stderr)
+        _say(f"clientcheck: error: {error.message}")
+        if error.hint:
+            _say(f"clientcheck: hint: {error.hint}")
         return int(error.exit_status)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        # The reader went away (clientcheck ... | head): not our failure, and nothing left to say.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return ExitStatus.OK
-    except Exception as error:
-        if sys.stderr is not None:
-            print(f"clientcheck: internal error: {type(error).__name__}: {error}", file=sys.stderr)
-            print("clientcheck: hint: please report this, with CLIENTCHECK_DEBUG=1 output", file=sys.stderr)
-            if os.environ.get("CLIENTCHECK_DEBUG"):
-                import traceback
+    except Exception as error:  # the one place a bug becomes a message, not a traceback
+        _say(f"clientcheck: internal error: {type(error).__name__}: {error}")
+        _say("clientcheck: hint: please report this, with CLIENTCHECK_DEBUG=1 output")
+        if os.environ.get("CLIENTCHECK_DEBUG") and sys.stderr is not None:
+            import traceback
 
-                traceback.print_exc()
+            traceback.print_exc()
         return ExitStatus.INTERNAL
 
 

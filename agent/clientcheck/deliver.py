@@ -36,13 +36,16 @@ def write_atomic(path: str, text: str, *, mode: int | None = None) -> None:
     try:
         descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         created = True
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
+        # backslashreplace: a file name that is not UTF-8 (kept by Python as a surrogate escape) is written
+        # as \udcff, not allowed to fail the whole report.
+        with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as stream:
             stream.write(text)
             stream.flush()
+            os.fchmod(stream.fileno(), mode)  # on the open file: a path could be swapped for a symlink
             os.fsync(stream.fileno())
-        os.chmod(temp, mode)
         os.replace(temp, path)
         created = False
+        _sync_folder(directory)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
@@ -53,14 +56,47 @@ def write_atomic(path: str, text: str, *, mode: int | None = None) -> None:
                 pass  # nothing more can be done; the error that brought us here is what matters
 
 
+def _sync_folder(directory: str) -> None:
+    """Make the rename itself durable (the new name reaches the disk), where the system allows it."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot sync a folder; the file itself is already on disk
+    finally:
+        os.close(descriptor)
+
+
 def write_stream(text: str, stream: TextIO | None = None) -> None:
-    """Print to stdout (or ``stream``); quietly nothing when there is none (``pythonw``, a service)."""
+    """Print to stdout (or ``stream``); quietly nothing when there is none (``pythonw``, a service).
+
+    When the reader has gone (``clientcheck | head -1``), the rest is dropped quietly and the run keeps
+    its own exit status. Any other failure to write (a full disk behind ``> file``) is an ``OutputError``.
+    """
     target = stream if stream is not None else sys.stdout
     if target is None:
         return
     try:
-        target.write(text)
-    except UnicodeEncodeError:
-        encoding = getattr(target, "encoding", None) or "ascii"
-        target.write(text.encode(encoding, errors="replace").decode(encoding))
-    target.flush()
+        try:
+            target.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(target, "encoding", None) or "ascii"
+            target.write(text.encode(encoding, errors="backslashreplace").decode(encoding))
+        target.flush()
+    except BrokenPipeError:
+        _discard_stdout(target)
+    except OSError as error:
+        raise OutputError(f"cannot write to standard output: {error.strerror or error}") from None
+
+
+def _discard_stdout(target: TextIO) -> None:
+    # Point the file descriptor at /dev/null so the interpreter's final flush cannot fail again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

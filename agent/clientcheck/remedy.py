@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clientcheck.catalog import is_flatpak_id, is_package_name, is_snap_name
 from clientcheck.model import Installation, OSInfo
 
 _APT_LIKE = {"debian", "ubuntu", "linuxmint", "pop", "elementary", "zorin", "kali", "raspbian", "neon"}
@@ -37,13 +38,14 @@ def remedy_for(installation: Installation | None, os_info: OSInfo, *, new_releas
         return _os_remedy(os_info, new_release=new_release)
     source = installation.source
     package = installation.package
-    if source == "snap" and package:
-        return f"sudo snap refresh {package}"
-    if source == "flatpak" and package:
+    # Names come from the machine's files: a command is only ever built from one that is a valid name.
+    if source == "snap":
+        return f"sudo snap refresh {package}" if package and is_snap_name(package) else None
+    if source == "flatpak":
         user = " --user" if installation.scope == "user" else ""
-        return f"flatpak update{user} {package}"
+        return f"flatpak update{user} {package}" if package and is_flatpak_id(package) else None
     if source in ("dpkg", "rpm", "pacman"):
-        return _package_manager_upgrade(os_info, package)
+        return _package_manager_upgrade(os_info, package if package and is_package_name(package) else None)
     if installation.product == "firefox":
         return "Open Firefox, then Menu > Help > About Firefox to update it"
     if installation.category == "browser":

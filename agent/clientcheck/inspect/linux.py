@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-from clientcheck.catalog import Catalog, Product
+from clientcheck.catalog import Catalog, Product, is_flatpak_id, is_snap_name
 from clientcheck.inspect.formats.keyfile import group_section, key_values, parse_keyfile, split_list
 from clientcheck.inspect.formats.osrelease import OsReleaseError, parse_os_release
 from clientcheck.inspect.fsroot import Root
@@ -313,12 +313,13 @@ class LinuxInspector:
         flatpak_id = fields.get("X-Flatpak") or (
             entry.desktop_id[: -len(".desktop")] if entry.app_dir.flatpak_base else None
         )
-        if entry.app_dir.flatpak_base and flatpak_id:
+        # Names from a desktop file become paths and remedy commands: only well-formed ones are used.
+        if entry.app_dir.flatpak_base and flatpak_id and is_flatpak_id(flatpak_id):
             return self._flatpak(entry, product, entry.app_dir.flatpak_base, flatpak_id)
         snap = fields.get("X-SnapInstanceName") or (
             entry.desktop_id.split("_")[0] if entry.app_dir.path == SNAP_APPLICATIONS else None
         )
-        if snap:
+        if snap and is_snap_name(snap):
             return self._snap(entry, product, snap)
         return self._packaged(entry, product)
 

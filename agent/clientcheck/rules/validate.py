@@ -136,7 +136,18 @@ def _describe(value: Any) -> str:
 def _string(_: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _ProblemError(f"must be a non-empty string, not {_describe(value)}")
+    if not _is_unicode(value):
+        raise _ProblemError("contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text")
     return value
+
+
+def _is_unicode(text: str) -> bool:
+    """False for JSON's lone surrogate escapes ("\\ud800"), which no file or terminal can show."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _identifier(max_length: int, what: str) -> Callable[[str, Any], str]:
@@ -199,6 +210,10 @@ class RuleParser:
                 self.out.add(_join(where, tag), "is not a language tag (like 'en' or 'pt-BR')")
             elif not isinstance(text, str) or not text.strip():
                 self.out.add(_join(where, tag), f"must be a non-empty string, not {_describe(text)}")
+            elif not _is_unicode(text):
+                self.out.add(
+                    _join(where, tag), "contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text"
+                )
             else:
                 pairs.append((tag, text))
         return tuple(pairs)

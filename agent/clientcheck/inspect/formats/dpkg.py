@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from clientcheck.record import Record
 
 _INSTALLED_STATES = {b"installed", b"half-configured", b"unpacked", b"triggers-awaited", b"triggers-pending"}
@@ -104,7 +106,7 @@ def _package(stanza: bytes) -> DpkgPackage:
 
 def list_contains(list_text: bytes, path: str) -> bool:
     """Whether a ``.list`` file (one absolute path per line) names ``path``."""
-    line = path.encode()
+    line = os.fsencode(path)  # file lists hold raw bytes; a path that is not UTF-8 comes back as it was
     # Compared in place: concatenating newlines around a list file would copy it for every look-up.
     return (
         list_text.startswith(line + b"\n")

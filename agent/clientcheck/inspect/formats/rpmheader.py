@@ -68,6 +68,8 @@ class RpmHeader:
         if entry is None:
             return None
         kind, offset, items = entry
+        if items < 0 or items > len(self._data):
+            raise RpmHeaderError(f"tag {tag}: impossible count {items}")
         if kind not in (_TYPE_STRING, _TYPE_STRING_ARRAY, _TYPE_I18NSTRING):
             raise RpmHeaderError(f"tag {tag} is not a string (type {kind})")
         values: list[str] = []
@@ -92,7 +94,7 @@ class RpmHeader:
         if entry is None:
             return []
         kind, offset, items = entry
-        if kind != _TYPE_INT32 or offset + 4 * items > len(self._data):
+        if kind != _TYPE_INT32 or items < 0 or offset + 4 * items > len(self._data):
             raise RpmHeaderError(f"tag {tag} is not an int32 array that fits the data")
         return list(struct.unpack_from(f">{items}i", self._data, offset))
 
