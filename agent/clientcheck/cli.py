@@ -124,7 +124,9 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
         _warn(warning)
     language = args.lang or language_from_env(env)
     findings = evaluate(inventory, loaded.ruleset, today, language)
-    report = Report(generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language)
+    report = Report(
+        generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language, as_of=today
+    )
     _emit(report_renderer(args.format)(report), args.output)
     return ExitStatus.OWED if report.blocking else ExitStatus.OK
 

@@ -41,7 +41,10 @@ def write_atomic(path: str, text: str, *, mode: int | None = None) -> None:
         with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as stream:
             stream.write(text)
             stream.flush()
-            os.fchmod(stream.fileno(), mode)  # on the open file: a path could be swapped for a symlink
+            if os.chmod in os.supports_fd:
+                os.chmod(stream.fileno(), mode)  # on the open file: a path could be swapped for a symlink
+            else:
+                os.chmod(temp, mode)  # Windows: no fchmod
             os.fsync(stream.fileno())
         os.replace(temp, path)
         created = False

@@ -96,16 +96,11 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
         status = "unknown"
         reason = f": {subject.problem}" if subject.problem else ""
         message = f"The version of {subject.name} could not be read{reason}"
-    elif (unsupported := _unsupported(rule, version, today)) is not None:
+    elif (unsupported := _unsupported(rule, version)) is not None and _started(unsupported, today):
         status = "unsupported"
         required = unsupported.below or rule.minimum
         url = unsupported.url or rule.url
-        message = (
-            pick_text(unsupported.message, language)
-            or rule_text
-            or f"{subject.name} {version} is no longer supported by its vendor: "
-            "upgrade to a supported release or replace it"
-        )
+        message = _unsupported_text(unsupported, rule_text, subject, version, language)
     elif rule.minimum is not None and version < rule.minimum:
         if rule.grace is not None and today < rule.grace.until:
             status = "due"
@@ -113,6 +108,13 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
         else:
             status = "owed"
         message = rule_text or f"Update {subject.name} to {rule.minimum} or newer"
+    elif unsupported is not None and unsupported.since is not None:
+        # End of support announced for a date still ahead: a warning now, with that date as the deadline.
+        status = "due"
+        deadline = unsupported.since
+        required = unsupported.below or rule.minimum
+        url = unsupported.url or rule.url
+        message = _unsupported_text(unsupported, rule_text, subject, version, language)
     else:
         status = "ok"
         message = rule_text or f"{subject.name} is up to date"
@@ -138,12 +140,27 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
     )
 
 
-def _unsupported(rule: Rule, version: Version, today: dt.date) -> Unsupported | None:
-    """The rule's end-of-life clause when it covers ``version`` today."""
+def _unsupported(rule: Rule, version: Version) -> Unsupported | None:
+    """The rule's end-of-support clause when it covers ``version`` (whatever the date)."""
     unsupported = rule.unsupported
-    if unsupported is None or (unsupported.since is not None and today < unsupported.since):
+    if unsupported is None:
         return None
     return unsupported if unsupported.below is None or version < unsupported.below else None
+
+
+def _started(unsupported: Unsupported, today: dt.date) -> bool:
+    return unsupported.since is None or today >= unsupported.since
+
+
+def _unsupported_text(
+    unsupported: Unsupported, rule_text: str | None, subject: _Subject, version: Version, language: str
+) -> str:
+    return (
+        pick_text(unsupported.message, language)
+        or rule_text
+        or f"{subject.name} {version} is no longer supported by its vendor: "
+        "upgrade to a supported release or replace it"
+    )
 
 
 def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: str = "en") -> tuple[Finding, ...]:

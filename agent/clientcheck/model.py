@@ -306,13 +306,14 @@ class Finding(Record):
 
 
 class Report(Record):
-    __slots__ = ("generated_at", "inventory", "findings", "rules", "language")
+    __slots__ = ("generated_at", "inventory", "findings", "rules", "language", "as_of")
 
     generated_at: dt.datetime
     inventory: Inventory
     findings: tuple[Finding, ...]
     rules: RulesInfo
     language: str
+    as_of: dt.date  # the day it was judged for: today, or --as-of
 
     def __init__(
         self,
@@ -321,7 +322,9 @@ class Report(Record):
         findings: tuple[Finding, ...],
         rules: RulesInfo,
         language: str = "en",
+        as_of: dt.date | None = None,
     ) -> None:
+        as_of = as_of or generated_at.date()
         self._set(locals())
 
     @property

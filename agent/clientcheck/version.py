@@ -52,7 +52,7 @@ def _spelled_prerelease(tilde: str) -> tuple[str, str] | None:
 class _Parts:
     """What the scanner found: the grammar's groups, and where the vendor's own spelling ends."""
 
-    __slots__ = ("epoch", "esr", "paren", "pre", "pre_n", "release", "revision", "tilde", "vendor_text")
+    __slots__ = ("epoch", "esr", "paren", "plus", "pre", "pre_n", "release", "revision", "tilde", "vendor_text")
 
     def __init__(self) -> None:
         self.epoch: str | None = None
@@ -63,6 +63,7 @@ class _Parts:
         self.tilde: str | None = None
         self.revision: str | None = None
         self.paren: str | None = None
+        self.plus: str | None = None
         self.vendor_text = ""
 
 
@@ -127,6 +128,7 @@ def _scan(text: str) -> _Parts | None:
         run_end = _run(text, position + 1, _PLUS_CHARS)
         if not position + 1 < run_end <= position + 61:
             return None
+        parts.plus = text[position + 1 : run_end]
         position = run_end
     if text[position : position + 1] in ("-", ",", "_"):
         run_end = _run(text, position + 1, _REVISION_CHARS)
@@ -176,6 +178,13 @@ class Version:
         parts = _scan(text)
         if parts is None:
             raise VersionError(f"not a version: {text!r}")
+        if parts.plus and parts.plus.startswith("really"):
+            # Debian's "2.0+really1.9-1": a downgrade packaged under a higher number; 1.9 is what it is.
+            real = _scan(parts.plus[len("really") :])
+            if real is None:
+                raise VersionError(f"not a version (unreadable after '+really'): {text!r}")
+            real.epoch, real.revision = parts.epoch, parts.revision
+            parts = real
         self.raw = text
         self.release = tuple(int(part) for part in parts.release.split("."))
         self.epoch = int(parts.epoch) if parts.epoch is not None else None

@@ -113,7 +113,18 @@ def test_unsupported_below_a_bound_from_its_date():
     assert finding.status == "unsupported"
     assert finding.blocking
     assert finding.message == "Acrobat 2020 and older are out of support"
-    assert only(judge(rule, software=(reader,), today=dt.date(2025, 11, 29))).status == "ok"
+    # Announced but not yet in force: a warning, with the date support ends as the deadline.
+    before = only(judge(rule, software=(reader,), today=dt.date(2025, 11, 29)))
+    assert (before.status, before.deadline, before.blocking) == ("due", dt.date(2025, 11, 30), False)
+    assert before.message == "Acrobat 2020 and older are out of support"
+    current = Installation(
+        product="acrobat-reader",
+        category="pdf-viewer",
+        name="Adobe Acrobat Reader",
+        version=Version("24.001.30429"),
+        track="classic",
+    )
+    assert only(judge(rule, software=(current,), today=dt.date(2025, 11, 29))).status == "ok"
 
 
 def test_unsupported_without_a_bound_marks_the_whole_track():

@@ -513,3 +513,28 @@ def test_scanner_agrees_with_the_grammar(text):
 @given(st.text(max_size=60))
 def test_scanner_agrees_with_the_grammar_on_any_text(text):
     assert _scanned_parts(text) == _reference_parts(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "vendor", "release", "epoch", "revision"),
+    [
+        pytest.param("2.0+really1.9-1", "1.9", (1, 9), None, "1", id="downgrade-under-a-higher-number"),
+        pytest.param("1:3.0+really2.5.1-2", "2.5.1", (2, 5, 1), 1, "2", id="with-epoch"),
+        pytest.param("1.0+dfsg-1", "1.0", (1, 0), None, "1", id="other-plus-marks-are-dropped"),
+    ],
+)
+def test_debian_really_versions_are_what_they_really_are(raw, vendor, release, epoch, revision):
+    version = Version(raw)
+    assert (str(version), version.release, version.epoch, version.revision, version.raw) == (
+        vendor,
+        release,
+        epoch,
+        revision,
+        raw,
+    )
+    assert version < Version("2.0") if vendor == "1.9" else True
+
+
+def test_really_with_nothing_readable_after_it_is_refused():
+    with pytest.raises(VersionError, match="really"):
+        Version("2.0+really")

@@ -194,12 +194,14 @@ class LinuxInspector:
 
     def data_dirs(self) -> list[str]:
         configured = self.env.get("XDG_DATA_DIRS", "")
-        dirs = [d for d in configured.split(":") if d.startswith("/")] or list(DEFAULT_DATA_DIRS)
-        return list(dict.fromkeys(dirs))
+        # Normalised: Ubuntu's sessions write "/usr/share/", which must still be recognised as /usr/share.
+        dirs = [posixpath.normpath(d) for d in configured.split(":") if d.startswith("/")]
+        return list(dict.fromkeys(dirs or DEFAULT_DATA_DIRS))
 
     def config_dirs(self) -> list[str]:
         configured = self.env.get("XDG_CONFIG_DIRS", "")
-        return [d for d in configured.split(":") if d.startswith("/")] or list(DEFAULT_CONFIG_DIRS)
+        dirs = [posixpath.normpath(d) for d in configured.split(":") if d.startswith("/")]
+        return list(dict.fromkeys(dirs or DEFAULT_CONFIG_DIRS))
 
     def app_dirs(self) -> list[_AppDir]:
         dirs: list[_AppDir] = []

@@ -41,7 +41,7 @@ class RpmDatabase:
         for path in DB_PATHS:
             host = root.host_path(path)
             if host is not None and os.path.isfile(host):
-                return cls(_connect(host, path), path)
+                return cls(_connect(host, path, live=root.is_host), path)
         for path, backend in OTHER_BACKENDS.items():
             if root.is_file(path):
                 raise RpmDatabaseError(f"{path}: rpm's {backend} database format is not supported")
@@ -85,12 +85,15 @@ class RpmDatabase:
         return found
 
 
-def _connect(host: str, where: str) -> sqlite3.Connection:
-    # Read-only, and "immutable" when a plain read-only open fails: a mounted disk or a captured tree may
-    # not let sqlite create its -shm file, and nothing else writes to it while we read.
+def _connect(host: str, where: str, *, live: bool) -> sqlite3.Connection:
+    # rpm keeps its database in WAL mode, and even a read-only open creates -shm and -wal files beside it.
+    # A --root tree (a mounted disk, a captured machine) is opened "immutable": nothing is written into
+    # what we inspect, and nothing else writes to it while we read. On the running machine rpm may be
+    # writing, so the normal read-only open comes first, and it sees transactions not yet checkpointed.
     uri = "file:" + urllib.parse.quote(os.path.realpath(host))
     last: Exception | None = None
-    for options in ("?mode=ro", "?mode=ro&immutable=1"):
+    options_tried = ("?mode=ro", "?mode=ro&immutable=1") if live else ("?mode=ro&immutable=1",)
+    for options in options_tried:
         try:
             connection = sqlite3.connect(uri + options, uri=True)
             connection.execute("SELECT 1 FROM Packages LIMIT 1").fetchall()

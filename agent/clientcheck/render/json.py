@@ -115,6 +115,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "generated_at": _timestamp(report.generated_at),
         "agent": {"name": "clientcheck", "version": __version__},
         "language": report.language,
+        "as_of": _date(report.as_of),
         **_inventory_fields(report.inventory),
         "findings": [finding_dict(finding) for finding in report.findings],
         "rules": rules_dict(report.rules),

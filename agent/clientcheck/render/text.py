@@ -25,7 +25,7 @@ def _finding_lines(finding: Finding) -> list[str]:
         return [f"  - {finding.name}: {finding.message}"]
     need = f"needs {finding.required} or newer" if finding.required else "out of support"
     if finding.status == "due" and finding.deadline:
-        need += f" by {finding.deadline.isoformat()}"
+        need += f" before {finding.deadline.isoformat()}"  # the deadline is the first day it is owed
     if finding.severity == "recommended":
         need += " (recommended)"
     lines = [f"  - {_installed(finding)}: {need}"]
@@ -63,6 +63,8 @@ def render_report(report: Report) -> str:
         lines.append(f"{owed} update{'s' if owed != 1 else ''} owed on this computer ({_os_label(report)}).")
     elif problems:
         lines.append(f"Nothing required is owed on this computer ({_os_label(report)}), but:")
+    elif _unjudged(report):
+        lines.append(f"Nothing owed on this computer ({_os_label(report)}).")
     else:
         lines.append(f"All up to date on this computer ({_os_label(report)}).")
     for status, heading in _HEADINGS.items():
@@ -77,13 +79,16 @@ def render_report(report: Report) -> str:
     unjudged = _unjudged(report)
     if unjudged:
         lines.append("Not covered by the rules: " + ", ".join(unjudged))
-    lines += ["", *_rules_lines(report, report.generated_at.date())]
+    lines += ["", *_rules_lines(report, report.as_of)]
     return "\n".join(lines) + "\n"
 
 
 def _unjudged(report: Report) -> list[str]:
+    """What no rule judged: the OS (a distribution the rules do not name) and software."""
     judged = {f.product for f in report.findings}
-    return [_label(item) for item in report.inventory.software if item.product not in judged]
+    os_info = report.inventory.os
+    unjudged = [] if os_info.id in judged else [f"{os_info.name} {os_info.version or '(version unknown)'}"]
+    return unjudged + [_label(item) for item in report.inventory.software if item.product not in judged]
 
 
 def _label(item: Installation) -> str:

@@ -52,14 +52,13 @@ def _name_of(status: bytes, start: int) -> bytes:
     return status[start + len(b"Package: ") : end if end != -1 else len(status)].strip()
 
 
-def find_stanza(status: bytes, name: str) -> bytes | None:
-    """The stanza of package ``name`` in a dpkg status file, or None.
+def _find_start(status: bytes, wanted: bytes) -> int:
+    """Where a stanza of package ``wanted`` starts, or -1.
 
     dpkg writes the file sorted by package name, so a binary search finds a stanza in a handful of short
     look-ups instead of a pass over megabytes; a file that is not sorted (edited by hand or by another
     tool) is searched from end to end when the binary search misses.
     """
-    wanted = name.encode()
     low, high = 0, len(status)
     while low < high:
         middle = (low + high) // 2
@@ -69,16 +68,44 @@ def find_stanza(status: bytes, name: str) -> bytes | None:
             continue
         found = _name_of(status, start)
         if found == wanted:
-            return _stanza_at(status, start)
+            return start
         if found < wanted:
             low = start + 1
         else:
             high = middle
     marker = b"Package: " + wanted + b"\n"
     if status.startswith(marker):
-        return _stanza_at(status, 0)
+        return 0
     position = status.find(b"\n" + marker)
-    return _stanza_at(status, position + 1) if position != -1 else None
+    return position + 1 if position != -1 else -1
+
+
+def find_stanzas(status: bytes, name: str) -> list[bytes]:
+    """Every stanza of package ``name``: one, or one per architecture for a multi-arch package (which may
+    be installed for one architecture and only remembered for another)."""
+    wanted = name.encode()
+    start = _find_start(status, wanted)
+    if start == -1:
+        return []
+    starts = [start]
+    # Neighbours of the same name: dpkg keeps them together, sorted by architecture.
+    previous = status.rfind(b"\nPackage: ", 0, max(start - 1, 0))
+    while previous != -1 and _name_of(status, previous + 1) == wanted:
+        starts.insert(0, previous + 1)
+        previous = status.rfind(b"\nPackage: ", 0, previous)
+    if starts[0] != 0 and previous == -1 and status.startswith(b"Package: " + wanted + b"\n"):
+        starts.insert(0, 0)
+    following = _stanza_from(status, start + 1)
+    while following != -1 and _name_of(status, following) == wanted:
+        starts.append(following)
+        following = _stanza_from(status, following + 1)
+    return [_stanza_at(status, position) for position in starts]
+
+
+def find_stanza(status: bytes, name: str) -> bytes | None:
+    """The first stanza of package ``name`` in a dpkg status file, or None."""
+    stanzas = find_stanzas(status, name)
+    return stanzas[0] if stanzas else None
 
 
 def _stanza_at(status: bytes, start: int) -> bytes:
@@ -87,9 +114,10 @@ def _stanza_at(status: bytes, start: int) -> bytes:
 
 
 def find_package(status: bytes, name: str) -> DpkgPackage | None:
-    """Package ``name`` as the status file describes it, or None when the file has no stanza for it."""
-    stanza = find_stanza(status, name)
-    return _package(stanza) if stanza is not None else None
+    """Package ``name`` as the status file describes it (its installed stanza where it has several), or
+    None when the file has no stanza for it."""
+    packages = [_package(stanza) for stanza in find_stanzas(status, name)]
+    return next((package for package in packages if package.installed), packages[0] if packages else None)
 
 
 def _package(stanza: bytes) -> DpkgPackage:

@@ -32,20 +32,22 @@ def parse_keyfile(text: str) -> KeyFile:
 
 
 def group_section(text: str, group: str) -> str | None:
-    """The text of ``[group]`` (from its header line to the next group), or None when it has none."""
+    """The text of ``[group]`` (from its header line to the next group), or None when it has none. A group
+    that appears twice (the spec forbids it, GLib accepts it) is read as one: its parts in file order."""
     header = f"[{group}]"
+    sections: list[str] = []
     start = -1
     while True:
         start = text.find(header, start + 1)
         if start == -1:
-            return None
+            break
         line_end = text.find("\n", start)
         line_end = len(text) if line_end == -1 else line_end
         at_line_start = start == 0 or text[start - 1] == "\n"
         if at_line_start and not text[start + len(header) : line_end].strip():
-            break
-    end = text.find("\n[", line_end)
-    return text[line_end : end if end != -1 else len(text)]
+            end = text.find("\n[", line_end)
+            sections.append(text[line_end : end if end != -1 else len(text)])
+    return "".join(sections) if sections else None
 
 
 def key_value(section: str, key: str) -> str | None:

@@ -18,12 +18,16 @@ def top_level_scalars(text: str) -> dict[str, str]:
         if match is None:
             continue
         key, value = match.group(1), match.group(2).strip()
-        if " #" in value and not value.startswith(("'", '"')):
+        if value[:1] in ("'", '"'):
+            closing = value.find(value[0], 1)
+            rest = value[closing + 1 :].strip() if closing != -1 else "unbalanced"
+            if rest and not rest.startswith("#"):
+                continue  # an unbalanced quote, or text after it: not a plain scalar
+            value = value[1:closing]
+        elif value[:1] in ("|", ">", "[", "{", "&", "*", "!"):
+            continue  # a structure or block scalar: not a plain scalar
+        elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif value[:1] in ("'", '"', "|", ">", "[", "{", "&", "*", "!"):
-            continue  # unbalanced quote or a structure: not a plain scalar
         if value:
             values.setdefault(key, value)
     return values
