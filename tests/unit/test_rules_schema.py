@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import rule_edits
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -102,32 +102,9 @@ def test_every_rule_key_the_agent_knows_is_in_the_schema() -> None:
 
 # Broken documents: both reject -------------------------------------------------------------------------
 
-Edit = Callable[[dict[str, Any]], None]
-
-
-def _set(path: str, value: Any) -> Edit:
-    def edit(document: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = document
-        for part in parents:
-            target = target[int(part)] if isinstance(target, list) else target[part]
-        if isinstance(target, list):
-            target[int(last)] = value
-        else:
-            target[last] = value
-
-    return edit
-
-
-def _delete(path: str) -> Edit:
-    def edit(document: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = document
-        for part in parents:
-            target = target[int(part)] if isinstance(target, list) else target[part]
-        del target[last]
-
-    return edit
+Edit = rule_edits.Edit
+_set = rule_edits.set_at
+_delete = rule_edits.delete_at
 
 
 BROKEN = [

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import rule_edits
 
 from clientcheck.rules import InvalidRuleFileError, bundled_rules_path, parse_rules
 from clientcheck.version import Version
@@ -178,34 +178,9 @@ def test_unsupported_below_equal_to_minimum_is_allowed() -> None:
 
 # One problem at a time: the exact line ------------------------------------------------------------------
 
-Edit = Callable[[dict[str, Any]], None]
-
-
-def _set(path: str, value: Any) -> Edit:
-    """An edit that sets a dotted path ("rules.3.minimum") in the design example."""
-
-    def edit(document: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = document
-        for part in parents:
-            target = target[int(part)] if isinstance(target, list) else target[part]
-        if isinstance(target, list):
-            target[int(last)] = value
-        else:
-            target[last] = value
-
-    return edit
-
-
-def _delete(path: str) -> Edit:
-    def edit(document: dict[str, Any]) -> None:
-        *parents, last = path.split(".")
-        target: Any = document
-        for part in parents:
-            target = target[int(part)] if isinstance(target, list) else target[part]
-        del target[last]
-
-    return edit
+Edit = rule_edits.Edit
+_set = rule_edits.set_at
+_delete = rule_edits.delete_at
 
 
 ONE_PROBLEM = [
