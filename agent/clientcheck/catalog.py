@@ -76,8 +76,22 @@ class LinuxPlaces(Record):
         self._set(locals())
 
 
+class MacPlaces(Record):
+    __slots__ = ("bundle_ids", "app_names", "version_key", "version_scheme")
+
+    bundle_ids: tuple[str, ...]  # CFBundleIdentifier values
+    app_names: tuple[str, ...]  # bundle folder names, to name an app whose Info.plist cannot be read
+    version_key: str  # the Info.plist key holding the version
+    version_scheme: str | None  # "brave" (CFBundleVersion encodes 1.75.181 as 175.181), "acrobat" (tracks)
+
+    def __init__(
+        self, bundle_ids: tuple[str, ...], app_names: tuple[str, ...], version_key: str, version_scheme: str | None
+    ) -> None:
+        self._set(locals())
+
+
 class Product(Record):
-    __slots__ = ("id", "category", "name", "default_track", "track_names", "linux")
+    __slots__ = ("id", "category", "name", "default_track", "track_names", "linux", "macos")
 
     id: str
     category: Category
@@ -85,6 +99,7 @@ class Product(Record):
     default_track: str | None
     track_names: dict[str, str]
     linux: LinuxPlaces
+    macos: MacPlaces
 
     def __init__(
         self,
@@ -94,6 +109,7 @@ class Product(Record):
         default_track: str | None,
         track_names: dict[str, str],
         linux: LinuxPlaces,
+        macos: MacPlaces,
     ) -> None:
         self._set(locals())
 
@@ -108,6 +124,9 @@ class Catalog:
         self._executables = {e: p for p in products.values() for e in p.linux.executables}
         self._flatpaks = {f: p for p in products.values() for f in p.linux.flatpaks}
         self._snaps = {s: p for p in products.values() for s in p.linux.snaps}
+        # LaunchServices writes bundle ids in lower case: look them up without case.
+        self._bundle_ids = {b.lower(): p for p in products.values() for b in p.macos.bundle_ids}
+        self._app_names = {a: p for p in products.values() for a in p.macos.app_names}
 
     def by_executable(self, name: str) -> Product | None:
         return self._executables.get(name)
@@ -117,6 +136,12 @@ class Catalog:
 
     def by_snap(self, snap: str) -> Product | None:
         return self._snaps.get(snap)
+
+    def by_bundle_id(self, bundle_id: str) -> Product | None:
+        return self._bundle_ids.get(bundle_id.lower())
+
+    def by_app_name(self, name: str) -> Product | None:
+        return self._app_names.get(name)
 
 
 def _linux(raw: dict[str, Any]) -> LinuxPlaces:
@@ -131,6 +156,15 @@ def _linux(raw: dict[str, Any]) -> LinuxPlaces:
     )
 
 
+def _macos(raw: dict[str, Any]) -> MacPlaces:
+    return MacPlaces(
+        bundle_ids=tuple(raw.get("bundle_ids", ())),
+        app_names=tuple(raw.get("app_names", ())),
+        version_key=raw.get("version_key", "CFBundleShortVersionString"),
+        version_scheme=raw.get("version_scheme"),
+    )
+
+
 def parse_catalog(document: dict[str, Any]) -> Catalog:
     products = {
         product_id: Product(
@@ -140,6 +174,7 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
             default_track=raw.get("default_track"),
             track_names=dict(raw.get("track_names", {})),
             linux=_linux(raw.get("linux", {})),
+            macos=_macos(raw.get("macos", {})),
         )
         for product_id, raw in document["products"].items()
     }

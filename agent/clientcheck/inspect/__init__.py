@@ -50,6 +50,10 @@ def inspect_machine(
         from clientcheck.inspect.linux import inspect_linux
 
         return inspect_linux(base, environment if live else {}, live=live)
+    if chosen == "macos":
+        from clientcheck.inspect.macos import inspect_macos
+
+        return inspect_macos(base, environment if live else {}, live=live)
     raise UsageError(
         f"inspecting {chosen} is not supported by this version of clientcheck",
         hint="this version inspects Linux machines and Linux --root trees",

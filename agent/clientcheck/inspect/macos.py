@@ -1,0 +1,258 @@
+"""macOS: the OS from SystemVersion.plist (with a Rapid Security Response from its cryptex copy), browsers
+and PDF viewers from app bundles' Info.plist, the default PDF viewer from LaunchServices. Files only, no
+``sw_vers``, ``mdfind`` or ``defaults``: the same code reads the running Mac and a ``--root`` tree.
+
+Importable on every OS: ``plistlib`` is the standard library's, and reads XML and binary plists alike.
+"""
+
+from __future__ import annotations
+
+import os
+
+from clientcheck.inspect.fsroot import Root
+from clientcheck.model import Installation, Inventory, OSInfo
+from clientcheck.version import Version, VersionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from clientcheck.catalog import Catalog
+    from clientcheck.model import Scope
+
+SYSTEM_VERSION = "/System/Library/CoreServices/SystemVersion.plist"
+PREBOOT = "/System/Volumes/Preboot"
+APP_FOLDERS = ("/Applications", "/System/Applications", "/System/Cryptexes/App/System/Applications")
+LAUNCH_SERVICES = "Library/Preferences/com.apple.LaunchServices/com.apple.launchservices.secure.plist"
+PDF_CONTENT_TYPE = "com.adobe.pdf"
+# Marketing names by major version, for display only (comparisons use the numbers).
+NAMES = {11: "Big Sur", 12: "Monterey", 13: "Ventura", 14: "Sonoma", 15: "Sequoia", 26: "Tahoe"}
+
+
+class PlistError(ValueError):
+    pass
+
+
+def parse_plist(data: bytes) -> dict[str, Any]:
+    """A plist's top-level dictionary, XML or binary."""
+    import plistlib  # only on macOS inspections: it pulls in the XML parser
+
+    try:
+        value = plistlib.loads(data)
+    except Exception as error:
+        raise PlistError(f"not a property list ({type(error).__name__})") from None
+    if not isinstance(value, dict):
+        raise PlistError("not a dictionary")
+    return value
+
+
+def _read_plist(root: Root, path: str) -> tuple[dict[str, Any] | None, str | None]:
+    data = root.read_bytes(path, limit=8 * 1024 * 1024)
+    if data is None:
+        return None, f"{path}: missing"
+    try:
+        return parse_plist(data), None
+    except PlistError as error:
+        return None, f"{path}: {error}"
+
+
+def read_os(root: Root, kernel: str | None) -> OSInfo:
+    plist, problem = _read_plist(root, SYSTEM_VERSION)
+    version_text = plist.get("ProductVersion") if plist else None
+    if not isinstance(version_text, str):
+        return OSInfo(
+            platform="macos",
+            id="macos",
+            name="macOS",
+            version=None,
+            kernel=kernel,
+            problem=problem or f"{SYSTEM_VERSION}: no ProductVersion",
+        )
+    assert plist is not None  # noqa: S101 - for mypy: version_text came from it
+    build = plist.get("ProductBuildVersion")
+    source = SYSTEM_VERSION
+    # A Rapid Security Response does not touch SystemVersion.plist: its cryptex copy on the Preboot volume
+    # carries the "(a)" and the new build.
+    for volume in root.listdir(PREBOOT):
+        path = f"{PREBOOT}/{volume}/cryptex1/current/SystemVersion.plist"
+        rsr, _ = _read_plist(root, path)
+        extra = rsr.get("ProductVersionExtra") if rsr else None
+        if rsr and isinstance(extra, str) and extra and rsr.get("ProductVersion") == version_text:
+            version_text = f"{version_text} {extra.strip()}"
+            build = rsr.get("ProductBuildVersion", build)
+            source = path
+            break
+    try:
+        version = Version(version_text)
+    except VersionError:
+        return OSInfo(
+            platform="macos",
+            id="macos",
+            name="macOS",
+            version=None,
+            kernel=kernel,
+            source=source,
+            problem=f"{source}: ProductVersion {version_text!r} is not a version",
+        )
+    codename = NAMES.get(version.major)
+    pretty = f"macOS {codename + ' ' if codename else ''}{version_text}" + (f" ({build})" if build else "")
+    return OSInfo(
+        platform="macos",
+        id="macos",
+        name="macOS",
+        version=version,
+        pretty_name=pretty,
+        codename=codename,
+        kernel=kernel,
+        source=source,
+    )
+
+
+def _brave_version(bundle_version: str) -> str | None:
+    """Brave writes 1.75.181 as CFBundleVersion "175.181" (100 * major + minor, then the build)."""
+    head, _, build = bundle_version.partition(".")
+    if not head.isdigit() or not build.isdigit():
+        return None
+    return f"{int(head) // 100}.{int(head) % 100}.{build}"
+
+
+def _acrobat_track(version: Version) -> str | None:
+    """Continuous builds look like 24.002.20933, Classic ones like 20.005.30574 (third field 2xxxx / 3xxxx)."""
+    if len(version.release) < 3:
+        return None
+    third = str(version.release[2])
+    if len(third) == 5 and third[0] == "3":
+        return "classic"
+    if len(third) == 5 and third[0] == "2":
+        return "continuous"
+    return None
+
+
+class MacInspector:
+    def __init__(self, root: Root, catalog: Catalog, homes: list[str], kernel: str | None) -> None:
+        self.root = root
+        self.catalog = catalog
+        self.homes = homes
+        self.kernel = kernel
+
+    def bundles(self) -> list[tuple[str, Scope]]:
+        """App bundles: in the application folders and one level down (Acrobat's vendor folder)."""
+        found: list[tuple[str, Scope]] = []
+        folders: list[tuple[str, Scope]] = [(folder, "system") for folder in APP_FOLDERS]
+        folders += [(f"{home}/Applications", "user") for home in self.homes]
+        seen: set[str] = set()
+        for folder, scope in folders:
+            for name in self.root.listdir(folder):
+                path = f"{folder}/{name}"
+                if name.endswith(".app"):
+                    candidates = [path]
+                elif self.root.is_dir(path):
+                    candidates = [f"{path}/{inner}" for inner in self.root.listdir(path) if inner.endswith(".app")]
+                else:
+                    continue
+                for bundle in candidates:
+                    real = self.root.resolve(bundle) or bundle  # Safari.app is a symlink into a cryptex
+                    if real not in seen:
+                        seen.add(real)
+                        found.append((bundle, scope))
+        return found
+
+    def installation(self, bundle: str, scope: Scope) -> Installation | None:
+        plist, problem = _read_plist(self.root, f"{bundle}/Contents/Info.plist")
+        bundle_id = plist.get("CFBundleIdentifier") if plist else None
+        product = self.catalog.by_bundle_id(bundle_id) if isinstance(bundle_id, str) else None
+        if product is None:
+            product = self.catalog.by_app_name(bundle.rsplit("/", 1)[-1])
+        if product is None:
+            return None
+        places = product.macos
+        raw = plist.get(places.version_key) if plist else None
+        if plist is not None and not isinstance(raw, str):
+            problem = f"{bundle}/Contents/Info.plist: no {places.version_key}"
+            raw = None
+        if raw is not None and places.version_scheme == "brave":
+            raw = _brave_version(raw) or raw
+        version = None
+        if raw is not None:
+            try:
+                version = Version(raw)
+            except VersionError:
+                problem = f"{bundle}/Contents/Info.plist: {raw!r} is not a version"
+        track = product.default_track
+        if product.id == "firefox":
+            track = self._firefox_track(bundle)
+        elif places.version_scheme == "acrobat" and version is not None:
+            track = _acrobat_track(version)
+        return Installation(
+            product=product.id,
+            category=product.category,
+            name=product.display_name(track),
+            version=version,
+            track=track,
+            scope=scope,
+            source="Info.plist",
+            path=bundle,
+            package=bundle_id if isinstance(bundle_id, str) else None,
+            package_version=raw,
+            problem=None if version is not None else problem or "no version found",
+        )
+
+    def _firefox_track(self, bundle: str) -> str:
+        # Firefox ESR shares Firefox's bundle id and short version: its application.ini tells them apart.
+        from clientcheck.inspect.formats.keyfile import parse_keyfile
+
+        text = self.root.read_text(f"{bundle}/Contents/Resources/application.ini", limit=64 * 1024)
+        app = parse_keyfile(text).get("App", {}) if text else {}
+        esr = app.get("RemotingName", "").endswith("-esr") or "mozilla-esr" in app.get("SourceRepository", "")
+        return "esr" if esr else "release"
+
+    def default_pdf(self, installed: list[Installation]) -> tuple[str | None, str | None]:
+        """The product (or bundle id) LaunchServices opens PDFs with; Preview when none is set."""
+        home = self.homes[0] if len(self.homes) == 1 else None
+        if home is not None:
+            path = f"{home}/{LAUNCH_SERVICES}"
+            plist, _ = _read_plist(self.root, path)
+            handlers = plist.get("LSHandlers") if plist else None
+            for handler in handlers if isinstance(handlers, list) else ():
+                if not isinstance(handler, dict) or handler.get("LSHandlerContentType") != PDF_CONTENT_TYPE:
+                    continue
+                bundle_id = handler.get("LSHandlerRoleAll") or handler.get("LSHandlerRoleViewer")
+                if isinstance(bundle_id, str) and bundle_id != "-":
+                    product = self.catalog.by_bundle_id(bundle_id)
+                    return (product.id if product else bundle_id), path
+        if any(item.product == "preview" for item in installed):
+            return "preview", None
+        return None, None
+
+    def inventory(self) -> Inventory:
+        os_info = read_os(self.root, self.kernel)
+        software = [item for bundle, scope in self.bundles() if (item := self.installation(bundle, scope))]
+        software.sort(key=lambda item: (item.category, item.product, item.scope, item.path or ""))
+        default, source = self.default_pdf(software)
+        return Inventory(
+            os=os_info,
+            software=tuple(software),
+            default_pdf=default,
+            default_pdf_source=source,
+            warnings=tuple(self.root.problems),
+        )
+
+
+def homes_for(root: Root, env: Mapping[str, str], *, live: bool) -> list[str]:
+    """The current user's home on the running Mac; every user's on a ``--root`` tree."""
+    if live:
+        return [env.get("HOME") or os.path.expanduser("~")]
+    return [
+        f"/Users/{name}"
+        for name in root.listdir("/Users")
+        if name != "Shared" and not name.startswith(".") and root.is_dir(f"/Users/{name}")
+    ]
+
+
+def inspect_macos(base: str, env: Mapping[str, str], *, live: bool) -> Inventory:
+    from clientcheck.catalog import load_catalog
+
+    root = Root(base)
+    kernel = os.uname().release if live and hasattr(os, "uname") else None
+    return MacInspector(root, load_catalog(), homes_for(root, env, live=live), kernel).inventory()
