@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from clientcheck.model import Category
+    from clientcheck.version import Version
 
 _CATALOG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "catalog.json")
 
@@ -50,6 +51,14 @@ def is_flatpak_id(app_id: str) -> bool:
         and len(parts) >= 3
         and all(part and not part[0].isdigit() and set(part) <= _FLATPAK_CHARS for part in parts)
     )
+
+
+def acrobat_track(version: Version) -> str | None:
+    """Acrobat's track from its version: Continuous builds look like 24.002.20933, Classic ones like
+    20.005.30574 or 24.001.30429 (third field 2xxxx / 3xxxx; inferred from Adobe's published builds)."""
+    if len(version.release) < 3 or len(str(version.release[2])) != 5:
+        return None
+    return {"2": "continuous", "3": "classic"}.get(str(version.release[2])[0])
 
 
 class LinuxPlaces(Record):
@@ -90,8 +99,30 @@ class MacPlaces(Record):
         self._set(locals())
 
 
+class WindowsPlaces(Record):
+    __slots__ = ("display_names", "beacons", "install_dirs", "update_clients", "progids", "executables")
+
+    display_names: tuple[str, ...]  # Uninstall DisplayName prefixes
+    beacons: tuple[str, ...]  # Software\<vendor> keys whose BLBeacon holds the version (Chromium family)
+    install_dirs: tuple[str, ...]  # below Program Files or %LOCALAPPDATA%, holding <version> folders
+    update_clients: tuple[str, ...]  # EdgeUpdate\Clients\{app id} keys with "pv"
+    progids: tuple[str, ...]  # ProgId prefixes naming the product in a file association
+    executables: tuple[str, ...]  # the program, relative to the install folder, whose file version counts
+
+    def __init__(
+        self,
+        display_names: tuple[str, ...],
+        beacons: tuple[str, ...],
+        install_dirs: tuple[str, ...],
+        update_clients: tuple[str, ...],
+        progids: tuple[str, ...],
+        executables: tuple[str, ...],
+    ) -> None:
+        self._set(locals())
+
+
 class Product(Record):
-    __slots__ = ("id", "category", "name", "default_track", "track_names", "linux", "macos")
+    __slots__ = ("id", "category", "name", "default_track", "track_names", "linux", "macos", "windows")
 
     id: str
     category: Category
@@ -100,6 +131,7 @@ class Product(Record):
     track_names: dict[str, str]
     linux: LinuxPlaces
     macos: MacPlaces
+    windows: WindowsPlaces
 
     def __init__(
         self,
@@ -110,6 +142,7 @@ class Product(Record):
         track_names: dict[str, str],
         linux: LinuxPlaces,
         macos: MacPlaces,
+        windows: WindowsPlaces,
     ) -> None:
         self._set(locals())
 
@@ -165,6 +198,10 @@ def _macos(raw: dict[str, Any]) -> MacPlaces:
     )
 
 
+def _windows(raw: dict[str, Any]) -> WindowsPlaces:
+    return WindowsPlaces(*(tuple(raw.get(key, ())) for key in WindowsPlaces.__slots__))
+
+
 def parse_catalog(document: dict[str, Any]) -> Catalog:
     products = {
         product_id: Product(
@@ -175,6 +212,7 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
             track_names=dict(raw.get("track_names", {})),
             linux=_linux(raw.get("linux", {})),
             macos=_macos(raw.get("macos", {})),
+            windows=_windows(raw.get("windows", {})),
         )
         for product_id, raw in document["products"].items()
     }

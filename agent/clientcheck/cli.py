@@ -31,6 +31,11 @@ _INSPECT_OPTIONS = (
         ("--root",), "inspect the machine whose file tree is at DIR (a mounted disk or captured tree)", metavar="DIR"
     ),
     Option(("--platform",), "the OS of the --root tree (default: this one)", choices=PLATFORMS),
+    Option(
+        ("--registry",),
+        "read this Windows registry export (regedit's .reg) instead of the live registry; implies --platform windows",
+        metavar="FILE.reg",
+    ),
     Option(("-f", "--format"), "output format (default: text)", choices=FORMATS, default="text"),
     Option(("-o", "--output"), "write to FILE (atomically) instead of standard output", metavar="FILE"),
 )
@@ -103,9 +108,10 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
 
     from clientcheck.inspect import inspect_machine
 
-    if args.platform and args.root is None:
-        raise UsageError("--platform needs --root: only the running machine can be inspected live")
-    inventory = inspect_machine(args.platform, args.root, env)
+    platform = args.platform or ("windows" if args.registry else None)
+    if platform and args.root is None and args.registry is None:
+        raise UsageError("--platform needs --root (or --registry): only the running machine can be inspected live")
+    inventory = inspect_machine(platform, args.root, env, registry=args.registry)
     if args.command == ("inventory",):
         from clientcheck.render import inventory_renderer
 

@@ -36,11 +36,16 @@ def inspect_machine(
     platform: str | None = None,
     root: str | None = None,
     env: Mapping[str, str] | None = None,
+    registry: str | None = None,
 ) -> Inventory:
     """Inspect the running machine, or the tree at ``root`` as a machine of ``platform``."""
     chosen = platform or running_platform()
     if chosen not in PLATFORMS:
         raise UsageError(f"unknown platform {chosen!r}", hint=f"choose one of {', '.join(PLATFORMS)}")
+    if registry is not None and chosen != "windows":
+        raise UsageError("--registry is a Windows registry export: use it with --platform windows")
+    if chosen == "windows":
+        return _inspect_windows(root, registry)
     base = os.path.abspath(root) if root is not None else "/"
     live = base == "/" and chosen == running_platform()
     if not os.path.isdir(base):
@@ -54,7 +59,20 @@ def inspect_machine(
         from clientcheck.inspect.macos import inspect_macos
 
         return inspect_macos(base, environment if live else {}, live=live)
-    raise UsageError(
-        f"inspecting {chosen} is not supported by this version of clientcheck",
-        hint="this version inspects Linux machines and Linux --root trees",
-    )
+    raise UsageError(f"unknown platform {chosen!r}")  # unreachable: checked above
+
+
+def _inspect_windows(root: str | None, registry: str | None) -> Inventory:
+    from clientcheck.inspect.windows import inspect_windows
+
+    live = root is None and registry is None
+    if not live and registry is None:
+        raise UsageError(
+            "a Windows --root tree needs its registry: add --registry FILE.reg",
+            hint="export it on the machine with: reg export HKLM\\SOFTWARE software.reg",
+        )
+    if live and running_platform() != "windows":
+        raise UsageError("--platform windows needs --registry FILE.reg (and optionally --root DIR) off Windows")
+    if root is not None and not os.path.isdir(root):
+        raise InputError(f"--root {root}: not a directory")
+    return inspect_windows(os.path.abspath(root) if root else None, registry, live=live)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from clientcheck.catalog import acrobat_track
 from clientcheck.inspect.fsroot import Root
 from clientcheck.model import Installation, Inventory, OSInfo
 from clientcheck.version import Version, VersionError
@@ -117,18 +118,6 @@ def _brave_version(bundle_version: str) -> str | None:
     return f"{int(head) // 100}.{int(head) % 100}.{build}"
 
 
-def _acrobat_track(version: Version) -> str | None:
-    """Continuous builds look like 24.002.20933, Classic ones like 20.005.30574 (third field 2xxxx / 3xxxx)."""
-    if len(version.release) < 3:
-        return None
-    third = str(version.release[2])
-    if len(third) == 5 and third[0] == "3":
-        return "classic"
-    if len(third) == 5 and third[0] == "2":
-        return "continuous"
-    return None
-
-
 class MacInspector:
     def __init__(self, root: Root, catalog: Catalog, homes: list[str], kernel: str | None) -> None:
         self.root = root
@@ -183,7 +172,7 @@ class MacInspector:
         if product.id == "firefox":
             track = self._firefox_track(bundle)
         elif places.version_scheme == "acrobat" and version is not None:
-            track = _acrobat_track(version)
+            track = acrobat_track(version)
         return Installation(
             product=product.id,
             category=product.category,

@@ -1,0 +1,317 @@
+"""Windows: the OS, browsers and PDF viewers from the registry (live, or a regedit export), and versions
+from the install folders on disk where one is given. Importable on every OS: the live registry is reached
+only through ``registry.LiveRegistry``, which imports ``winreg`` on Windows alone.
+
+Pitfalls handled (see shared/reference/detection.md): ProductName says "Windows 10" on Windows 11 (the
+build decides); Chrome's enterprise MSI registers a mangled DisplayVersion ("69.181.16525"), so MSI
+entries of the Chromium family are not trusted for the version; an update can leave a stale Uninstall
+entry beside the new one (the newest wins) or a leftover whose folder is gone (dropped when the disk can
+be checked).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from clientcheck.catalog import acrobat_track
+from clientcheck.model import Installation, Inventory, OSInfo
+from clientcheck.version import Version, VersionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from clientcheck.catalog import Catalog, Product
+    from clientcheck.inspect.registry import Registry
+    from clientcheck.model import Scope
+
+CURRENT_VERSION = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
+UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall"
+MACHINE_SOFTWARE = ("HKEY_LOCAL_MACHINE\\SOFTWARE", "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node")
+PDF_CHOICE = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\FileExts\\.pdf"
+ACROBAT_ENTITLEMENT = "Software\\Adobe\\Adobe Acrobat\\DC\\AVEntitlement"
+CHROMIUM_FAMILY = {"chrome", "chromium", "edge", "brave", "opera", "vivaldi"}
+WINDOWS_11_FIRST_BUILD = 22000
+
+
+def read_os(registry: Registry) -> OSInfo:
+    key = CURRENT_VERSION
+    build = registry.string(key, "CurrentBuild") or registry.string(key, "CurrentBuildNumber")
+    if build is None or not build.isdigit():
+        return OSInfo(platform="windows", id="windows", name="Windows", version=None, problem=f"{key}: no CurrentBuild")
+    major = registry.integer(key, "CurrentMajorVersionNumber")
+    minor = registry.integer(key, "CurrentMinorVersionNumber")
+    if major is None:  # before Windows 10: "6.3"
+        major_text, _, minor_text = (registry.string(key, "CurrentVersion") or "10.0").partition(".")
+        major, minor = int(major_text or 10), int(minor_text or 0)
+    ubr = registry.integer(key, "UBR")
+    version_text = f"{major}.{minor or 0}.{build}" + (f".{ubr}" if ubr is not None else "")
+    server = "server" in (registry.string(key, "InstallationType") or "").lower()
+    name = registry.string(key, "ProductName") or "Windows"
+    if not server and int(build) >= WINDOWS_11_FIRST_BUILD:
+        name = name.replace("Windows 10", "Windows 11")  # ProductName was never updated for Windows 11
+    release = registry.string(key, "DisplayVersion") or registry.string(key, "ReleaseId")
+    return OSInfo(
+        platform="windows",
+        id="windows",
+        name=name,
+        version=Version(version_text),
+        pretty_name=f"{name} {release}" if release else name,
+        track="server" if server else "client",
+        codename=release,
+        source=key,
+    )
+
+
+class _Candidate:
+    """One place that says a product is installed, before duplicates are merged."""
+
+    __slots__ = ("location", "msi", "package", "product", "raw", "scope", "source", "track", "user")
+
+    def __init__(
+        self,
+        product: Product,
+        scope: Scope,
+        user: str | None,
+        raw: str | None,
+        source: str,
+        package: str | None,
+        location: str | None,
+        msi: bool,
+        track: str | None,
+    ) -> None:
+        self.product, self.scope, self.user, self.raw, self.source = product, scope, user, raw, source
+        self.package, self.location, self.msi, self.track = package, location, msi, track
+
+
+class WindowsInspector:
+    def __init__(self, registry: Registry, catalog: Catalog, disk: str | None) -> None:
+        self.registry = registry
+        self.catalog = catalog
+        self.disk = disk  # the root of the machine's disk (C:\\), or None when files cannot be read
+        self.users = registry.user_roots()
+        self._prefixes = sorted(
+            (
+                (name.lower(), product)
+                for product in catalog.products.values()
+                for name in product.windows.display_names
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
+
+    # Files on the disk -------------------------------------------------------------------------------------
+
+    def disk_path(self, windows_path: str) -> str | None:
+        """Where a Windows path (C:\\Program Files\\…) is on this host, or None when there is no disk."""
+        if self.disk is None:
+            return None
+        relative = windows_path.split(":", 1)[-1].replace("\\", "/").strip("/")
+        return os.path.join(self.disk, relative)
+
+    def version_folders(self, location: str) -> list[Version]:
+        """Chromium-family installs keep a folder named after each installed version beside the program."""
+        host = self.disk_path(location)
+        if host is None or not os.path.isdir(host):
+            return []
+        found = []
+        for name in os.listdir(host):
+            if name[:1].isdigit() and os.path.isdir(os.path.join(host, name)):
+                version = Version.try_parse(name)
+                if version is not None:
+                    found.append(version)
+        return sorted(found)
+
+    def file_version(self, location: str, product: Product) -> Version | str | None:
+        """The file version of the product's program in ``location``; a problem text when it is damaged."""
+        for executable in product.windows.executables:
+            host = self.disk_path(f"{location}\\{executable}")
+            if host is None or not os.path.isfile(host):
+                continue
+            from clientcheck.inspect.formats.pe import PeError, read_file_version
+
+            try:
+                raw = read_file_version(host)
+            except (OSError, PeError) as error:
+                return f"{location}\\{executable}: {error}"
+            return Version.try_parse(raw) if raw else None
+        return None
+
+    # The registry ------------------------------------------------------------------------------------------
+
+    def product_for(self, display_name: str) -> Product | None:
+        lowered = display_name.lower()
+        for prefix, product in self._prefixes:
+            if lowered.startswith(prefix) and lowered[len(prefix) : len(prefix) + 1] in ("", " ", "("):
+                return product
+        return None
+
+    def uninstall_keys(self) -> list[tuple[str, Scope, str | None]]:
+        keys: list[tuple[str, Scope, str | None]] = [
+            (f"{software}\\{UNINSTALL}", "system", None) for software in MACHINE_SOFTWARE
+        ]
+        keys += [(f"{root}\\Software\\{UNINSTALL}", "user", label) for label, root in self.users]
+        return keys
+
+    def candidates(self) -> list[_Candidate]:
+        found: list[_Candidate] = []
+        for key, scope, user in self.uninstall_keys():
+            for name in self.registry.subkeys(key):
+                entry = f"{key}\\{name}"
+                display_name = self.registry.string(entry, "DisplayName")
+                if display_name is None or self.registry.string(entry, "ParentKeyName"):
+                    continue  # not an application, or an update of one
+                product = self.product_for(display_name)
+                if product is None:
+                    continue
+                if product.id == "acrobat" and display_name.lower().startswith("adobe acrobat ("):
+                    product = self._unified_acrobat()
+                track = "esr" if product.id == "firefox" and " esr" in display_name.lower() else None
+                found.append(
+                    _Candidate(
+                        product,
+                        scope,
+                        user,
+                        self.registry.string(entry, "DisplayVersion"),
+                        "uninstall",
+                        name,
+                        self.registry.string(entry, "InstallLocation"),
+                        self.registry.integer(entry, "WindowsInstaller") == 1,
+                        track,
+                    )
+                )
+        found += self._edge_update()
+        return found
+
+    def _unified_acrobat(self) -> Product:
+        """Adobe's unified installer names itself "Adobe Acrobat (64-bit)" for Reader and Acrobat alike; the
+        user's entitlement level tells them apart (300 Pro, 200 Standard; Reader has none)."""
+        for _, root in self.users:
+            level = self.registry.integer(f"{root}\\{ACROBAT_ENTITLEMENT}", "iEntitlementLevel")
+            if level is not None and level >= 200:
+                return self.catalog.products["acrobat"]
+        return self.catalog.products["acrobat-reader"]
+
+    def _edge_update(self) -> list[_Candidate]:
+        found = []
+        for product in self.catalog.products.values():
+            for client in product.windows.update_clients:
+                for software in MACHINE_SOFTWARE:
+                    raw = self.registry.string(f"{software}\\Microsoft\\EdgeUpdate\\Clients\\{client}", "pv")
+                    if raw is not None:
+                        found.append(_Candidate(product, "system", None, raw, "EdgeUpdate", client, None, False, None))
+        return found
+
+    def _beacon(self, product: Product, user_root: str) -> str | None:
+        for vendor in product.windows.beacons:
+            raw = self.registry.string(f"{user_root}\\Software\\{vendor}\\BLBeacon", "version")
+            if raw is not None:
+                return raw
+        return None
+
+    # Putting it together ------------------------------------------------------------------------------------
+
+    def software(self) -> list[Installation]:
+        groups: dict[tuple[str, str, str | None], list[_Candidate]] = {}
+        for candidate in self.candidates():
+            if candidate.location and self.disk is not None:
+                host = self.disk_path(candidate.location)
+                if host is not None and not os.path.isdir(host):
+                    continue  # a leftover entry whose program folder is gone
+            groups.setdefault((candidate.product.id, candidate.scope, candidate.user), []).append(candidate)
+        return [self._installation(group) for group in groups.values()]
+
+    def _installation(self, group: list[_Candidate]) -> Installation:
+        product = group[0].product
+        first = group[0]
+        track = next((c.track for c in group if c.track), product.default_track)
+        versions: list[tuple[Version, _Candidate, str]] = []
+        problems: list[str] = []
+        for candidate in group:
+            if candidate.location and product.id in CHROMIUM_FAMILY:
+                versions += [(v, candidate, "version folder") for v in self.version_folders(candidate.location)]
+            if candidate.location and (product.id in CHROMIUM_FAMILY or not candidate.raw):
+                # The program's own file version: the truth for Chromium browsers, a fallback otherwise.
+                found = self.file_version(candidate.location, product)
+                if isinstance(found, Version):
+                    versions.append((found, candidate, "file version"))
+                elif found:
+                    problems.append(found)
+            if candidate.msi and product.id in CHROMIUM_FAMILY:
+                problems.append(f"{candidate.package}: an MSI entry's DisplayVersion is not the browser's")
+                continue
+            if candidate.raw is None:
+                continue
+            try:
+                versions.append((Version(candidate.raw), candidate, candidate.source))
+            except VersionError:
+                problems.append(f"{candidate.package}: DisplayVersion {candidate.raw!r} is not a version")
+        if first.scope == "user" and first.user is not None:
+            root = next((root for label, root in self.users if label == first.user), None)
+            beacon = self._beacon(product, root) if root else None
+            if beacon is not None and (version := Version.try_parse(beacon)) is not None:
+                versions.append((version, first, "BLBeacon"))
+        best = max(versions, key=lambda item: item[0]) if versions else None
+        if product.id in ("acrobat-reader", "acrobat") and best is not None:
+            track = acrobat_track(best[0])
+        chosen = best[1] if best else first
+        return Installation(
+            product=product.id,
+            category=product.category,
+            name=product.display_name(track),
+            version=best[0] if best else None,
+            track=track,
+            scope=first.scope,
+            source=f"registry ({best[2]})" if best else "registry",
+            path=chosen.location,
+            package=chosen.package,
+            package_version=best[0].raw if best else first.raw,
+            problem=None if best else ("; ".join(problems) or "no version in the registry"),
+        )
+
+    def default_pdf(self, installed: list[Installation]) -> tuple[str | None, str | None]:
+        """The product whose ProgId opens .pdf for the user (UserChoiceLatest, UserChoice), else the
+        machine's class default."""
+        places = [
+            f"{root}\\{PDF_CHOICE}\\{choice}"
+            for _, root in self.users[:1]
+            for choice in ("UserChoiceLatest", "UserChoice")
+        ]
+        places += ["HKEY_CLASSES_ROOT\\.pdf", "HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\.pdf"]
+        for key in places:
+            progid = self.registry.string(key, "ProgId" if "UserChoice" in key else "")
+            if progid:
+                return self._product_for_progid(progid, installed), key
+        return None, None
+
+    def _product_for_progid(self, progid: str, installed: list[Installation]) -> str:
+        lowered = progid.lower()
+        matches = sorted(
+            (
+                (prefix.lower(), product)
+                for product in self.catalog.products.values()
+                for prefix in product.windows.progids
+                if lowered.startswith(prefix.lower())
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
+        if not matches:
+            return progid
+        product_id = matches[0][1].id
+        present = {item.product for item in installed}
+        if product_id == "acrobat-reader" and "acrobat-reader" not in present and "acrobat" in present:
+            return "acrobat"  # Reader and Acrobat register the same ProgIds
+        return product_id
+
+    def inventory(self) -> Inventory:
+        os_info = read_os(self.registry)
+        software = sorted(self.software(), key=lambda item: (item.category, item.product, item.scope))
+        default, source = self.default_pdf(software)
+        return Inventory(os=os_info, software=tuple(software), default_pdf=default, default_pdf_source=source)
+
+
+def inspect_windows(base: str | None, registry_export: str | None, *, live: bool) -> Inventory:
+    from clientcheck.catalog import load_catalog
+    from clientcheck.inspect.registry import open_registry
+
+    registry = open_registry(registry_export)
+    disk = base if base is not None else ("C:\\" if live and sys.platform == "win32" else None)
+    return WindowsInspector(registry, load_catalog(), disk).inventory()
