@@ -178,7 +178,7 @@ class WindowsInspector:
                         track,
                     )
                 )
-        found += self._edge_update()
+        found += self._update_clients()
         return found
 
     def _unified_acrobat(self) -> Product:
@@ -190,14 +190,32 @@ class WindowsInspector:
                 return self.catalog.products["acrobat"]
         return self.catalog.products["acrobat-reader"]
 
-    def _edge_update(self) -> list[_Candidate]:
+    def _update_clients(self) -> list[_Candidate]:
+        """Google Update and EdgeUpdate register every browser they keep current, machine-wide or per user,
+        with its installed version ("pv")."""
         found = []
         for product in self.catalog.products.values():
             for client in product.windows.update_clients:
-                for software in MACHINE_SOFTWARE:
-                    raw = self.registry.string(f"{software}\\Microsoft\\EdgeUpdate\\Clients\\{client}", "pv")
+                places: list[tuple[str, Scope, str | None]] = [
+                    (software, "system", None) for software in MACHINE_SOFTWARE
+                ]
+                places += [(f"{root}\\Software", "user", label) for label, root in self.users]
+                for software, scope, user in places:
+                    raw = self.registry.string(f"{software}\\{client}", "pv")
                     if raw is not None:
-                        found.append(_Candidate(product, "system", None, raw, "EdgeUpdate", client, None, False, None))
+                        found.append(
+                            _Candidate(
+                                product,
+                                scope,
+                                user,
+                                raw,
+                                "update client",
+                                client.rsplit("\\", 1)[-1],
+                                None,
+                                False,
+                                None,
+                            )
+                        )
         return found
 
     def _beacon(self, product: Product, user_root: str) -> str | None:
@@ -212,12 +230,22 @@ class WindowsInspector:
     def software(self) -> list[Installation]:
         groups: dict[tuple[str, str, str | None], list[_Candidate]] = {}
         for candidate in self.candidates():
-            if candidate.location and self.disk is not None:
+            if candidate.location and self.disk is not None and candidate.product.id in CHROMIUM_FAMILY:
+                # A Chromium browser's folder always holds its version folders: an entry whose folder is
+                # gone is a leftover of an update or an uninstall, not a second installation.
                 host = self.disk_path(candidate.location)
                 if host is not None and not os.path.isdir(host):
-                    continue  # a leftover entry whose program folder is gone
+                    continue
             groups.setdefault((candidate.product.id, candidate.scope, candidate.user), []).append(candidate)
-        return [self._installation(group) for group in groups.values()]
+        return [self._installation(group) for group in groups.values() if self._real(group)]
+
+    def _real(self, group: list[_Candidate]) -> bool:
+        """Whether a product's entries in one scope are an installation. A browser kept current by an
+        updater is registered with it: an Uninstall entry without that registration is a leftover of an
+        update (a machine-wide entry left behind when Chrome moved to a per-user install, say)."""
+        if not group[0].product.windows.update_clients or self.disk is not None:
+            return True  # with the disk at hand, the version folders have already decided
+        return any(candidate.source == "update client" for candidate in group)
 
     def _installation(self, group: list[_Candidate]) -> Installation:
         product = group[0].product
