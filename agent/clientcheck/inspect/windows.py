@@ -237,7 +237,10 @@ class WindowsInspector:
                 if host is not None and not os.path.isdir(host):
                     continue
             groups.setdefault((candidate.product.id, candidate.scope, candidate.user), []).append(candidate)
-        return [self._installation(group) for group in groups.values() if self._real(group)]
+        installations = [self._installation(group) for group in groups.values() if self._real(group)]
+        # The live HKEY_CURRENT_USER is also one of HKEY_USERS' hives: the same per-user install seen twice.
+        unique = {(item.product, item.scope, str(item.version), item.path): item for item in installations}
+        return list(unique.values())
 
     def _real(self, group: list[_Candidate]) -> bool:
         """Whether a product's entries in one scope are an installation. A browser kept current by an

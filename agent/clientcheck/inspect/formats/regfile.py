@@ -103,17 +103,18 @@ def _rest_is_empty(text: str) -> bool:
 
 
 def _hex_bytes(segment: str, line: int) -> bytes:
-    items = segment.split(",")
-    joined = "".join(items)
-    if len(joined) == 2 * len(items):
+    """The bytes of ``xx,xx,...,xx``."""
+    size = (len(segment) + 1) // 3
+    # Checked with whole-string operations, not byte by byte: a binary value can be kilobytes long.
+    if len(segment) == 3 * size - 1 and segment[2::3] == "," * (size - 1):
         try:
-            raw = bytes.fromhex(joined)
+            raw = bytes.fromhex(segment.replace(",", ""))
         except ValueError:
             raw = b""
-        # fromhex skips blanks, so fewer bytes than items means an item had one: looked at below.
-        if len(raw) == len(items):
+        # fromhex skips blanks, so fewer bytes than expected means one was there: found below.
+        if len(raw) == size:
             return raw
-    for item in items:
+    for item in segment.split(","):
         if len(item) != 2 or not _is_hex(item):
             raise RegFileError(line, f"bad hex byte {item[:20]!r}: two hex digits expected")
     raise RegFileError(line, "bad hex bytes")  # not reached: some item failed above
@@ -124,7 +125,9 @@ def _hex_data(segment: str, line: int, lines: list[str], position: int) -> tuple
     following lines while a line ends with ``\\``; and the index in ``lines`` of the line after it."""
     chunks: list[bytes] = []
     while True:
-        segment = segment.partition(";")[0].strip(" \t\r")
+        if ";" in segment:
+            segment = segment.partition(";")[0]
+        segment = segment.strip(" \t\r")
         continued = segment.endswith("\\")
         if continued:
             segment = segment[:-1].rstrip(_BLANKS)
