@@ -96,7 +96,7 @@ def export(*keys: tuple[str, list[str]]) -> bytes:
 
 CURRENT_VERSION = r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 DIGITAL_PRODUCT_ID = bytes.fromhex("a400000003000000") + b"00330-80000-00000-AA442" + bytes(range(133))
-INSTALL_TIME = 133_735_728_532_841_911  # a FILETIME: 2024-10-15, 100 ns ticks since 1601
+INSTALL_TIME = 133_734_633_241_234_567  # a FILETIME (100 ns ticks since 1601): 2024-10-15 10:55:24, as InstallDate
 SVCHOST_LOCAL_SERVICE = ["nsi", "WdiServiceHost", "w32time", "EventSystem", "SstpSvc", "WinHttpAutoProxySvc"]
 CURRENT_VERSION_KEY = (
     CURRENT_VERSION,
@@ -298,6 +298,7 @@ def test_trailing_comments_after_values_as_regedit_import_allows():
         pytest.param(r"HKU\S-1-5-21-1-2-3-1001\Software", r"HKEY_USERS\S-1-5-21-1-2-3-1001\Software", id="hku"),
         pytest.param(r"HKCR\.pdf", r"HKEY_CLASSES_ROOT\.pdf", id="hkcr"),
         pytest.param(r"HKEY_CURRENT_CONFIG\System", r"HKEY_CURRENT_CONFIG\System", id="hkey-current-config"),
+        pytest.param(r"HKCC\System", r"HKEY_CURRENT_CONFIG\System", id="hkcc"),
         pytest.param(r"hkey_local_machine\SOFTWARE", r"HKEY_LOCAL_MACHINE\SOFTWARE", id="lower-case-root"),
         pytest.param("HKEY_USERS", "HKEY_USERS", id="root-alone"),
     ],
@@ -440,8 +441,16 @@ def test_wrapped_hex_values_of_every_length(size: int):
     }
 
 
-def test_blank_and_comment_lines_inside_a_wrapped_hex_value_are_skipped():
-    lines = ['"b"=hex:01,02,\\', "", "  ; a comment", "  03,04"]
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pytest.param(['"b"=hex:01,02,\\', "\t03,\\", "    04"], id="tab-and-four-spaces"),
+        pytest.param(['"b"=hex:01,02, \\', "03,04"], id="blank-before-backslash-none-after"),
+        pytest.param(['"b"=hex:\\', "  01,02,03,04"], id="nothing-before-the-first-backslash"),
+        pytest.param(['"b"=hex:01,02,\\', "", "  ; a comment", "  03,04"], id="blank-and-comment-lines-between"),
+    ],
+)
+def test_hex_values_wrapped_by_hand(lines: list[str]):
     assert parse_reg(export((FIREFOX, lines)))[FIREFOX] == {"b": (REG_BINARY, b"\x01\x02\x03\x04")}
 
 

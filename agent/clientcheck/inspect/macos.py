@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from clientcheck.model import Scope
 
 SYSTEM_VERSION = "/System/Library/CoreServices/SystemVersion.plist"
+# Programs built with an old SDK are shown SystemVersionCompat.plist (10.16, or 16.0 on macOS 26) when they
+# open SystemVersion.plist; this copy is never redirected, so it is read first where it exists.
+PLATFORM_VERSION = "/System/Library/CoreServices/.SystemVersionPlatform.plist"
 PREBOOT = "/System/Volumes/Preboot"
 APP_FOLDERS = ("/Applications", "/System/Applications", "/System/Cryptexes/App/System/Applications")
 LAUNCH_SERVICES = "Library/Preferences/com.apple.LaunchServices/com.apple.launchservices.secure.plist"
@@ -59,7 +62,9 @@ def _read_plist(root: Root, path: str) -> tuple[dict[str, Any] | None, str | Non
 
 
 def read_os(root: Root, kernel: str | None) -> OSInfo:
-    plist, problem = _read_plist(root, SYSTEM_VERSION)
+    plist, problem = _read_plist(root, PLATFORM_VERSION) if root.is_file(PLATFORM_VERSION) else (None, None)
+    if plist is None or not isinstance(plist.get("ProductVersion"), str):
+        plist, problem = _read_plist(root, SYSTEM_VERSION)
     version_text = plist.get("ProductVersion") if plist else None
     if not isinstance(version_text, str):
         return OSInfo(
@@ -161,7 +166,10 @@ class MacInspector:
             problem = f"{bundle}/Contents/Info.plist: no {places.version_key}"
             raw = None
         if raw is not None and places.version_scheme == "brave":
-            raw = _brave_version(raw) or raw
+            decoded = _brave_version(raw)
+            if decoded is None:
+                problem = f"{bundle}/Contents/Info.plist: CFBundleVersion {raw!r} is not Brave's encoding"
+            raw = decoded
         version = None
         if raw is not None:
             try:
@@ -196,20 +204,27 @@ class MacInspector:
         esr = app.get("RemotingName", "").endswith("-esr") or "mozilla-esr" in app.get("SourceRepository", "")
         return "esr" if esr else "release"
 
+    def _handler(self, home: str) -> tuple[str, str] | None:
+        path = f"{home}/{LAUNCH_SERVICES}"
+        plist, _ = _read_plist(self.root, path)
+        handlers = plist.get("LSHandlers") if plist else None
+        for handler in handlers if isinstance(handlers, list) else ():
+            if not isinstance(handler, dict) or handler.get("LSHandlerContentType") != PDF_CONTENT_TYPE:
+                continue
+            bundle_id = handler.get("LSHandlerRoleAll") or handler.get("LSHandlerRoleViewer")
+            if isinstance(bundle_id, str) and bundle_id != "-":
+                product = self.catalog.by_bundle_id(bundle_id)
+                return (product.id if product else bundle_id), path
+        return None
+
     def default_pdf(self, installed: list[Installation]) -> tuple[str | None, str | None]:
-        """The product (or bundle id) LaunchServices opens PDFs with; Preview when none is set."""
-        home = self.homes[0] if len(self.homes) == 1 else None
-        if home is not None:
-            path = f"{home}/{LAUNCH_SERVICES}"
-            plist, _ = _read_plist(self.root, path)
-            handlers = plist.get("LSHandlers") if plist else None
-            for handler in handlers if isinstance(handlers, list) else ():
-                if not isinstance(handler, dict) or handler.get("LSHandlerContentType") != PDF_CONTENT_TYPE:
-                    continue
-                bundle_id = handler.get("LSHandlerRoleAll") or handler.get("LSHandlerRoleViewer")
-                if isinstance(bundle_id, str) and bundle_id != "-":
-                    product = self.catalog.by_bundle_id(bundle_id)
-                    return (product.id if product else bundle_id), path
+        """The product (or bundle id) LaunchServices opens PDFs with; Preview when nobody chose another.
+        On a disk with several users who chose differently there is no one answer: None."""
+        choices = [choice for home in self.homes if (choice := self._handler(home)) is not None]
+        if len({product for product, _ in choices}) == 1:
+            return choices[0]
+        if choices:
+            return None, None
         if any(item.product == "preview" for item in installed):
             return "preview", None
         return None, None

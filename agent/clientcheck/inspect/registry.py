@@ -9,12 +9,14 @@ holds it and how the 64-bit view of the live registry shows it.
 
 from __future__ import annotations
 
+import os
 import sys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+MAX_EXPORT_BYTES = 1024 * 1024 * 1024
 HIVES = ("HKEY_LOCAL_MACHINE", "HKEY_CURRENT_USER", "HKEY_USERS", "HKEY_CLASSES_ROOT", "HKEY_CURRENT_CONFIG")
 
 
@@ -46,7 +48,7 @@ class Registry:
         value = self.value(path, name)
         if isinstance(value, int):
             return value
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             return int(value.strip())
         return None
 
@@ -57,8 +59,9 @@ class Registry:
         if self.subkeys("HKEY_CURRENT_USER\\Software"):
             roots.append(("current user", "HKEY_CURRENT_USER"))
         for sid in self.subkeys("HKEY_USERS"):
-            # Real accounts are S-1-5-21-…; skip the service accounts and the *_Classes hives.
-            if sid.upper().startswith("S-1-5-21-") and not sid.endswith("_Classes"):
+            # Real accounts: local and domain (S-1-5-21-…) and Entra ID (S-1-12-1-…); not the service
+            # accounts, nor the *_Classes hives.
+            if sid.upper().startswith(("S-1-5-21-", "S-1-12-1-")) and not sid.endswith("_Classes"):
                 roots.append((sid, f"HKEY_USERS\\{sid}"))
         return roots
 
@@ -150,7 +153,12 @@ def open_registry(export: str | None) -> Registry:
 
     try:
         with open(export, "rb") as stream:
-            data = stream.read(256 * 1024 * 1024 + 1)
+            if os.fstat(stream.fileno()).st_size > MAX_EXPORT_BYTES:
+                raise InputError(
+                    f"--registry {export}: larger than {MAX_EXPORT_BYTES // 1024 // 1024} MiB",
+                    hint="export only what clientcheck reads: reg export HKLM\\SOFTWARE and HKU",
+                )
+            data = stream.read()
     except OSError as error:
         raise InputError(f"--registry {export}: cannot read: {error.strerror or error}") from None
     try:

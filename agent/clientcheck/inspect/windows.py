@@ -30,24 +30,42 @@ MACHINE_SOFTWARE = ("HKEY_LOCAL_MACHINE\\SOFTWARE", "HKEY_LOCAL_MACHINE\\SOFTWAR
 PDF_CHOICE = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\FileExts\\.pdf"
 ACROBAT_ENTITLEMENT = "Software\\Adobe\\Adobe Acrobat\\DC\\AVEntitlement"
 CHROMIUM_FAMILY = {"chrome", "chromium", "edge", "brave", "opera", "vivaldi"}
+# Release channels that follow a product's name in its Uninstall DisplayName: a separate install, judged on
+# its own track ("Google Chrome Beta", "Brave Nightly", "Opera GX Stable").
+CHANNELS = {"beta", "dev", "canary", "nightly", "gx", "developer", "snapshot"}
+EXCLUDED_NAMES = (
+    "microsoft edge webview2",
+    "microsoft edge update",
+    "adobe acrobat customization wizard",
+    "brave update",
+    "google update",
+)
+UNIFIED_ACROBAT = "{AC76BA86-1033-1033-7760-BC15014EA700}"  # Adobe's unified Reader/Acrobat installer
 WINDOWS_11_FIRST_BUILD = 22000
 
 
 def read_os(registry: Registry) -> OSInfo:
     key = CURRENT_VERSION
-    build = registry.string(key, "CurrentBuild") or registry.string(key, "CurrentBuildNumber")
-    if build is None or not build.isdigit():
-        return OSInfo(platform="windows", id="windows", name="Windows", version=None, problem=f"{key}: no CurrentBuild")
+    build_text = registry.string(key, "CurrentBuild") or registry.string(key, "CurrentBuildNumber")
+    build = _decimal(build_text)
+    if build is None:
+        return OSInfo(
+            platform="windows",
+            id="windows",
+            name="Windows",
+            version=None,
+            problem=f"{key}: CurrentBuild {build_text!r} is not a build number",
+        )
     major = registry.integer(key, "CurrentMajorVersionNumber")
     minor = registry.integer(key, "CurrentMinorVersionNumber")
     if major is None:  # before Windows 10: "6.3"
         major_text, _, minor_text = (registry.string(key, "CurrentVersion") or "10.0").partition(".")
-        major, minor = int(major_text or 10), int(minor_text or 0)
+        major, minor = _decimal(major_text) or 10, _decimal(minor_text) or 0
     ubr = registry.integer(key, "UBR")
     version_text = f"{major}.{minor or 0}.{build}" + (f".{ubr}" if ubr is not None else "")
     server = "server" in (registry.string(key, "InstallationType") or "").lower()
     name = registry.string(key, "ProductName") or "Windows"
-    if not server and int(build) >= WINDOWS_11_FIRST_BUILD:
+    if not server and build >= WINDOWS_11_FIRST_BUILD:
         name = name.replace("Windows 10", "Windows 11")  # ProductName was never updated for Windows 11
     release = registry.string(key, "DisplayVersion") or registry.string(key, "ReleaseId")
     return OSInfo(
@@ -83,11 +101,39 @@ class _Candidate:
         self.package, self.location, self.msi, self.track = package, location, msi, track
 
 
+def _find_case_insensitive(base: str, parts: list[str]) -> str:
+    """The path below ``base`` whose components match ``parts`` ignoring case, as Windows would find it in
+    a capture made on a case-sensitive file system; the literal path where nothing matches."""
+    path = base
+    for part in parts:
+        candidate = os.path.join(path, part)
+        if not os.path.exists(candidate) and os.path.isdir(path):
+            lowered = part.lower()
+            candidate = next(
+                (os.path.join(path, name) for name in os.listdir(path) if name.lower() == lowered), candidate
+            )
+        path = candidate
+    return path
+
+
+def _brave_version(version: Version) -> Version:
+    """Brave on Windows writes its version behind Chromium's major ("131.1.73.97"); its own is 1.73.97."""
+    if len(version.release) == 4 and version.release[0] >= 100:
+        return Version(".".join(str(part) for part in version.release[1:]))
+    return version
+
+
+def _decimal(value: str | None) -> int | None:
+    """An ASCII decimal number ("26100"); None for anything else ("²²000" is a digit string to Python)."""
+    return int(value) if value and value.isascii() and value.isdigit() else None
+
+
 class WindowsInspector:
-    def __init__(self, registry: Registry, catalog: Catalog, disk: str | None) -> None:
+    def __init__(self, registry: Registry, catalog: Catalog, disk: str | None, system_drive: str = "C") -> None:
         self.registry = registry
         self.catalog = catalog
-        self.disk = disk  # the root of the machine's disk (C:\\), or None when files cannot be read
+        self.disk = disk  # the root of the machine's system drive, or None when files cannot be read
+        self.system_drive = system_drive.rstrip(":")
         self.users = registry.user_roots()
         self._prefixes = sorted(
             (
@@ -101,11 +147,19 @@ class WindowsInspector:
     # Files on the disk -------------------------------------------------------------------------------------
 
     def disk_path(self, windows_path: str) -> str | None:
-        """Where a Windows path (C:\\Program Files\\…) is on this host, or None when there is no disk."""
+        """Where a Windows path (C:\\Program Files\\…) is on this host; None when it cannot be looked at
+        (no disk, or another drive than the one we have)."""
         if self.disk is None:
             return None
-        relative = windows_path.split(":", 1)[-1].replace("\\", "/").strip("/")
-        return os.path.join(self.disk, relative)
+        drive, colon, rest = windows_path.partition(":")
+        if not colon:
+            drive, rest = self.system_drive, windows_path
+        if drive.upper() != self.system_drive.upper() or "~" in rest:
+            return None  # another drive, or an 8.3 short name: cannot be checked, so not judged missing
+        parts = [part for part in rest.replace("/", "\\").split("\\") if part]
+        if sys.platform == "win32" and self.disk == f"{self.system_drive}:\\":
+            return os.path.join(self.disk, *parts)
+        return _find_case_insensitive(self.disk, parts)
 
     def version_folders(self, location: str) -> list[Version]:
         """Chromium-family installs keep a folder named after each installed version beside the program."""
@@ -137,11 +191,17 @@ class WindowsInspector:
 
     # The registry ------------------------------------------------------------------------------------------
 
-    def product_for(self, display_name: str) -> Product | None:
+    def product_for(self, display_name: str) -> tuple[Product, str | None] | None:
+        """The product an Uninstall DisplayName names, and its channel ("Google Chrome Beta" -> beta).
+        Helpers that share a browser's name (WebView2, the updaters) are not the browser."""
         lowered = display_name.lower()
+        if any(lowered.startswith(excluded) for excluded in EXCLUDED_NAMES):
+            return None
         for prefix, product in self._prefixes:
             if lowered.startswith(prefix) and lowered[len(prefix) : len(prefix) + 1] in ("", " ", "("):
-                return product
+                following = lowered[len(prefix) :].split()
+                channel = following[0] if following and following[0] in CHANNELS else None
+                return product, channel
         return None
 
     def uninstall_keys(self) -> list[tuple[str, Scope, str | None]]:
@@ -159,12 +219,18 @@ class WindowsInspector:
                 display_name = self.registry.string(entry, "DisplayName")
                 if display_name is None or self.registry.string(entry, "ParentKeyName"):
                     continue  # not an application, or an update of one
-                product = self.product_for(display_name)
-                if product is None:
+                matched = self.product_for(display_name)
+                if matched is None:
                     continue
-                if product.id == "acrobat" and display_name.lower().startswith("adobe acrobat ("):
+                product, channel = matched
+                lowered = display_name.lower()
+                if product.id == "acrobat" and (
+                    lowered.startswith(("adobe acrobat (", "adobe acrobat dc (")) or name.upper() == UNIFIED_ACROBAT
+                ):
                     product = self._unified_acrobat()
-                track = "esr" if product.id == "firefox" and " esr" in display_name.lower() else None
+                track = channel
+                if product.id == "firefox":
+                    track = "esr" if " esr" in lowered else "release"
                 found.append(
                     _Candidate(
                         product,
@@ -228,7 +294,7 @@ class WindowsInspector:
     # Putting it together ------------------------------------------------------------------------------------
 
     def software(self) -> list[Installation]:
-        groups: dict[tuple[str, str, str | None], list[_Candidate]] = {}
+        groups: dict[tuple[str, str, str | None, str | None, str | None], list[_Candidate]] = {}
         for candidate in self.candidates():
             if candidate.location and self.disk is not None and candidate.product.id in CHROMIUM_FAMILY:
                 # A Chromium browser's folder always holds its version folders: an entry whose folder is
@@ -236,7 +302,10 @@ class WindowsInspector:
                 host = self.disk_path(candidate.location)
                 if host is not None and not os.path.isdir(host):
                     continue
-            groups.setdefault((candidate.product.id, candidate.scope, candidate.user), []).append(candidate)
+            # Separate installations: another track (Firefox and Firefox ESR side by side), another folder.
+            location = None if candidate.product.id in CHROMIUM_FAMILY else (candidate.location or "").lower()
+            key = (candidate.product.id, candidate.scope, candidate.user, candidate.track, location or None)
+            groups.setdefault(key, []).append(candidate)
         installations = [self._installation(group) for group in groups.values() if self._real(group)]
         # The live HKEY_CURRENT_USER is also one of HKEY_USERS' hives: the same per-user install seen twice.
         unique = {(item.product, item.scope, str(item.version), item.path): item for item in installations}
@@ -246,24 +315,28 @@ class WindowsInspector:
         """Whether a product's entries in one scope are an installation. A browser kept current by an
         updater is registered with it: an Uninstall entry without that registration is a leftover of an
         update (a machine-wide entry left behind when Chrome moved to a per-user install, say)."""
-        if not group[0].product.windows.update_clients or self.disk is not None:
-            return True  # with the disk at hand, the version folders have already decided
+        if not group[0].product.windows.update_clients or self.disk is not None or group[0].track is not None:
+            # With the disk at hand the version folders have decided; the catalog knows the updaters'
+            # registrations of the stable channels only.
+            return True
         return any(candidate.source == "update client" for candidate in group)
 
     def _installation(self, group: list[_Candidate]) -> Installation:
         product = group[0].product
         first = group[0]
         track = next((c.track for c in group if c.track), product.default_track)
-        versions: list[tuple[Version, _Candidate, str]] = []
+        # (tier, version, candidate, source): the lowest tier that has a version decides, its newest wins.
+        # 0: the disk (version folders, the program's file version), 1: the updater's registration,
+        # 2: Uninstall DisplayVersion, 3: BLBeacon (the last version *run*, a fallback only).
+        versions: list[tuple[int, Version, _Candidate, str]] = []
         problems: list[str] = []
         for candidate in group:
             if candidate.location and product.id in CHROMIUM_FAMILY:
-                versions += [(v, candidate, "version folder") for v in self.version_folders(candidate.location)]
+                versions += [(0, v, candidate, "version folder") for v in self.version_folders(candidate.location)]
             if candidate.location and (product.id in CHROMIUM_FAMILY or not candidate.raw):
-                # The program's own file version: the truth for Chromium browsers, a fallback otherwise.
                 found = self.file_version(candidate.location, product)
                 if isinstance(found, Version):
-                    versions.append((found, candidate, "file version"))
+                    versions.append((0, found, candidate, "file version"))
                 elif found:
                     problems.append(found)
             if candidate.msi and product.id in CHROMIUM_FAMILY:
@@ -272,43 +345,53 @@ class WindowsInspector:
             if candidate.raw is None:
                 continue
             try:
-                versions.append((Version(candidate.raw), candidate, candidate.source))
+                tier = 1 if candidate.source == "update client" else 2
+                versions.append((tier, Version(candidate.raw), candidate, candidate.source))
             except VersionError:
                 problems.append(f"{candidate.package}: DisplayVersion {candidate.raw!r} is not a version")
         if first.scope == "user" and first.user is not None:
             root = next((root for label, root in self.users if label == first.user), None)
             beacon = self._beacon(product, root) if root else None
             if beacon is not None and (version := Version.try_parse(beacon)) is not None:
-                versions.append((version, first, "BLBeacon"))
-        best = max(versions, key=lambda item: item[0]) if versions else None
+                versions.append((3, version, first, "BLBeacon"))
+        if product.id == "brave":
+            versions = [(tier, _brave_version(v), c, source) for tier, v, c, source in versions]
+        best = None
+        if versions:
+            best_tier = min(item[0] for item in versions)
+            best = max((item for item in versions if item[0] == best_tier), key=lambda item: item[1])
         if product.id in ("acrobat-reader", "acrobat") and best is not None:
-            track = acrobat_track(best[0])
-        chosen = best[1] if best else first
+            track = acrobat_track(best[1])
+        chosen = best[2] if best else first
         return Installation(
             product=product.id,
             category=product.category,
             name=product.display_name(track),
-            version=best[0] if best else None,
+            version=best[1] if best else None,
             track=track,
             scope=first.scope,
-            source=f"registry ({best[2]})" if best else "registry",
+            source=f"registry ({best[3]})" if best else "registry",
             path=chosen.location,
             package=chosen.package,
-            package_version=best[0].raw if best else first.raw,
+            package_version=best[1].raw if best else first.raw,
             problem=None if best else ("; ".join(problems) or "no version in the registry"),
         )
 
     def default_pdf(self, installed: list[Installation]) -> tuple[str | None, str | None]:
         """The product whose ProgId opens .pdf for the user (UserChoiceLatest, UserChoice), else the
         machine's class default."""
+        # Whose choice: the one real user's hive (what SYSTEM or an administrator sees), else the current
+        # user's. Windows 11 24H2 keeps the newest choice in UserChoiceLatest\\ProgId.
+        people = [root for label, root in self.users if label != "current user"]
+        roots = people if len(people) == 1 else [root for label, root in self.users if label == "current user"]
         places = [
-            f"{root}\\{PDF_CHOICE}\\{choice}"
-            for _, root in self.users[:1]
-            for choice in ("UserChoiceLatest", "UserChoice")
+            (f"{root}\\{PDF_CHOICE}\\{choice}", "ProgId")
+            for root in roots
+            for choice in ("UserChoiceLatest\\ProgId", "UserChoice")
         ]
-        places += ["HKEY_CLASSES_ROOT\\.pdf", "HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\.pdf"]
-        for key in places:
-            progid = self.registry.string(key, "ProgId" if "UserChoice" in key else "")
+        places += [("HKEY_CLASSES_ROOT\\.pdf", ""), ("HKEY_LOCAL_MACHINE\\SOFTWARE\\Classes\\.pdf", "")]
+        for key, value in places:
+            progid = self.registry.string(key, value)
             if progid:
                 return self._product_for_progid(progid, installed), key
         return None, None
@@ -344,5 +427,6 @@ def inspect_windows(base: str | None, registry_export: str | None, *, live: bool
     from clientcheck.inspect.registry import open_registry
 
     registry = open_registry(registry_export)
-    disk = base if base is not None else ("C:\\" if live and sys.platform == "win32" else None)
-    return WindowsInspector(registry, load_catalog(), disk).inventory()
+    drive = os.environ.get("SYSTEMDRIVE", "C:").rstrip(":\\") if live else "C"
+    disk = base if base is not None else (f"{drive}:\\" if live and sys.platform == "win32" else None)
+    return WindowsInspector(registry, load_catalog(), disk, system_drive=drive).inventory()
