@@ -100,11 +100,10 @@ class MacPlaces(Record):
 
 
 class WindowsPlaces(Record):
-    __slots__ = ("display_names", "beacons", "install_dirs", "update_clients", "progids", "executables")
+    __slots__ = ("display_names", "beacons", "update_clients", "progids", "executables")
 
     display_names: tuple[str, ...]  # Uninstall DisplayName prefixes
     beacons: tuple[str, ...]  # Software\<vendor> keys whose BLBeacon holds the version (Chromium family)
-    install_dirs: tuple[str, ...]  # below Program Files or %LOCALAPPDATA%, holding <version> folders
     update_clients: tuple[str, ...]  # EdgeUpdate\Clients\{app id} keys with "pv"
     progids: tuple[str, ...]  # ProgId prefixes naming the product in a file association
     executables: tuple[str, ...]  # the program, relative to the install folder, whose file version counts
@@ -113,7 +112,6 @@ class WindowsPlaces(Record):
         self,
         display_names: tuple[str, ...],
         beacons: tuple[str, ...],
-        install_dirs: tuple[str, ...],
         update_clients: tuple[str, ...],
         progids: tuple[str, ...],
         executables: tuple[str, ...],

@@ -296,9 +296,15 @@ class WindowsInspector:
     def software(self) -> list[Installation]:
         groups: dict[tuple[str, str, str | None, str | None, str | None], list[_Candidate]] = {}
         for candidate in self.candidates():
-            if candidate.location and self.disk is not None and candidate.product.id in CHROMIUM_FAMILY:
-                # A Chromium browser's folder always holds its version folders: an entry whose folder is
-                # gone is a leftover of an update or an uninstall, not a second installation.
+            complete_disk = self.disk is not None and sys.platform == "win32"
+            if (
+                candidate.location
+                and self.disk is not None
+                and (complete_disk or candidate.product.id in CHROMIUM_FAMILY)
+            ):
+                # An entry whose program folder is gone is a leftover of an update or an uninstall. On the
+                # running machine that holds for every program; a captured disk may hold only some folders,
+                # so there only a Chromium browser (whose folder always holds its version folders) is judged.
                 host = self.disk_path(candidate.location)
                 if host is not None and not os.path.isdir(host):
                     continue
