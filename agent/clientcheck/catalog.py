@@ -200,7 +200,12 @@ def _windows(raw: dict[str, Any]) -> WindowsPlaces:
     return WindowsPlaces(*(tuple(raw.get(key, ())) for key in WindowsPlaces.__slots__))
 
 
-def parse_catalog(document: dict[str, Any]) -> Catalog:
+def parse_catalog(document: dict[str, Any], platform: str | None = None) -> Catalog:
+    """The catalog; with ``platform``, only that platform's places are read (the others are left empty):
+    an inspection needs one platform's, and building the rest would cost every login run for nothing."""
+
+    empty_linux, empty_macos, empty_windows = _linux({}), _macos({}), _windows({})
+
     products = {
         product_id: Product(
             id=product_id,
@@ -208,16 +213,16 @@ def parse_catalog(document: dict[str, Any]) -> Catalog:
             name=raw["name"],
             default_track=raw.get("default_track"),
             track_names=dict(raw.get("track_names", {})),
-            linux=_linux(raw.get("linux", {})),
-            macos=_macos(raw.get("macos", {})),
-            windows=_windows(raw.get("windows", {})),
+            linux=_linux(raw.get("linux", {})) if platform in (None, "linux") else empty_linux,
+            macos=_macos(raw.get("macos", {})) if platform in (None, "macos") else empty_macos,
+            windows=_windows(raw.get("windows", {})) if platform in (None, "windows") else empty_windows,
         )
         for product_id, raw in document["products"].items()
     }
     return Catalog(products)
 
 
-@lru_cache(maxsize=1)
-def load_catalog() -> Catalog:
+@lru_cache(maxsize=3)
+def load_catalog(platform: str | None = None) -> Catalog:
     with open(_CATALOG_FILE, "rb") as stream:
-        return parse_catalog(json.load(stream))
+        return parse_catalog(json.load(stream), platform)

@@ -602,5 +602,5 @@ def inspect_linux(base: str, env: Mapping[str, str], *, live: bool) -> Inventory
 
     root = Root(base)
     kernel = os.uname().release if live and hasattr(os, "uname") else None
-    inspector = LinuxInspector(root, load_catalog(), env, homes=homes_for(root, env, live=live), kernel=kernel)
+    inspector = LinuxInspector(root, load_catalog("linux"), env, homes=homes_for(root, env, live=live), kernel=kernel)
     return inspector.inventory()

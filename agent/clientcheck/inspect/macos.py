@@ -259,4 +259,4 @@ def inspect_macos(base: str, env: Mapping[str, str], *, live: bool) -> Inventory
 
     root = Root(base)
     kernel = os.uname().release if live and hasattr(os, "uname") else None
-    return MacInspector(root, load_catalog(), homes_for(root, env, live=live), kernel).inventory()
+    return MacInspector(root, load_catalog("macos"), homes_for(root, env, live=live), kernel).inventory()

@@ -435,4 +435,4 @@ def inspect_windows(base: str | None, registry_export: str | None, *, live: bool
     registry = open_registry(registry_export)
     drive = os.environ.get("SYSTEMDRIVE", "C:").rstrip(":\\") if live else "C"
     disk = base if base is not None else (f"{drive}:\\" if live and sys.platform == "win32" else None)
-    return WindowsInspector(registry, load_catalog(), disk, system_drive=drive).inventory()
+    return WindowsInspector(registry, load_catalog("windows"), disk, system_drive=drive).inventory()
