@@ -53,6 +53,20 @@ def is_flatpak_id(app_id: str) -> bool:
     )
 
 
+def firefox_track(app: dict[str, str] | None, fallback: str | None) -> str | None:
+    """Firefox's track from the [App] group of its application.ini: ESR shares Firefox's name, bundle id
+    and (on macOS) version style, but not its RemotingName or source repository."""
+    if app is None:
+        return fallback
+    if (
+        app.get("RemotingName", "").endswith("-esr")
+        or "mozilla-esr" in app.get("SourceRepository", "")
+        or app.get("Version", "").endswith("esr")
+    ):
+        return "esr"
+    return fallback or "release"
+
+
 def acrobat_track(version: Version) -> str | None:
     """Acrobat's track from its version: Continuous builds look like 24.002.20933, Classic ones like
     20.005.30574 or 24.001.30429 (third field 2xxxx / 3xxxx; inferred from Adobe's published builds)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import posixpath
 
-from clientcheck.catalog import Catalog, Product, is_flatpak_id, is_snap_name
+from clientcheck.catalog import Catalog, Product, firefox_track, is_flatpak_id, is_snap_name
 from clientcheck.inspect.formats.keyfile import group_section, key_values, parse_keyfile, split_list
 from clientcheck.inspect.formats.osrelease import OsReleaseError, parse_os_release
 from clientcheck.inspect.fsroot import Root
@@ -368,17 +368,6 @@ class LinuxInspector:
             problem=problem if version is None else None,
         )
 
-    def _firefox_track(self, app: dict[str, str] | None, fallback: str | None) -> str | None:
-        if app is None:
-            return fallback
-        if (
-            app.get("RemotingName", "").endswith("-esr")
-            or "mozilla-esr" in app.get("SourceRepository", "")
-            or app.get("Version", "").endswith("esr")
-        ):
-            return "esr"
-        return fallback or "release"
-
     def _flatpak(self, entry: _Entry, product: Product, base: str, app_id: str) -> tuple[tuple[str, ...], Installation]:
         from clientcheck.inspect.formats.metainfo import MetainfoError, newest_release
 
@@ -386,20 +375,9 @@ class LinuxInspector:
         key = ("flatpak", base, app_id)
         scope: Scope = entry.app_dir.scope
         track = product.linux.flatpaks.get(app_id)
-        if not self.root.is_dir(active):
-            return key, self._make(
-                product,
-                entry,
-                source="flatpak",
-                package=app_id,
-                path=f"{base}/app/{app_id}",
-                scope=scope,
-                track=track,
-                problem=f"{active}: flatpak app folder missing",
-            )
         raw: str | None = None
-        problem: str | None = None
-        for name in (f"{app_id}.metainfo.xml", f"{app_id}.appdata.xml"):
+        problem: str | None = None if self.root.is_dir(active) else f"{active}: flatpak app folder missing"
+        for name in (f"{app_id}.metainfo.xml", f"{app_id}.appdata.xml") if problem is None else ():
             for folder in ("metainfo", "appdata"):
                 path = f"{active}/files/share/{folder}/{name}"
                 text = self.root.read_text(path, limit=4 * 1024 * 1024)
@@ -416,7 +394,7 @@ class LinuxInspector:
                 break
         if product.id == "firefox":
             ini = self.firefox_ini(None, (f"{active}/files/lib/firefox",))
-            track = self._firefox_track(ini[1] if ini else None, track)
+            track = firefox_track(ini[1] if ini else None, track)
             if raw is None and ini is not None:
                 raw = ini[1].get("Version")
         return key, self._make(
@@ -447,7 +425,7 @@ class LinuxInspector:
             problem = f"{yaml_path}: no version"
         if product.id == "firefox":
             ini = self.firefox_ini(None, (f"{snap_dir}/usr/lib/firefox",))
-            track = self._firefox_track(ini[1] if ini else None, track)
+            track = firefox_track(ini[1] if ini else None, track)
         return key, self._make(
             product,
             entry,
@@ -486,7 +464,7 @@ class LinuxInspector:
                 package=owner.package,
                 path=program_path,
                 scope="system",
-                track=self._firefox_track(app, product.linux.packages.get(owner.package)),
+                track=firefox_track(app, product.linux.packages.get(owner.package)),
                 raw_version=app.get("Version"),
             )
         if owner is not None:
@@ -497,7 +475,7 @@ class LinuxInspector:
                 owner = main or owner
             track = product.linux.packages.get(owner.package)
             if product.id == "firefox":
-                track = self._firefox_track(ini[1] if ini else None, track)
+                track = firefox_track(ini[1] if ini else None, track)
             return (owner.manager, owner.package), self._make(
                 product,
                 entry,
@@ -516,7 +494,7 @@ class LinuxInspector:
                 entry,
                 source="application.ini",
                 path=program_path,
-                track=self._firefox_track(app, None),
+                track=firefox_track(app, None),
                 raw_version=app.get("Version"),
                 problem=None if app.get("Version") else f"{path}: no Version",
             )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from clientcheck.catalog import acrobat_track
+from clientcheck.catalog import acrobat_track, firefox_track
 from clientcheck.inspect.fsroot import Root
 from clientcheck.model import Installation, Inventory, OSInfo
 from clientcheck.version import Version, VersionError
@@ -61,20 +61,19 @@ def _read_plist(root: Root, path: str) -> tuple[dict[str, Any] | None, str | Non
         return None, f"{path}: {error}"
 
 
+def _unread_os(kernel: str | None, source: str | None, problem: str) -> OSInfo:
+    return OSInfo(
+        platform="macos", id="macos", name="macOS", version=None, kernel=kernel, source=source, problem=problem
+    )
+
+
 def read_os(root: Root, kernel: str | None) -> OSInfo:
     plist, problem = _read_plist(root, PLATFORM_VERSION) if root.is_file(PLATFORM_VERSION) else (None, None)
     if plist is None or not isinstance(plist.get("ProductVersion"), str):
         plist, problem = _read_plist(root, SYSTEM_VERSION)
     version_text = plist.get("ProductVersion") if plist else None
     if not isinstance(version_text, str):
-        return OSInfo(
-            platform="macos",
-            id="macos",
-            name="macOS",
-            version=None,
-            kernel=kernel,
-            problem=problem or f"{SYSTEM_VERSION}: no ProductVersion",
-        )
+        return _unread_os(kernel, None, problem or f"{SYSTEM_VERSION}: no ProductVersion")
     assert plist is not None  # noqa: S101 - for mypy: version_text came from it
     build = plist.get("ProductBuildVersion")
     source = SYSTEM_VERSION
@@ -92,15 +91,7 @@ def read_os(root: Root, kernel: str | None) -> OSInfo:
     try:
         version = Version(version_text)
     except VersionError:
-        return OSInfo(
-            platform="macos",
-            id="macos",
-            name="macOS",
-            version=None,
-            kernel=kernel,
-            source=source,
-            problem=f"{source}: ProductVersion {version_text!r} is not a version",
-        )
+        return _unread_os(kernel, source, f"{source}: ProductVersion {version_text!r} is not a version")
     codename = NAMES.get(version.major)
     pretty = f"macOS {codename + ' ' if codename else ''}{version_text}" + (f" ({build})" if build else "")
     return OSInfo(
@@ -195,14 +186,11 @@ class MacInspector:
             problem=None if version is not None else problem or "no version found",
         )
 
-    def _firefox_track(self, bundle: str) -> str:
-        # Firefox ESR shares Firefox's bundle id and short version: its application.ini tells them apart.
+    def _firefox_track(self, bundle: str) -> str | None:
         from clientcheck.inspect.formats.keyfile import parse_keyfile
 
         text = self.root.read_text(f"{bundle}/Contents/Resources/application.ini", limit=64 * 1024)
-        app = parse_keyfile(text).get("App", {}) if text else {}
-        esr = app.get("RemotingName", "").endswith("-esr") or "mozilla-esr" in app.get("SourceRepository", "")
-        return "esr" if esr else "release"
+        return firefox_track(parse_keyfile(text).get("App") if text else None, "release")
 
     def _handler(self, home: str) -> tuple[str, str] | None:
         path = f"{home}/{LAUNCH_SERVICES}"
