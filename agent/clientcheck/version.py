@@ -290,7 +290,3 @@ def _compare(left: _Key, right: _Key) -> int:
         if mine != theirs:
             return -1 if mine < theirs else 1  # type: ignore[operator]
     return 0
-
-
-def as_version(value: Version | str) -> Version:
-    return value if isinstance(value, Version) else Version(value)
