@@ -40,7 +40,14 @@ _INSPECT_OPTIONS = (
     Option(("-o", "--output"), "write to FILE (atomically) instead of standard output", metavar="FILE"),
 )
 _JUDGE_OPTIONS = (
-    Option(("--rules",), "rule file to judge by (default: the bundled rules)", metavar="FILE"),
+    Option(("--rules",), "rule file or https:// URL to judge by (default: the bundled rules)", metavar="FILE|URL"),
+    Option(
+        ("--rules-key",),
+        "the publisher's minisign public key (as minisign prints it, or a .pub file): "
+        "rules must then carry a valid .minisig",
+        metavar="KEY",
+    ),
+    Option(("--ca-bundle",), "trust these CA certificates (a PEM file) for fetching rules", metavar="FILE"),
     Option(
         ("--lang",),
         "language of messages, like de or pt-BR (default: from LANGUAGE, LC_ALL, LC_MESSAGES, LANG)",
@@ -125,7 +132,7 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
     from clientcheck.rules import load_rules
 
     today = args.as_of or now.date()
-    loaded = load_rules(args.rules, today)
+    loaded = load_rules(args.rules, today, key=args.rules_key, ca_bundle=args.ca_bundle, now=now)
     for warning in loaded.warnings:
         _warn(warning)
     language = args.lang or language_from_env(env)

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 
-def write_atomic(path: str, text: str, *, mode: int | None = None) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a part.
+def write_atomic(path: str, text: str | bytes, *, mode: int | None = None) -> None:
+    """Write ``text`` (or bytes, kept byte for byte) to ``path`` so that readers see the old file or the
+    new one, never a part.
 
     The temporary file sits in the same directory (a rename is atomic only within one file system) and is
     created owner-only; it then gets ``mode``, else the mode of the file it replaces, else what the umask
@@ -38,8 +39,9 @@ def write_atomic(path: str, text: str, *, mode: int | None = None) -> None:
         created = True
         # backslashreplace: a file name that is not UTF-8 (kept by Python as a surrogate escape) is written
         # as \udcff, not allowed to fail the whole report.
-        with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as stream:
-            stream.write(text)
+        data = text if isinstance(text, bytes) else text.encode("utf-8", errors="backslashreplace")
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
             stream.flush()
             if os.chmod in os.supports_fd:
                 os.chmod(stream.fileno(), mode)  # on the open file: a path could be swapped for a symlink

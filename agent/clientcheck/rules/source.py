@@ -6,10 +6,15 @@ import os
 import stat
 
 from clientcheck import dates as dt
-from clientcheck.errors import RulesError
+from clientcheck.errors import ClientcheckError, RulesError
 from clientcheck.model import RuleSet, RulesInfo
 from clientcheck.record import Record
 from clientcheck.rules.validate import InvalidRuleFileError, parse_rules
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from clientcheck.rules.cache import CachedRules
+    from clientcheck.rules.minisign import PublicKey
 
 BUNDLED = "bundled"
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
@@ -83,26 +88,169 @@ def _info(ruleset: RuleSet, data: bytes, source: str, today: dt.date, fallback: 
     )
 
 
-def _local_path(requested: str) -> str:
-    if "://" in requested:
-        raise RulesError(requested, ["only a local file path is supported here, not a URL"])
-    return requested
+def _public_key(key: str) -> PublicKey:
+    """The pinned key: the key as minisign prints it, or a .pub file."""
+    from clientcheck.errors import UsageError
+    from clientcheck.rules.minisign import SignatureError, parse_public_key
+
+    text = key
+    if os.path.isfile(key):
+        try:
+            with open(key, encoding="utf-8") as stream:
+                text = stream.read()
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"--rules-key {key}: cannot read: {error}") from None
+    try:
+        return parse_public_key(text)
+    except SignatureError as error:
+        raise UsageError(f"--rules-key: {error}") from None
 
 
-def load_rules(requested: str | None, today: dt.date) -> LoadedRules:
-    """The rules to judge by: the requested file, else the bundled one, saying why in ``fallback_reason``.
+def _verify(source: str, data: bytes, signature: bytes | None, key: PublicKey | None) -> str | None:
+    """The signature's text when ``key`` is pinned and it signs ``data``; RulesError otherwise."""
+    if key is None:
+        return None
+    from clientcheck.rules.minisign import SignatureError, verify
 
-    A run never fails because a requested rule file is bad: the report says which rules it used instead.
-    Only when the bundled file itself is unusable does this raise ``RulesError``.
+    if signature is None:
+        raise RulesError(source, ["no signature (.minisig), and a key is pinned"])
+    text = signature.decode("utf-8", errors="replace")
+    try:
+        verify(data, text, key)
+    except SignatureError as error:
+        raise RulesError(source, [f"signature refused: {error}"]) from None
+    return text
+
+
+def _read_local(path: str, key: PublicKey | None) -> tuple[RuleSet, bytes]:
+    ruleset, data = read_rule_file(path)
+    if key is not None:
+        try:
+            with open(path + ".minisig", "rb") as stream:
+                signature: bytes | None = stream.read(64 * 1024)
+        except OSError:
+            signature = None
+        _verify(path, data, signature, key)
+    return ruleset, data
+
+
+def load_rules(
+    requested: str | None,
+    today: dt.date,
+    *,
+    key: str | None = None,
+    ca_bundle: str | None = None,
+    now: dt.datetime | None = None,
+    cache_folder: str | None = None,
+) -> LoadedRules:
+    """The rules to judge by: the requested file or URL, else the last good copy of it, else the bundled
+    rules, saying why in ``fallback_reason``.
+
+    A run never fails because a rule file is bad or the network is down: the report says which rules it
+    used instead. Only when the bundled file itself is unusable does this raise ``RulesError``.
     """
     warnings: list[str] = []
     fallback: str | None = None
     if requested is not None and requested != BUNDLED:
+        public_key = _public_key(key) if key else None
         try:
-            ruleset, data = read_rule_file(_local_path(requested))
+            if "://" in requested:
+                return _load_url(requested, today, public_key, ca_bundle, now, cache_folder, warnings)
+            ruleset, data = _read_local(requested, public_key)
             return LoadedRules(ruleset, _info(ruleset, data, requested, today, None))
         except RulesError as error:
             fallback = f"{error.message}; using the bundled rules instead"
             warnings.append(fallback)
     ruleset, data = read_rule_file(bundled_rules_path())
     return LoadedRules(ruleset, _info(ruleset, data, BUNDLED, today, fallback), tuple(warnings))
+
+
+def _load_url(
+    url: str,
+    today: dt.date,
+    key: PublicKey | None,
+    ca_bundle: str | None,
+    now: dt.datetime | None,
+    folder: str | None,
+    warnings: list[str],
+) -> LoadedRules:
+    from clientcheck.rules.cache import read_cached
+    from clientcheck.rules.fetch import FetchError
+
+    cached = read_cached(url, folder)
+    good: tuple[RuleSet, bytes] | None = None
+    if cached is not None:
+        try:  # the cache is ours, but it is checked like anything else before it is trusted
+            good = parse_rules(cached.body), cached.body
+            _verify(url, cached.body, cached.signature.encode() if cached.signature else None, key)
+        except (InvalidRuleFileError, RulesError):
+            good = None
+    try:
+        ruleset, data = _fetch_newer(url, cached if good else None, good, key, ca_bundle, now, folder, warnings)
+    except (FetchError, RulesError) as error:
+        reason = error.message if isinstance(error, RulesError) else str(error)
+        if good is None or cached is None:
+            raise RulesError(url, [reason]) from None
+        fallback = f"{reason}; using the copy cached on {cached.fetched_at[:10]}"
+        warnings.append(fallback)
+        return LoadedRules(good[0], _info(good[0], good[1], url, today, fallback), tuple(warnings))
+    return LoadedRules(ruleset, _info(ruleset, data, url, today, None), tuple(warnings))
+
+
+def _fetch_newer(
+    url: str,
+    cached: CachedRules | None,
+    good: tuple[RuleSet, bytes] | None,
+    key: PublicKey | None,
+    ca_bundle: str | None,
+    now: dt.datetime | None,
+    folder: str | None,
+    warnings: list[str],
+) -> tuple[RuleSet, bytes]:
+    """The rules at ``url`` (the cached copy when the server says it has not changed), checked, verified,
+    and cached. Raises FetchError or RulesError for anything not to be trusted."""
+    from clientcheck.rules.cache import write_cached
+    from clientcheck.rules.fetch import FetchError, fetch
+
+    got = fetch(
+        url,
+        etag=cached.etag if cached else None,
+        last_modified=cached.last_modified if cached else None,
+        ca_bundle=ca_bundle,
+    )
+    if got.body is None:
+        if good is None:
+            raise FetchError(f"{url}: answered 304 Not Modified, but no good copy is cached")
+        return good
+    try:
+        ruleset = parse_rules(got.body)
+    except InvalidRuleFileError as invalid:
+        raise RulesError(url, invalid.problems) from None
+    signature_text = None
+    if key is not None:
+        signature = fetch(url + ".minisig", ca_bundle=ca_bundle, max_bytes=64 * 1024).body
+        signature_text = _verify(url, got.body, signature, key)
+    if good is not None and (
+        ruleset.serial < good[0].serial or (ruleset.serial == good[0].serial and got.body != good[1])
+    ):
+        raise RulesError(
+            url,
+            [
+                f"serial {ruleset.serial} is not newer than serial {good[0].serial} already "
+                "accepted: refused as a rollback"
+            ],
+        )
+    try:
+        write_cached(
+            url,
+            got.body,
+            serial=ruleset.serial,
+            etag=got.etag,
+            last_modified=got.last_modified,
+            signature=signature_text,
+            fetched_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(),
+            folder=folder,
+        )
+    except (OSError, ClientcheckError) as error:
+        warnings.append(f"{url}: could not cache the rules ({error})")
+    return ruleset, got.body
