@@ -76,6 +76,49 @@ def build_parser() -> Parser:
                         "check a rule file and list every problem with its location",
                         positionals=(("FILE", "the rule file to check"),),
                     ),
+                    Command(
+                        "keygen",
+                        "make a minisign key pair for signing rule files",
+                        (
+                            Option(
+                                ("--public",),
+                                "where to write the public key",
+                                metavar="FILE",
+                                default="clientcheck.pub",
+                            ),
+                            Option(
+                                ("--secret",),
+                                "where to write the secret key (owner-only)",
+                                metavar="FILE",
+                                default="clientcheck.key",
+                            ),
+                            Option(("--force",), "replace existing key files", flag=True, default=False),
+                        ),
+                    ),
+                    Command(
+                        "sign",
+                        "check a rule file, then sign it: writes FILE.minisig, as minisign -S does",
+                        (
+                            Option(
+                                ("--secret",),
+                                "the minisign secret key (password from CLIENTCHECK_KEY_PASSWORD, or asked for)",
+                                metavar="FILE",
+                                default="clientcheck.key",
+                            ),
+                            Option(
+                                ("--trusted-comment",),
+                                "the signed comment (default: timestamp and file name, as minisign writes)",
+                                metavar="TEXT",
+                            ),
+                        ),
+                        positionals=(("FILE", "the rule file to sign"),),
+                    ),
+                    Command(
+                        "verify",
+                        "check FILE.minisig against a public key, as the agent will",
+                        (Option(("--key",), "the public key (as minisign prints it, or a .pub file)", metavar="KEY"),),
+                        positionals=(("FILE", "the signed rule file"),),
+                    ),
                 ),
             ),
         ),
@@ -112,6 +155,15 @@ def _warn(message: str) -> None:
 def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
     if args.command == ("rules", "validate"):
         return _validate(args.positionals[0])
+    if args.command[0] == "rules":
+        from clientcheck.rules.signing import keygen, sign, verify
+
+        command = args.command[1]
+        if command == "keygen":
+            return keygen(args.public, args.secret, force=args.force)
+        if command == "sign":
+            return sign(args.positionals[0], args.secret, args.trusted_comment, env)
+        return verify(args.positionals[0], args.key)
 
     from clientcheck.inspect import inspect_machine
 
