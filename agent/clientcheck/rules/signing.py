@@ -51,6 +51,8 @@ def sign(path: str, secret_path: str, trusted_comment: str | None, env: Mapping[
     secret = _read_text(secret_path, "--secret")
     comment = trusted_comment or f"timestamp:{int(time.time())}\tfile:{os.path.basename(path)}\thashed"
     password = env.get("CLIENTCHECK_KEY_PASSWORD")
+    if "\n" in comment or "\0" in comment or len(comment.encode("utf-8", errors="surrogateescape")) > 8000:
+        raise UsageError("--trusted-comment must be one line of at most 8000 bytes")
     try:
         signature = make_signature(data, secret, comment, password=password)
     except SignatureError as error:

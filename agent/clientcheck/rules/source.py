@@ -114,7 +114,7 @@ def _verify(source: str, data: bytes, signature: bytes | None, key: PublicKey | 
 
     if signature is None:
         raise RulesError(source, ["no signature (.minisig), and a key is pinned"])
-    text = signature.decode("utf-8", errors="replace")
+    text = signature.decode("utf-8", errors="surrogateescape")  # a trusted comment is checked byte for byte
     try:
         verify(data, text, key)
     except SignatureError as error:
