@@ -114,6 +114,20 @@ def build_parser() -> Parser:
                         positionals=(("FILE", "the rule file to sign"),),
                     ),
                     Command(
+                        "generate",
+                        "build a rule file from the vendors' feeds (Mozilla, Chrome, Edge, endoflife.date) as a "
+                        "policy file says",
+                        (
+                            Option(("--policy",), "the policy (see rules/policy.example.json)", metavar="FILE"),
+                            Option(
+                                ("--previous",),
+                                "the rule file it replaces: serial + 1, grace periods kept, no minimum lowered",
+                                metavar="FILE",
+                            ),
+                            Option(("-o", "--output"), "write the rule file to FILE (atomically)", metavar="FILE"),
+                        ),
+                    ),
+                    Command(
                         "verify",
                         "check FILE.minisig against a public key, as the agent will",
                         (Option(("--key",), "the public key (as minisign prints it, or a .pub file)", metavar="KEY"),),
@@ -159,6 +173,8 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
         from clientcheck.rules.signing import keygen, sign, verify
 
         command = args.command[1]
+        if command == "generate":
+            return _generate(args.policy, args.previous, args.output, now)
         if command == "keygen":
             return keygen(args.public, args.secret, force=args.force)
         if command == "sign":
@@ -194,6 +210,19 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
     )
     _emit(report_renderer(args.format)(report), args.output)
     return ExitStatus.OWED if report.blocking else ExitStatus.OK
+
+
+def _generate(policy_path: str | None, previous_path: str | None, output: str | None, now: dt.datetime) -> int:
+    from clientcheck.rules import read_rule_file
+    from clientcheck.rules.generate import fetch_json, generate, load_policy, render
+
+    if not policy_path:
+        raise UsageError("rules generate needs --policy FILE", hint="start from rules/policy.example.json")
+    policy = load_policy(policy_path)
+    previous = read_rule_file(previous_path)[0] if previous_path else None
+    document = generate(policy, fetch_json, now.date(), previous)
+    _emit(render(document), output)
+    return ExitStatus.OK
 
 
 def _validate(path: str) -> int:
