@@ -338,3 +338,14 @@ def test_the_offline_path_never_imports_requests():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False False False"
+
+
+def test_a_redirect_from_https_to_http_is_refused(https_server, server, cache: Path):
+    base, cert, behaviour = https_server
+    plain, plain_behaviour = server
+    plain_behaviour.routes["/rules.json"] = _json(RULES)
+    behaviour.routes["/rules.json"] = (302, {"Location": f"{plain}/rules.json"}, b"")
+    loaded = _load(f"{base}/rules.json", ca_bundle=cert)
+    assert loaded.info.source == "bundled"
+    assert "refused a redirect from https to http://127.0.0.1" in (loaded.info.fallback_reason or "")
+    assert plain_behaviour.requests == []  # the plain-http server was never asked
