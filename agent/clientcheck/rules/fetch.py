@@ -88,11 +88,11 @@ def fetch(
                     verify=ca_bundle or True,
                 )
             except requests.exceptions.SSLError as error:
-                raise FetchError(f"{current}: TLS certificate not trusted ({_reason(error)})") from None
+                raise FetchError(f"{current}: TLS certificate not trusted ({error_reason(error)})") from None
             except requests.exceptions.Timeout:
                 raise FetchError(f"{current}: timed out") from None
             except requests.exceptions.RequestException as error:
-                raise FetchError(f"{current}: {_reason(error)}") from None
+                raise FetchError(f"{current}: {error_reason(error)}") from None
             with response:
                 if response.status_code in (301, 302, 303, 307, 308):
                     location = response.headers.get("Location")
@@ -145,11 +145,11 @@ def _read_some(response: requests.Response, url: str) -> bytes:
     try:
         chunk: bytes = response.raw.read1(65536, decode_content=True)
     except Exception as error:  # urllib3's IncompleteRead and ProtocolError are not requests' exceptions
-        raise FetchError(f"{url}: truncated or broken ({_reason(error)})") from None
+        raise FetchError(f"{url}: truncated or broken ({error_reason(error)})") from None
     return chunk
 
 
-def _reason(error: Exception) -> str:
+def error_reason(error: Exception) -> str:
     """The innermost, most telling part of a requests error, on one line."""
     text = str(error.args[0] if error.args else error)
     for marker in ("Caused by ", "] "):

@@ -41,6 +41,7 @@ import json
 
 from clientcheck import dates as dt
 from clientcheck.errors import ClientcheckError, ExitStatus
+from clientcheck.rules.fetch import error_reason
 from clientcheck.rules.validate import SCHEMA_ID, InvalidRuleFileError, parse_rules
 from clientcheck.version import Version, VersionError
 
@@ -252,15 +253,6 @@ def _is_json_type(content_type: str) -> bool:
     return media in ("application/json", "text/json") or (media.startswith("application/") and media.endswith("+json"))
 
 
-def _connection_reason(error: Exception) -> str:
-    """The telling end of a requests error ('[Errno 111] Connection refused'), on one line."""
-    text = str(error.args[0] if error.args else error)
-    for marker in ("Caused by ", "] "):
-        if marker in text:
-            text = text.rsplit(marker, 1)[-1]
-    return " ".join(text.strip("()'\" ").split())[:200] or type(error).__name__
-
-
 def fetch_json(
     url: str,
     session: requests.Session | None = None,
@@ -299,13 +291,13 @@ def fetch_json(
                     stream=True,
                 )
             except requests.exceptions.SSLError as error:
-                raise FeedError(where, f"TLS failed ({_connection_reason(error)})") from None
+                raise FeedError(where, f"TLS failed ({error_reason(error)})") from None
             except requests.exceptions.Timeout:
                 raise FeedError(
                     where, f"timed out ({CONNECT_TIMEOUT:g} s to connect, {READ_TIMEOUT:g} s to read)"
                 ) from None
             except requests.exceptions.RequestException as error:
-                raise FeedError(where, f"cannot connect: {_connection_reason(error)}") from None
+                raise FeedError(where, f"cannot connect: {error_reason(error)}") from None
             with response:
                 status = response.status_code
                 if status in _REDIRECTS:
@@ -351,7 +343,7 @@ def _read_capped(response: requests.Response, where: str, max_bytes: int) -> byt
             chunks.append(chunk)
     except requests.exceptions.RequestException as error:
         # urllib3 checks the body against Content-Length: a connection closed early ends up here.
-        raise FeedError(where, f"the body was cut short ({_connection_reason(error)})") from None
+        raise FeedError(where, f"the body was cut short ({error_reason(error)})") from None
     return b"".join(chunks)
 
 
