@@ -108,7 +108,7 @@ def test_fetch_cache_and_304(server, cache: Path):
     first = _load(f"{base}/rules.json")
     assert (first.info.source, first.info.serial, first.info.fallback_reason) == (f"{base}/rules.json", 7, None)
     files = sorted(p.name for p in cache.iterdir())
-    assert len(files) == 2 and all(name.startswith("rules-") for name in files)
+    assert len(files) == 1 and files[0].startswith("rules-") and files[0].endswith(".cache")
     assert all((cache / name).stat().st_mode & 0o777 == 0o600 for name in files)
     assert cache.stat().st_mode & 0o777 == 0o700
     second = _load(f"{base}/rules.json")
@@ -225,8 +225,8 @@ def test_a_damaged_cache_is_not_trusted(server, cache: Path):
     base, behaviour = server
     behaviour.routes["/rules.json"] = _json(RULES)
     _load(f"{base}/rules.json")
-    body = next(p for p in cache.iterdir() if not p.name.endswith(".meta.json"))
-    body.write_bytes(body.read_bytes()[:-10])
+    (entry,) = cache.iterdir()
+    entry.write_bytes(entry.read_bytes()[:-10])
     behaviour.routes["/rules.json"] = (503, {}, b"")
     loaded = _load(f"{base}/rules.json")
     assert loaded.info.source == "bundled"
@@ -349,3 +349,82 @@ def test_a_redirect_from_https_to_http_is_refused(https_server, server, cache: P
     assert loaded.info.source == "bundled"
     assert "refused a redirect from https to http://127.0.0.1" in (loaded.info.fallback_reason or "")
     assert plain_behaviour.requests == []  # the plain-http server was never asked
+
+
+def _raw_server(answer) -> tuple[str, threading.Thread]:
+    """A server speaking raw bytes: ``answer(connection)`` writes whatever it likes."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            try:
+                answer(connection)
+            except OSError:
+                pass
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/rules.json", thread
+
+
+def test_headers_trickled_a_byte_at_a_time_are_cut_off_by_the_deadline(cache: Path):
+    def trickle(connection: socket.socket) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Slow: " + b"a" * 200:
+            connection.sendall(bytes([byte]))
+            time.sleep(0.05)
+
+    url, _ = _raw_server(trickle)
+    started = time.monotonic()
+    with pytest.raises(fetch_module.FetchError, match="too slow"):
+        fetch_module.fetch(url, deadline=1.0)
+    assert time.monotonic() - started < 3
+
+
+def test_a_gzip_compressed_answer_is_not_asked_for(server, cache: Path):
+    base, behaviour = server
+    behaviour.routes["/rules.json"] = _json(RULES)
+    _load(f"{base}/rules.json")
+    assert behaviour.requests[-1][1].get("Accept-Encoding") == "identity"
+
+
+@pytest.mark.parametrize("url", ["https://[zz/x", "https://[::1/x"], ids=["bad-host", "unclosed-ipv6"])
+def test_a_malformed_address_falls_back(cache: Path, url: str):
+    loaded = _load(url)
+    assert loaded.info.source == "bundled"
+    assert "not a valid address" in (loaded.info.fallback_reason or "")
+
+
+def test_a_missing_ca_bundle_falls_back(cache: Path):
+    loaded = _load("https://127.0.0.1:9/rules.json", ca_bundle="/nonexistent/ca.pem")
+    assert loaded.info.source == "bundled"
+
+
+def test_a_cached_signature_whose_comment_is_not_utf8_keeps_working(server, cache: Path):
+    minisign = pytest.importorskip("clientcheck.rules.minisign")
+    public, secret = minisign.generate_keypair()
+    base, behaviour = server
+    signature = minisign.sign(RULES, secret, "caf\udce9").encode("utf-8", "surrogateescape")
+    behaviour.routes["/rules.json"] = _json(RULES)
+    behaviour.routes["/rules.json.minisig"] = (200, {"Content-Type": "text/plain"}, signature)
+    for _ in range(2):
+        loaded = _load(f"{base}/rules.json", key=public)
+        assert (loaded.info.serial, loaded.info.fallback_reason) == (7, None)
+
+
+@pytest.mark.parametrize("field", ["signature", "fetched_at", "etag"])
+def test_tampered_cache_metadata_is_not_trusted(server, cache: Path, field: str):
+    base, behaviour = server
+    behaviour.routes["/rules.json"] = _json(RULES)
+    _load(f"{base}/rules.json")
+    (entry,) = cache.iterdir()
+    header, _, body = entry.read_bytes().partition(b"\n")
+    meta = json.loads(header)
+    meta[field] = ["not", "text"] if field == "etag" else 5
+    entry.write_bytes(json.dumps(meta).encode() + b"\n" + body)
+    behaviour.routes["/rules.json"] = (503, {}, b"")
+    assert _load(f"{base}/rules.json").info.source == "bundled"

@@ -47,7 +47,11 @@ _JUDGE_OPTIONS = (
         "rules must then carry a valid .minisig",
         metavar="KEY",
     ),
-    Option(("--ca-bundle",), "trust these CA certificates (a PEM file) for fetching rules", metavar="FILE"),
+    Option(
+        ("--ca-bundle",),
+        "trust the CA certificates in this PEM file (instead of the system's) for fetching rules",
+        metavar="FILE",
+    ),
     Option(
         ("--lang",),
         "language of messages, like de or pt-BR (default: from LANGUAGE, LC_ALL, LC_MESSAGES, LANG)",

@@ -1,9 +1,9 @@
 """The last good copy of each fetched rule file, with what is needed to ask the server for a newer one.
 
-Two files per URL in the cache folder (the user's, or the machine's when running as root): the rule file
-exactly as it was accepted, and its metadata (ETag, Last-Modified, serial, SHA-256, signature). Both are
-written atomically and readable by their owner only; the metadata is written last and names the body's
-hash, so a copy interrupted half-way is never taken for a good one.
+One file per URL in the cache folder (the user's, or the machine's when running as root): a line of
+metadata (ETag, Last-Modified, serial, SHA-256, signature), then the rule file exactly as it was accepted.
+It is replaced atomically and readable by its owner only; the metadata names the body's hash, so a damaged
+copy is never taken for a good one.
 """
 
 from __future__ import annotations
@@ -45,24 +45,31 @@ class CachedRules:
         self.fetched_at: str = meta.get("fetched_at", "")
 
 
-def _paths(folder: str, url: str) -> tuple[str, str]:
-    name = "rules-" + sha256_hex(url.encode())[:16]
-    return os.path.join(folder, name + ".json"), os.path.join(folder, name + ".meta.json")
+def _path(folder: str, url: str) -> str:
+    return os.path.join(folder, "rules-" + sha256_hex(url.encode())[:16] + ".cache")
+
+
+def _text_or_none(value: object) -> bool:
+    # Header values are sent back to the server: no control characters, or the request could not be made.
+    return value is None or (isinstance(value, str) and value.isprintable())
 
 
 def read_cached(url: str, folder: str | None = None) -> CachedRules | None:
     """The cached copy of ``url``, or None when there is none or it is damaged (never trusted then)."""
-    body_path, meta_path = _paths(folder or cache_dir(), url)
     try:
-        with open(meta_path, "rb") as stream:
-            meta = json.load(stream)
-        with open(body_path, "rb") as stream:
-            body = stream.read()
+        with open(_path(folder or cache_dir(), url), "rb") as stream:
+            header, _, body = stream.read().partition(b"\n")
+        meta = json.loads(header)
     except (OSError, ValueError):
         return None
     if not isinstance(meta, dict) or meta.get("url") != url or meta.get("sha256") != sha256_hex(body):
         return None
-    if isinstance(meta.get("serial"), bool) or not isinstance(meta.get("serial"), int):
+    serial = meta.get("serial")
+    if isinstance(serial, bool) or not isinstance(serial, int):
+        return None
+    if not all(_text_or_none(meta.get(key)) for key in ("etag", "last_modified", "fetched_at")):
+        return None
+    if not (meta.get("signature") is None or isinstance(meta.get("signature"), str)):
         return None
     return CachedRules(url, body, meta)
 
@@ -78,9 +85,10 @@ def write_cached(
     fetched_at: str,
     folder: str | None = None,
 ) -> None:
+    """Body and metadata in one file, replaced in one rename: there is never a new body with old metadata
+    (which would lose the serial that guards against a rollback)."""
     directory = folder or cache_dir()
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    body_path, meta_path = _paths(directory, url)
     meta = {
         "url": url,
         "serial": serial,
@@ -90,6 +98,5 @@ def write_cached(
         "signature": signature,
         "fetched_at": fetched_at,
     }
-    # The body is JSON text we validated; kept byte for byte (its hash is what reports show).
-    write_atomic(body_path, body, mode=0o600)
-    write_atomic(meta_path, json.dumps(meta, indent=1) + "\n", mode=0o600)
+    header = json.dumps(meta, ensure_ascii=True).encode()  # one line: ASCII, no raw newline
+    write_atomic(_path(directory, url), header + b"\n" + body, mode=0o600)

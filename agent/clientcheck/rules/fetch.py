@@ -39,13 +39,20 @@ class Fetched:
 
 
 def is_loopback(url: str) -> bool:
-    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        host = urllib.parse.urlsplit(url).hostname or ""
+    except ValueError:
+        return False
     return host in _LOOPBACK or host.startswith("127.")
 
 
 def check_url(url: str) -> None:
     """Refuse anything but https (and http to this machine, which tests use)."""
-    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    try:
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+        urllib.parse.urlsplit(url).hostname  # noqa: B018 - raises ValueError for a malformed host
+    except ValueError:
+        raise FetchError(f"{url}: not a valid address") from None
     if scheme == "https" or (scheme == "http" and is_loopback(url)):
         return
     raise FetchError(f"{url}: only https:// is allowed (plain http only to this machine)")
@@ -62,14 +69,62 @@ def fetch(
     deadline: float = DEADLINE,
     session: requests.Session | None = None,
 ) -> Fetched:
+    """Fetch ``url`` within ``deadline`` seconds in all: name lookup, connection, headers, redirects and
+    body. The blocking work runs in a helper thread that is abandoned when the deadline passes, because a
+    server can trickle its headers a byte at a time, each within the read timeout."""
     check_url(url)
+    import threading
+
+    outcome: list[Fetched | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(
+                _fetch_blocking(
+                    url,
+                    etag=etag,
+                    last_modified=last_modified,
+                    ca_bundle=ca_bundle,
+                    max_bytes=max_bytes,
+                    timeout=timeout,
+                    deadline=deadline,
+                    session=session,
+                )
+            )
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=work, name="clientcheck-fetch", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        raise FetchError(f"{url}: too slow (no complete answer after {deadline:g} s)")
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _fetch_blocking(
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    ca_bundle: str | None = None,
+    max_bytes: int = MAX_BYTES,
+    timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT),
+    deadline: float = DEADLINE,
+    session: requests.Session | None = None,
+) -> Fetched:
     import requests
 
     own_session = session is None
     http = session or requests.Session()
     if own_session and is_loopback(url):
         http.trust_env = False  # this machine is never reached through a proxy
-    headers = {"Accept": "application/json", "User-Agent": "clientcheck"}
+    # identity: a compressed body would make the size and length checks count different bytes; rule files
+    # are small.
+    headers = {"Accept": "application/json", "User-Agent": "clientcheck", "Accept-Encoding": "identity"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -91,14 +146,18 @@ def fetch(
                 raise FetchError(f"{current}: TLS certificate not trusted ({error_reason(error)})") from None
             except requests.exceptions.Timeout:
                 raise FetchError(f"{current}: timed out") from None
-            except requests.exceptions.RequestException as error:
+            except (requests.exceptions.RequestException, OSError, ValueError) as error:
+                # OSError: requests' own for a CA bundle that does not exist; ValueError: a malformed URL
                 raise FetchError(f"{current}: {error_reason(error)}") from None
             with response:
                 if response.status_code in (301, 302, 303, 307, 308):
                     location = response.headers.get("Location")
                     if not location:
                         raise FetchError(f"{current}: redirect without a Location")
-                    following = urllib.parse.urljoin(current, location)
+                    try:
+                        following = urllib.parse.urljoin(current, location)
+                    except ValueError:
+                        raise FetchError(f"{current}: redirect to a malformed address {location!r}") from None
                     if urllib.parse.urlsplit(current).scheme == "https" and not following.startswith("https://"):
                         raise FetchError(f"{current}: refused a redirect from https to {following}")
                     check_url(following)

@@ -51,7 +51,11 @@ def sign(path: str, secret_path: str, trusted_comment: str | None, env: Mapping[
     secret = _read_text(secret_path, "--secret")
     comment = trusted_comment or f"timestamp:{int(time.time())}\tfile:{os.path.basename(path)}\thashed"
     password = env.get("CLIENTCHECK_KEY_PASSWORD")
-    if "\n" in comment or "\0" in comment or len(comment.encode("utf-8", errors="surrogateescape")) > 8000:
+    try:
+        encoded = comment.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("--trusted-comment must be UTF-8 text") from None
+    if "\n" in comment or "\0" in comment or len(encoded) > 8000:
         raise UsageError("--trusted-comment must be one line of at most 8000 bytes")
     try:
         signature = make_signature(data, secret, comment, password=password)

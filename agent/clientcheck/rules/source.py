@@ -182,13 +182,15 @@ def _load_url(
     if cached is not None:
         try:  # the cache is ours, but it is checked like anything else before it is trusted
             good = parse_rules(cached.body), cached.body
-            _verify(url, cached.body, cached.signature.encode() if cached.signature else None, key)
-        except (InvalidRuleFileError, RulesError):
+            signature = cached.signature.encode("utf-8", "surrogateescape") if cached.signature else None
+            _verify(url, cached.body, signature, key)
+        except (InvalidRuleFileError, RulesError, ValueError):
             good = None
     try:
         ruleset, data = _fetch_newer(url, cached if good else None, good, key, ca_bundle, now, folder, warnings)
     except (FetchError, RulesError) as error:
         reason = error.message if isinstance(error, RulesError) else str(error)
+        reason = reason.removeprefix(f"{url}: ")
         if good is None or cached is None:
             raise RulesError(url, [reason]) from None
         fallback = f"{reason}; using the copy cached on {cached.fetched_at[:10]}"
@@ -228,7 +230,7 @@ def _fetch_newer(
         raise RulesError(url, invalid.problems) from None
     signature_text = None
     if key is not None:
-        signature = fetch(url + ".minisig", ca_bundle=ca_bundle, max_bytes=64 * 1024).body
+        signature = fetch(url + ".minisig", ca_bundle=ca_bundle, max_bytes=64 * 1024, deadline=10.0).body
         signature_text = _verify(url, got.body, signature, key)
     if good is not None and (
         ruleset.serial < good[0].serial or (ruleset.serial == good[0].serial and got.body != good[1])
