@@ -213,6 +213,11 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
         generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language, as_of=today
     )
     _emit(report_renderer(args.format)(report), args.output)
+    if args.format == "nagios":
+        # A Nagios/Icinga plugin's exit status is its verdict: 0 OK, 1 WARNING, 2 CRITICAL (3 for errors).
+        from clientcheck.render.nagios import nagios_exit_status
+
+        return nagios_exit_status(report)
     return ExitStatus.OWED if report.blocking else ExitStatus.OK
 
 
@@ -250,9 +255,10 @@ def main(
     argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None, now: dt.datetime | None = None
 ) -> int:
     """Run the command line; returns the exit status. No exception reaches the caller."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
         try:
-            args = build_parser().parse(sys.argv[1:] if argv is None else argv)
+            args = build_parser().parse(arguments)
         except HelpRequested as help_:
             write_stream(help_.text)
             return ExitStatus.OK
@@ -261,6 +267,8 @@ def main(
         _say(f"clientcheck: error: {error.message}")
         if error.hint:
             _say(f"clientcheck: hint: {error.hint}")
+        if _nagios_requested(arguments):
+            return _nagios_unknown(error.message)
         return int(error.exit_status)
     except KeyboardInterrupt:
         return 130
@@ -271,7 +279,27 @@ def main(
             import traceback
 
             traceback.print_exc()
+        if _nagios_requested(arguments):
+            return _nagios_unknown(f"internal error: {type(error).__name__}")
         return ExitStatus.INTERNAL
+
+
+def _nagios_requested(arguments: list[str]) -> bool:
+    """Whether the command line asks for the Nagios format, even when it could not be parsed whole."""
+    return any(
+        (arg in ("-f", "--format") and index + 1 < len(arguments) and arguments[index + 1] == "nagios")
+        or arg == "--format=nagios"
+        for index, arg in enumerate(arguments)
+    )
+
+
+def _nagios_unknown(message: str) -> int:
+    """A plugin that cannot do its job says UNKNOWN, on stdout, and exits 3 (the Nagios plugin rules)."""
+    try:
+        write_stream(f"CLIENTCHECK UNKNOWN - {message}\n")
+    except ClientcheckError:
+        pass
+    return 3
 
 
 def entry() -> None:

@@ -1,0 +1,67 @@
+"""Findings (or the inventory) as CSV, one row per finding (or installation) under a header row.
+
+Written by the ``csv`` module: RFC 4180 quoting (a field holding a comma, quote or line break is quoted,
+quotes doubled) and ``\\r\\n`` line ends, as spreadsheets and ``csv.reader`` expect. An absent value is an
+empty field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from clientcheck import dates as dt
+    from clientcheck.model import Inventory, Report
+
+REPORT_COLUMNS = (
+    "rule",
+    "product",
+    "name",
+    "status",
+    "severity",
+    "installed",
+    "required",
+    "deadline",
+    "message",
+    "url",
+    "remedy",
+)
+INVENTORY_COLUMNS = (
+    "product",
+    "category",
+    "name",
+    "version",
+    "track",
+    "scope",
+    "source",
+    "path",
+    "package",
+    "package_version",
+    "desktop_id",
+    "problem",
+)
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    isoformat = getattr(value, "isoformat", None)  # a deadline: ISO 8601, as in the JSON report
+    return str(isoformat()) if callable(isoformat) else str(value)
+
+
+def _table(columns: tuple[str, ...], records: list[object]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)  # the "excel" dialect: minimal quoting, "\r\n" after every row
+    writer.writerow(columns)
+    writer.writerows([_cell(getattr(record, column)) for column in columns] for record in records)
+    return out.getvalue()
+
+
+def render_report(report: Report) -> str:
+    return _table(REPORT_COLUMNS, list(report.findings))
+
+
+def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
+    return _table(INVENTORY_COLUMNS, list(inventory.software))

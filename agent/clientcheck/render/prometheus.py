@@ -1,0 +1,121 @@
+"""Metrics in the Prometheus text exposition format, for node_exporter's textfile collector.
+
+The collector reads ``*.prom`` files as they are: no timestamps (it stamps samples itself), a final
+newline (windows_exporter refuses a file without one), and no duplicate series (node_exporter drops the
+whole file when one series appears twice). Labels carry only bounded values: no paths, no messages.
+"""
+
+from __future__ import annotations
+
+from clientcheck import dates as dt
+from clientcheck.model import STATUS_ORDER
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from clientcheck.model import Inventory, OSInfo, Report
+
+    Labels = tuple[tuple[str, str], ...]
+
+
+def _escape(value: str) -> str:
+    # The exposition format's label value escapes, in this order so an added backslash is not doubled.
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _help(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _family(name: str, help_text: str, samples: Sequence[tuple[Labels, int]]) -> list[str]:
+    lines = [f"# HELP {name} {_help(help_text)}", f"# TYPE {name} gauge"]
+    seen: set[Labels] = set()
+    for labels, value in samples:
+        if labels in seen:  # two installs alike in every label (one flatpak per user): one series
+            continue
+        seen.add(labels)
+        body = ",".join(f'{key}="{_escape(text)}"' for key, text in labels)
+        lines.append(f"{name}{{{body}}} {value}" if body else f"{name} {value}")
+    return lines
+
+
+def _seconds(moment: dt.datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _os_family(os_info: OSInfo) -> list[str]:
+    labels = (("id", os_info.id), ("version", _text(os_info.version)), ("track", _text(os_info.track)))
+    return _family("clientcheck_os_info", "The operating system, as clientcheck read it.", [(labels, 1)])
+
+
+def _software_family(inventory: Inventory) -> list[str]:
+    samples = [
+        (
+            (
+                ("product", item.product),
+                ("version", _text(item.version)),
+                ("track", _text(item.track)),
+                ("scope", item.scope),
+                ("source", _text(item.source)),
+            ),
+            1,
+        )
+        for item in inventory.software
+    ]
+    help_text = "A browser or PDF viewer installed; version empty when unknown."
+    return _family("clientcheck_software_info", help_text, samples)
+
+
+def _last_run(generated_at: dt.datetime) -> list[str]:
+    return _family(
+        "clientcheck_last_run_timestamp_seconds", "When clientcheck last ran.", [((), _seconds(generated_at))]
+    )
+
+
+def render_report(report: Report) -> str:
+    rules = report.rules
+    # The rules are good through their expiry day (stale once today is after it): they expire at the end of
+    # that day, taken in UTC, so `time() > clientcheck_rules_expiry_timestamp_seconds` agrees with stale.
+    expiry = dt.datetime(rules.expires.year, rules.expires.month, rules.expires.day, tzinfo=dt.timezone.utc)
+    expiry += dt.timedelta(days=1)
+    finding_samples = [
+        (
+            (("rule", f.rule), ("product", f.product), ("status", f.status), ("severity", f.severity)),
+            1,
+        )
+        for f in report.findings
+    ]
+    lines = [
+        *_family(
+            "clientcheck_updates_owed",
+            "1 when a required update is owed (clientcheck check exits 1), else 0.",
+            [((), int(report.blocking))],
+        ),
+        *_family(
+            "clientcheck_findings",
+            "Findings by status.",
+            [((("status", status),), report.count(status)) for status in STATUS_ORDER],
+        ),
+        *_family("clientcheck_finding", "One finding: a rule applied to an installed product.", finding_samples),
+        *_software_family(report.inventory),
+        *_os_family(report.inventory.os),
+        *_family("clientcheck_rules_serial", "Serial number of the rule file used.", [((), rules.serial)]),
+        *_family(
+            "clientcheck_rules_expiry_timestamp_seconds",
+            "When the rule file used expires (the end of its expiry day, UTC).",
+            [((), _seconds(expiry))],
+        ),
+        *_family("clientcheck_rules_stale", "1 when the rule file used has expired, else 0.", [((), int(rules.stale))]),
+        *_last_run(report.generated_at),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
+    lines = [*_software_family(inventory), *_os_family(inventory.os), *_last_run(generated_at)]
+    return "\n".join(lines) + "\n"

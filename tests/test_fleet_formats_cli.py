@@ -1,0 +1,71 @@
+"""The fleet formats through the command line, as each fleet tool runs clientcheck."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import DESIGN_EXAMPLE, LINUX_FIXTURES
+
+DEBIAN = str(LINUX_FIXTURES / "debian-12-desktop" / "root")
+OWED = ("--root", DEBIAN, "--platform", "linux", "--rules", str(DESIGN_EXAMPLE))
+
+
+def test_nagios_critical_when_required_updates_are_owed(run_cli):
+    result = run_cli(*OWED, "--format", "nagios")
+    assert result.status == 2
+    assert result.out.startswith("CLIENTCHECK CRITICAL - ")
+    assert " | 'owed'=" in result.out.splitlines()[0]
+
+
+def test_nagios_warning_while_only_in_grace(run_cli, tmp_path: Path):
+    rules = json.loads(DESIGN_EXAMPLE.read_text())
+    rules["rules"] = [rule for rule in rules["rules"] if rule["id"] == "chrome"]
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(rules))
+    result = run_cli(
+        "--root", DEBIAN, "--platform", "linux", "--rules", str(path), "--format", "nagios", "--as-of", "2026-11-20"
+    )
+    assert (result.status, result.out.split(" - ")[0]) == (1, "CLIENTCHECK WARNING")
+
+
+def test_nagios_unknown_for_an_error(run_cli):
+    result = run_cli("--format", "nagios", "--root", "/nonexistent/tree", "--platform", "linux")
+    assert result.status == 3
+    assert result.out == "CLIENTCHECK UNKNOWN - --root /nonexistent/tree: not a directory\n"
+    usage = run_cli("--format", "nagios", "--bogus")
+    assert usage.status == 3 and usage.out.startswith("CLIENTCHECK UNKNOWN - unknown option")
+
+
+def test_prometheus_textfile_is_written_atomically_and_parses(run_cli, tmp_path: Path):
+    parser = pytest.importorskip("prometheus_client.parser")
+    target = tmp_path / "clientcheck.prom"
+    result = run_cli(*OWED, "--format", "prometheus", "-o", str(target))
+    assert result.status == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["clientcheck.prom"]
+    text = target.read_text()
+    assert text.endswith("\n")
+    families = {family.name: family for family in parser.text_string_to_metric_families(text)}
+    assert families["clientcheck_updates_owed"].samples[0].value == 1
+
+
+def test_jamf_is_one_result_line(run_cli):
+    result = run_cli(*OWED, "--format", "jamf")
+    assert result.status == 1
+    (line,) = result.out.splitlines()
+    assert line.startswith("<result>") and line.endswith("</result>")
+
+
+def test_csv_has_a_row_per_finding(run_cli):
+    result = run_cli(*OWED, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert {row["rule"] for row in rows} >= {"firefox-esr", "chrome", "debian"}
+
+
+def test_ansible_fact_is_json(run_cli):
+    fact = json.loads(run_cli(*OWED, "--format", "ansible").out)
+    assert fact["status"] == "owed"
