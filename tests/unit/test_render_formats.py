@@ -137,7 +137,7 @@ def test_nagios_ok() -> None:
 def test_nagios_mixed_is_critical_and_lists_worst_first() -> None:
     lines = nagios.render_report(MIXED_REPORT).splitlines()
     assert lines[0] == (
-        "CLIENTCHECK CRITICAL - 2 updates owed: Chromium, Firefox ESR; 1 update due by 2026-12-02;"
+        "CLIENTCHECK CRITICAL - 2 updates owed: Chromium, Firefox ESR; 1 update due before 2026-12-02;"
         " 1 recommended update not made; 1 version unknown, cannot tell if up to date"
         " | 'owed'=1;;0;0 'due'=2;0;;0 'unsupported'=1;;0;0 'unknown'=1;0;;0 'rules_age_days'=5;;;0"
     )
@@ -152,7 +152,7 @@ def test_nagios_mixed_is_critical_and_lists_worst_first() -> None:
     [
         pytest.param(
             (finding("okular", "Okular", "due", "24.08.3", "24.12", deadline=dt.date(2026, 12, 2)),),
-            "1 update due by 2026-12-02",
+            "1 update due before 2026-12-02",
             id="due",
         ),
         pytest.param(
@@ -286,14 +286,14 @@ def test_jamf_ok_and_empty() -> None:
 def test_jamf_owed_lists_worst_first() -> None:
     assert jamf.render_report(MIXED_REPORT) == (
         "<result>OWED: Chromium 130.0 (needs 156.0); Evince 43.1 (needs 45.0, recommended);"
-        " Firefox ESR 128.3.0esr (needs 153.6); Okular 24.08.3 (needs 24.12 by 2026-12-02);"
+        " Firefox ESR 128.3.0esr (needs 153.6); Okular 24.08.3 (needs 24.12 before 2026-12-02);"
         " Google Chrome (version unknown)</result>\n"
     )
 
 
 def test_jamf_due_and_unknown_only() -> None:
     due = report(finding("okular", "Okular", "due", "24.08.3", "24.12", deadline=dt.date(2026, 12, 2)))
-    assert jamf.render_report(due) == "<result>DUE: Okular 24.08.3 (needs 24.12 by 2026-12-02)</result>\n"
+    assert jamf.render_report(due) == "<result>DUE: Okular 24.08.3 (needs 24.12 before 2026-12-02)</result>\n"
     unknown = report(finding("chrome", "Google Chrome", "unknown", None, None))
     assert jamf.render_report(unknown) == "<result>UNKNOWN: Google Chrome (version unknown)</result>\n"
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 
+from clientcheck.model import Installation
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from clientcheck import dates as dt
@@ -28,20 +30,7 @@ REPORT_COLUMNS = (
     "url",
     "remedy",
 )
-INVENTORY_COLUMNS = (
-    "product",
-    "category",
-    "name",
-    "version",
-    "track",
-    "scope",
-    "source",
-    "path",
-    "package",
-    "package_version",
-    "desktop_id",
-    "problem",
-)
+INVENTORY_COLUMNS = Installation.__slots__  # every field of an installation, in the model's order
 
 
 def _cell(value: object) -> str:

@@ -54,7 +54,7 @@ def _item(finding: Finding) -> str:
     elif finding.required:
         need = f"needs {finding.required}"
         if finding.status == "due" and finding.deadline:
-            need += f" by {finding.deadline.isoformat()}"
+            need += f" before {finding.deadline.isoformat()}"  # the first day it is owed
     else:
         need = "out of support"
     if finding.severity == "recommended":

@@ -90,7 +90,7 @@ def _short_text(report: Report) -> str:
     due = [f for f in findings if f.status == "due" and not f.blocking]
     if due:
         deadlines = sorted(f.deadline for f in due if f.deadline)
-        by = f" by {deadlines[0].isoformat()}" if deadlines else ""
+        by = f" before {deadlines[0].isoformat()}" if deadlines else ""  # the first day it is owed
         parts.append(f"{_plural(len(due), 'update')} due{by}")
     recommended = [f for f in findings if f.status in ("owed", "unsupported") and not f.blocking]
     if recommended:
