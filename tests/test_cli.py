@@ -38,7 +38,7 @@ def test_version(run_cli):
         pytest.param(
             ["check", "--help"],
             "usage: clientcheck check [OPTIONS]",
-            ["--as-of DATE", "-f, --format {text,json,nagios,prometheus,jamf,csv,ansible}"],
+            ["--as-of DATE", "-f, --format {text,json,html,nagios,prometheus,jamf,intune,csv,ansible}"],
             id="check",
         ),
         pytest.param(["inventory", "-h"], "usage: clientcheck inventory [OPTIONS]", ["--root DIR"], id="inventory"),
@@ -127,7 +127,8 @@ def test_as_of_previews_a_grace_deadline(run_cli):
         pytest.param(
             ["--format", "xml"],
             2,
-            "invalid value 'xml' for --format (choose from text, json, nagios, prometheus, jamf, csv, ansible)",
+            "invalid value 'xml' for --format (choose from text, json, html, nagios, prometheus, jamf, intune, "
+            "csv, ansible)",
             id="bad-format",
         ),
         pytest.param(["--format"], 2, "option --format needs a value", id="missing-value"),

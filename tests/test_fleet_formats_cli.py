@@ -69,3 +69,31 @@ def test_csv_has_a_row_per_finding(run_cli):
 def test_ansible_fact_is_json(run_cli):
     fact = json.loads(run_cli(*OWED, "--format", "ansible").out)
     assert fact["status"] == "owed"
+
+
+def test_intune_discovery_is_one_line_of_compressed_json(run_cli):
+    result = run_cli(*OWED, "--format", "intune")
+    (line,) = result.out.splitlines()
+    settings = json.loads(line)
+    # With the design example's rules only Firefox ESR is owed yet (Chrome is in its grace period).
+    assert (settings["ClientcheckStatus"], settings["UpdatesOwed"], settings["Firefox"]) == ("owed", 1, "128.3.0")
+
+
+def test_rules_export_intune_matches_the_discovery_settings(run_cli, tmp_path: Path):
+    target = tmp_path / "intune-rules.json"
+    assert run_cli("rules", "export", "--intune", "--rules", str(DESIGN_EXAMPLE), "-o", str(target)).status == 0
+    rules = json.loads(target.read_text())["Rules"]
+    by_name = {rule["SettingName"]: rule for rule in rules}
+    assert by_name["UpdatesOwed"]["Operand"] == "0"
+    assert (by_name["Firefox"]["Operator"], by_name["Firefox"]["DataType"]) == ("GreaterEquals", "Version")
+    languages = {string["Language"] for rule in rules for string in rule["RemediationStrings"]}
+    assert {"en_US", "de_DE"} <= languages  # the ESR rule's German message is carried over
+    assert run_cli("rules", "export").status == 2
+
+
+def test_html_is_a_whole_page(run_cli, tmp_path: Path):
+    target = tmp_path / "report.html"
+    run_cli(*OWED, "--format", "html", "-o", str(target))
+    page = target.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.index("Firefox ESR") < page.index("<table")  # what is owed comes before the full list

@@ -132,6 +132,21 @@ def build_parser() -> Parser:
                         ),
                     ),
                     Command(
+                        "export",
+                        "turn a rule file into another tool's rules: --intune gives Intune custom compliance rules",
+                        (
+                            Option(
+                                ("--intune",),
+                                "Intune custom compliance rules JSON (Version settings, "
+                                "remediation strings in every language the rules have)",
+                                flag=True,
+                                default=False,
+                            ),
+                            Option(("--rules",), "the rule file (default: the bundled rules)", metavar="FILE"),
+                            Option(("-o", "--output"), "write to FILE (atomically)", metavar="FILE"),
+                        ),
+                    ),
+                    Command(
                         "verify",
                         "check FILE.minisig against a public key, as the agent will",
                         (Option(("--key",), "the public key (as minisign prints it, or a .pub file)", metavar="KEY"),),
@@ -177,6 +192,8 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
         from clientcheck.rules.signing import keygen, sign, verify
 
         command = args.command[1]
+        if command == "export":
+            return _export(args.rules, args.intune, args.output)
         if command == "generate":
             return _generate(args.policy, args.previous, args.output, now)
         if command == "keygen":
@@ -231,6 +248,21 @@ def _generate(policy_path: str | None, previous_path: str | None, output: str | 
     previous = read_rule_file(previous_path)[0] if previous_path else None
     document = generate(policy, fetch_json, now.date(), previous)
     _emit(render(document), output)
+    return ExitStatus.OK
+
+
+def _export(rules_path: str | None, intune: bool, output: str | None) -> int:
+    import json
+
+    from clientcheck.render.intune import intune_rules
+    from clientcheck.rules import bundled_rules_path, read_rule_file
+
+    if not intune:
+        raise UsageError("rules export needs a target", hint="rules export --intune")
+    ruleset, _ = read_rule_file(rules_path or bundled_rules_path())
+    # Remediation strings in every language the rule file speaks, each rule falling back to English.
+    languages = sorted({"en"} | {tag for rule in ruleset.rules for tag, _ in rule.message})
+    _emit(json.dumps(intune_rules(ruleset, languages), indent=2, ensure_ascii=False) + "\n", output)
     return ExitStatus.OK
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from clientcheck import dates as dt
     from clientcheck.model import Inventory, Report
 
-FORMATS = ("text", "json", "nagios", "prometheus", "jamf", "csv", "ansible")
+FORMATS = ("text", "json", "html", "nagios", "prometheus", "jamf", "intune", "csv", "ansible")
 
 
 def _module(name: str) -> object:
