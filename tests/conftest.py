@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from clientcheck.cli import main
+from clientcheck.config import Places
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -33,11 +34,14 @@ class Run:
 
 
 @pytest.fixture
-def run_cli(capsys: pytest.CaptureFixture[str]):
-    """Run the command line in-process with a fixed clock and an empty environment (no user locale)."""
+def run_cli(capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPathFactory):
+    """Run the command line in-process with a fixed clock, an empty environment (no user locale) and no
+    configuration files (``places`` names others), whatever this machine has in /etc."""
+    nowhere = tmp_path_factory.mktemp("no-config")
+    empty = Places(machine=str(nowhere / "machine.toml"), user=None, managed=str(nowhere / "managed.toml"))
 
-    def run(*args: str, env: dict[str, str] | None = None, now: dt.datetime = NOW) -> Run:
-        status = main(list(args), env=env if env is not None else {}, now=now)
+    def run(*args: str, env: dict[str, str] | None = None, now: dt.datetime = NOW, places: Places | None = None) -> Run:
+        status = main(list(args), env=env if env is not None else {}, now=now, places=places or empty)
         captured = capsys.readouterr()
         return Run(status, captured.out, captured.err)
 

@@ -18,6 +18,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from clientcheck.config import Places, Settings
+    from clientcheck.model import Inventory, Report
+
 
 def _date(text: str) -> dt.date:
     try:
@@ -36,8 +39,13 @@ _INSPECT_OPTIONS = (
         "read this Windows registry export (regedit's .reg) instead of the live registry; implies --platform windows",
         metavar="FILE.reg",
     ),
-    Option(("-f", "--format"), "output format (default: text)", choices=FORMATS, default="text"),
+    Option(("-f", "--format"), "output format (default: text)", choices=FORMATS),
     Option(("-o", "--output"), "write to FILE (atomically) instead of standard output", metavar="FILE"),
+    Option(
+        ("--config",),
+        "read settings from FILE instead of the user's config.toml (also CLIENTCHECK_CONFIG)",
+        metavar="FILE",
+    ),
 )
 _JUDGE_OPTIONS = (
     Option(("--rules",), "rule file or https:// URL to judge by (default: the bundled rules)", metavar="FILE|URL"),
@@ -71,6 +79,26 @@ def build_parser() -> Parser:
         commands=(
             Command("check", "inspect, judge by the rules, report what is owed", _INSPECT_OPTIONS + _JUDGE_OPTIONS),
             Command("inventory", "show the OS, browsers and PDF viewers found, without judging", _INSPECT_OPTIONS),
+            Command(
+                "config",
+                "show the settings in force",
+                subcommands=(
+                    Command(
+                        "show",
+                        "print every setting, its value and where it came from (managed policy, command line, "
+                        "environment, user or machine config.toml, default)",
+                        (
+                            Option(
+                                ("-f", "--format"),
+                                "text (a config.toml) or json",
+                                choices=("text", "json"),
+                                dest="show_format",
+                            ),
+                            Option(("--config",), "read FILE instead of the user's config.toml", metavar="FILE"),
+                        ),
+                    ),
+                ),
+            ),
             Command(
                 "rules",
                 "work with rule files",
@@ -158,7 +186,7 @@ def build_parser() -> Parser:
         default="check",
         version=f"clientcheck {__version__}",
         epilog="Exit status: 0 nothing owed, 1 updates owed, 2 usage error, 3 invalid or no usable rules, "
-        "4 cannot read what to inspect, 5 cannot write the output, 70 internal error.",
+        "4 cannot read what to inspect, 5 cannot write the output, 70 internal error, 78 invalid configuration.",
     )
 
 
@@ -185,7 +213,49 @@ def _warn(message: str) -> None:
     _say(f"clientcheck: warning: {message}")
 
 
-def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
+def this_platform() -> str:
+    """The running machine's OS, in the names reports use."""
+    if sys.platform == "win32":
+        return "windows"
+    return "macos" if sys.platform == "darwin" else "linux"
+
+
+# The command-line options that are also settings (config.Setting.option), by their parsed names.
+_SETTING_OPTIONS = {
+    "rules": "--rules",
+    "rules_key": "--rules-key",
+    "ca_bundle": "--ca-bundle",
+    "format": "--format",
+    "output": "--output",
+    "lang": "--lang",
+    "delay": "--delay",
+}
+
+
+def _settings(args: Parsed, env: Mapping[str, str], places: Places | None) -> tuple[Settings, Places]:
+    from clientcheck.config import default_places, load_settings
+
+    config_file = args.values.get("config")
+    if places is None:
+        places = default_places(this_platform(), env, config_file)
+    elif config_file:
+        places = places.replace(user=config_file)
+    given = {
+        option: args.values[dest] for dest, option in _SETTING_OPTIONS.items() if args.values.get(dest) is not None
+    }
+    settings = load_settings(
+        this_platform(),
+        env,
+        given,
+        places,
+        user_file_required=bool(config_file or env.get("CLIENTCHECK_CONFIG")),
+    )
+    for note in settings.notes:
+        _warn(note)
+    return settings, places
+
+
+def run(args: Parsed, env: Mapping[str, str], now: dt.datetime, places: Places | None = None) -> int:
     if args.command == ("rules", "validate"):
         return _validate(args.positionals[0])
     if args.command[0] == "rules":
@@ -202,40 +272,76 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime) -> int:
             return sign(args.positionals[0], args.secret, args.trusted_comment, env)
         return verify(args.positionals[0], args.key)
 
+    settings, places = _settings(args, env, places)
+    if args.command == ("config", "show"):
+        from clientcheck.config import as_json, describe
+
+        if args.show_format == "json":
+            import json
+
+            write_stream(json.dumps(as_json(settings), indent=2, ensure_ascii=False) + "\n")
+        else:
+            write_stream(describe(settings, places))
+        return ExitStatus.OK
+
     from clientcheck.inspect import inspect_machine
+    from clientcheck.privacy import Redactor
 
     platform = args.platform or ("windows" if args.registry else None)
     if platform and args.root is None and args.registry is None:
         raise UsageError("--platform needs --root (or --registry): only the running machine can be inspected live")
     inventory = inspect_machine(platform, args.root, env, registry=args.registry)
+    redactor = Redactor(settings["privacy.home_paths"], env)
     if args.command == ("inventory",):
         from clientcheck.render import inventory_renderer
 
-        _emit(inventory_renderer(args.format)(inventory, now), args.output)
+        # The configured format is check's: inventory has its own default, text.
+        _emit(inventory_renderer(args.format or "text")(redactor.inventory(inventory), now), args.output)
         return ExitStatus.OK
 
-    from clientcheck.evaluate import evaluate
-    from clientcheck.language import language_from_env
-    from clientcheck.model import Report
-    from clientcheck.render import report_renderer
-    from clientcheck.rules import load_rules
+    report = judge(inventory, settings, env, now, args.as_of)
+    report = redactor.report(report)
+    report_format = settings["report.format"]
+    for sink_format, sink_path in settings["report.sinks"]:
+        from clientcheck.deliver import write_atomic
+        from clientcheck.render import report_renderer
 
-    today = args.as_of or now.date()
-    loaded = load_rules(args.rules, today, key=args.rules_key, ca_bundle=args.ca_bundle, now=now)
-    for warning in loaded.warnings:
-        _warn(warning)
-    language = args.lang or language_from_env(env)
-    findings = evaluate(inventory, loaded.ruleset, today, language)
-    report = Report(
-        generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language, as_of=today
-    )
-    _emit(report_renderer(args.format)(report), args.output)
-    if args.format == "nagios":
+        write_atomic(sink_path, report_renderer(sink_format)(report))
+    _emit(render(report, report_format), settings["report.output"])
+    if report_format == "nagios":
         # A Nagios/Icinga plugin's exit status is its verdict: 0 OK, 1 WARNING, 2 CRITICAL (3 for errors).
         from clientcheck.render.nagios import nagios_exit_status
 
         return nagios_exit_status(report)
     return ExitStatus.OWED if report.blocking else ExitStatus.OK
+
+
+def judge(
+    inventory: Inventory, settings: Settings, env: Mapping[str, str], now: dt.datetime, as_of: dt.date | None = None
+) -> Report:
+    """Load the rules the settings name and judge the inventory by them."""
+    from clientcheck.evaluate import evaluate
+    from clientcheck.language import language_from_env
+    from clientcheck.model import Report
+    from clientcheck.rules import load_rules
+
+    today = as_of or now.date()
+    loaded = load_rules(
+        settings["rules.source"], today, key=settings["rules.key"], ca_bundle=settings["rules.ca_bundle"], now=now
+    )
+    for warning in loaded.warnings:
+        _warn(warning)
+    language = settings["report.language"] or language_from_env(env)
+    findings = evaluate(inventory, loaded.ruleset, today, language)
+    return Report(
+        generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language, as_of=today
+    )
+
+
+def render(report: Report, format_name: str) -> str:
+    from clientcheck.render import report_renderer
+
+    return report_renderer(format_name)(report)
 
 
 def _generate(policy_path: str | None, previous_path: str | None, output: str | None, now: dt.datetime) -> int:
@@ -284,7 +390,11 @@ def _validate(path: str) -> int:
 
 
 def main(
-    argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None, now: dt.datetime | None = None
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    now: dt.datetime | None = None,
+    places: Places | None = None,
 ) -> int:
     """Run the command line; returns the exit status. No exception reaches the caller."""
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -294,7 +404,7 @@ def main(
         except HelpRequested as help_:
             write_stream(help_.text)
             return ExitStatus.OK
-        return int(run(args, os.environ if env is None else env, now or dt.datetime.now(dt.timezone.utc)))
+        return int(run(args, os.environ if env is None else env, now or dt.datetime.now(dt.timezone.utc), places))
     except ClientcheckError as error:
         _say(f"clientcheck: error: {error.message}")
         if error.hint:

@@ -13,6 +13,7 @@ class ExitStatus:
     INPUT = 4  # what we were asked to inspect cannot be read (--root missing, …)
     OUTPUT = 5  # the report could not be written
     INTERNAL = 70  # a bug: BSD sysexits' EX_SOFTWARE
+    CONFIG = 78  # a configuration file, variable or policy that cannot be used: sysexits' EX_CONFIG
 
 
 class ClientcheckError(Exception):
@@ -36,6 +37,10 @@ class InputError(ClientcheckError):
 
 class OutputError(ClientcheckError):
     exit_status = ExitStatus.OUTPUT
+
+
+class ConfigError(ClientcheckError):
+    exit_status = ExitStatus.CONFIG
 
 
 class RulesError(ClientcheckError):
