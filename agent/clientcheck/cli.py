@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from clientcheck.config import Places, Settings
+    from clientcheck.login import Notice
     from clientcheck.model import Inventory, Report
 
 
@@ -71,6 +72,27 @@ _JUDGE_OPTIONS = (
 )
 
 
+def _duration(text: str) -> int:
+    from clientcheck.config import parse_duration
+
+    seconds = parse_duration(text)
+    if seconds is None:
+        raise ValueError(f"{text!r} is not a duration (like 30s, 15m, 4h or seconds)")
+    return seconds
+
+
+_LOGIN_OPTIONS = (
+    Option(
+        ("--delay",),
+        "wait a random time up to DURATION first (default: login.delay, 10s)",
+        metavar="DURATION",
+        convert=_duration,
+    ),
+    Option(("--force",), "run now: no random wait, even if the last run was recent", flag=True, default=False),
+    Option(("--config",), "read settings from FILE instead of the user's config.toml", metavar="FILE"),
+)
+
+
 def build_parser() -> Parser:
     return Parser(
         prog="clientcheck",
@@ -79,6 +101,11 @@ def build_parser() -> Parser:
         commands=(
             Command("check", "inspect, judge by the rules, report what is owed", _INSPECT_OPTIONS + _JUDGE_OPTIONS),
             Command("inventory", "show the OS, browsers and PDF viewers found, without judging", _INSPECT_OPTIONS),
+            Command(
+                "login",
+                "the run at login: judge, record the report, and notify the person when something is owed",
+                _LOGIN_OPTIONS + _JUDGE_OPTIONS[:4],
+            ),
             Command(
                 "config",
                 "show the settings in force",
@@ -287,6 +314,8 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime, places: Places |
     from clientcheck.inspect import inspect_machine
     from clientcheck.privacy import Redactor
 
+    if args.command == ("login",):
+        return _login(args, settings, env, now)
     platform = args.platform or ("windows" if args.registry else None)
     if platform and args.root is None and args.registry is None:
         raise UsageError("--platform needs --root (or --registry): only the running machine can be inspected live")
@@ -336,6 +365,38 @@ def judge(
     return Report(
         generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language, as_of=today
     )
+
+
+def _login(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.datetime) -> int:
+    from clientcheck import dirs
+    from clientcheck.errors import OutputError
+    from clientcheck.inspect import inspect_machine
+    from clientcheck.login import StateFolder, login
+    from clientcheck.privacy import Redactor
+
+    folder = dirs.user_state_dir(this_platform(), env)
+    if folder is None:
+        raise OutputError(
+            "login: no state folder: the environment names no home folder",
+            hint="run it in the user's session (the autostart entries do), or use check",
+        )
+
+    def judge_machine() -> Report:
+        inventory = inspect_machine(None, None, env)
+        return Redactor(settings["privacy.home_paths"], env).report(judge(inventory, settings, env, now))
+
+    def show(notice: Notice) -> str | None:
+        from clientcheck.notify import notify
+
+        # Urgent (a required update owed now) stays on screen until dismissed; "due soon" does not.
+        return notify(
+            notice.title, notice.body, url=notice.url, link_label=notice.link_label, critical=notice.urgent, env=env
+        )
+
+    _, report = login(StateFolder(folder), settings.values, now, judge_machine, render, show, _warn, force=args.force)
+    if report is None:
+        return ExitStatus.OK
+    return ExitStatus.OWED if report.blocking else ExitStatus.OK
 
 
 def render(report: Report, format_name: str) -> str:

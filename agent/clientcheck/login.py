@@ -1,0 +1,232 @@
+"""``clientcheck login``: the run at each login. Quiet when all is well; one notification when not.
+
+In order: take the per-user lock (a second run at the same time leaves at once), skip if the last run is
+recent enough, wait a random part of the configured delay (a thousand machines logging in at 9:00 must
+not fetch the rules together), judge, record the report in the user's state folder (the last one as JSON
+and HTML, and a short history), and tell the person when something is owed. Nothing here fails because
+there is no display, session bus or console: the notification layer reports why it could not show
+anything, and that becomes a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from clientcheck import dates as dt
+from clientcheck.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import IO, Any
+
+    from clientcheck.model import Finding, Report
+
+_MESSAGES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "login-messages.json")
+_SHOWN = 3  # items named in a notification; the rest are counted
+
+
+class Notice(Record):
+    """What the notification says."""
+
+    __slots__ = ("title", "body", "url", "link_label", "urgent")
+
+    title: str
+    body: str
+    url: str | None  # the full report; the notification layer adds it as a link or a path
+    link_label: str
+    urgent: bool  # something required is owed now, not only due soon
+
+    def __init__(self, title: str, body: str, url: str | None, link_label: str, urgent: bool) -> None:
+        self._set(locals())
+
+
+def _words(language: str) -> dict[str, str]:
+    import json
+
+    with open(_MESSAGES_FILE, encoding="utf-8") as stream:
+        catalog: dict[str, Any] = json.load(stream)
+    english: dict[str, str] = catalog["en"]
+    for tag in (language.lower(), language.lower().split("-")[0]):
+        if tag in catalog and not tag.startswith("_"):
+            return {**english, **catalog[tag]}
+    return english
+
+
+def _needs_notice(finding: Finding) -> bool:
+    return finding.status in ("owed", "unsupported", "due")
+
+
+def notice(report: Report, report_link: str | None) -> Notice | None:
+    """The notification for ``report``, in its language; None when nothing is owed or due."""
+    findings = [finding for finding in report.findings if _needs_notice(finding)]
+    if not findings:
+        return None
+    words = _words(report.language)
+    owed = [finding for finding in findings if finding.status != "due"]
+    if owed:
+        title = words["title_one"] if len(owed) == 1 else words["title_many"].format(count=len(owed))
+    else:
+        title = words["title_due"]
+    lines = []
+    for finding in findings[:_SHOWN]:
+        if finding.status == "unsupported":
+            what = words["unsupported"]
+        else:
+            what = words["to"].format(version=finding.required)
+            if finding.status == "due" and finding.deadline:
+                # The deadline is the first day it is owed: "before" that day.
+                what += " " + words["before"].format(date=finding.deadline.isoformat())
+        lines.append(f"• {finding.message} ({finding.name} {finding.installed or ''}".rstrip() + f"): {what}")
+    if len(findings) > _SHOWN:
+        lines.append(words["more"].format(count=len(findings) - _SHOWN))
+    return Notice(title, "\n".join(lines), report_link, words["open"], urgent=report.blocking)
+
+
+class StateFolder:
+    """The user's clientcheck state: ``last.json``, ``last.html``, ``history/``, and the lock."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _file(self, *names: str) -> str:
+        return os.path.join(self.path, *names)
+
+    def ensure(self) -> None:
+        from clientcheck.errors import OutputError
+
+        try:
+            # Owner-only: reports say what is out of date on this account's machine.
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+            os.makedirs(self._file("history"), mode=0o700, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"cannot create the state folder {self.path}: {error.strerror or error}") from None
+
+    def last_run(self) -> float | None:
+        """When the last report was recorded (seconds since the epoch), if there is one."""
+        try:
+            return os.stat(self._file("last.json")).st_mtime
+        except OSError:
+            return None
+
+    def lock(self) -> IO[bytes] | None:
+        """Hold the per-user lock for as long as the returned file is open; None if another run holds it.
+
+        The operating system drops the lock when its holder exits, however it exits, so a crashed run
+        cannot leave it stuck (unlike a lock file whose existence is the lock)."""
+        stream = open(self._file("login.lock"), "a+b")  # noqa: SIM115 - held open for the whole run
+        try:
+            if sys.platform == "win32":
+                import msvcrt
+
+                stream.seek(0)
+                msvcrt.locking(stream.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            stream.close()
+            return None
+        return stream
+
+    def record(self, report: Report, json_text: str, html_text: str, keep: int) -> str:
+        """Write the report (owner-only, atomically) and prune the history to ``keep``; the HTML's path."""
+        from clientcheck.deliver import write_atomic
+
+        stamp = report.generated_at.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        if keep > 0:
+            write_atomic(self._file("history", f"{stamp}.json"), json_text, mode=0o600)
+        html_path = self._file("last.html")
+        write_atomic(html_path, html_text, mode=0o600)
+        write_atomic(self._file("last.json"), json_text, mode=0o600)  # last: its time is the last run's
+        self._prune(keep)
+        return html_path
+
+    def _prune(self, keep: int) -> None:
+        try:
+            names = sorted(name for name in os.listdir(self._file("history")) if name.endswith(".json"))
+        except OSError:
+            return
+        for name in names[: max(0, len(names) - keep)]:
+            try:
+                os.unlink(self._file("history", name))
+            except OSError:
+                pass  # gone already, or not ours to remove: the next run tries again
+
+
+def file_link(path: str) -> str:
+    """A file:// URL for a local path, as notification servers and browsers open it."""
+    from urllib.parse import quote
+
+    if os.name == "nt" or (len(path) > 2 and path[1] == ":"):
+        return "file:///" + quote(path.replace("\\", "/"), safe="/:")
+    return "file://" + quote(path, safe="/")
+
+
+def random_fraction() -> float:
+    """A uniform number in [0, 1) from the OS (``random`` would be one more import for one number)."""
+    return int.from_bytes(os.urandom(4), "big") / 2**32
+
+
+class LoginRun(Record):
+    """What happened, for the caller's exit status and for tests."""
+
+    __slots__ = ("status", "skipped", "waited", "notified", "report_path")
+
+    status: str  # "skipped-recent", "skipped-running", or the report's summary status
+    skipped: bool
+    waited: float
+    notified: str | None  # None: no notification needed; "shown"; or why it was not shown
+    report_path: str | None
+
+    def __init__(
+        self, status: str, skipped: bool, waited: float, notified: str | None, report_path: str | None
+    ) -> None:
+        self._set(locals())
+
+
+def login(
+    state: StateFolder,
+    settings: Mapping[str, Any],
+    now: dt.datetime,
+    judge: Callable[[], Report],
+    render: Callable[[Report, str], str],
+    notify: Callable[[Notice], str | None],
+    warn: Callable[[str], None],
+    *,
+    force: bool = False,
+    sleep: Callable[[float], None] | None = None,
+    fraction: Callable[[], float] = random_fraction,
+) -> tuple[LoginRun, Report | None]:
+    """One login run; ``judge`` inspects and evaluates, ``notify`` shows a notice (None when shown)."""
+    state.ensure()
+    held = state.lock()
+    if held is None:
+        return LoginRun("skipped-running", True, 0.0, None, None), None
+    try:
+        last = state.last_run()
+        interval = settings["login.interval"]
+        # A last run far in the future (the clock was set back) must not silence every run until then.
+        if not force and last is not None and -interval < now.timestamp() - last < interval:
+            return LoginRun("skipped-recent", True, 0.0, None, None), None
+        waited = 0.0 if force else settings["login.delay"] * fraction()
+        if waited > 0:
+            if sleep is None:
+                import time
+
+                sleep = time.sleep
+            sleep(waited)
+        report = judge()
+        html_path = state.record(report, render(report, "json"), render(report, "html"), settings["login.history"])
+        notified: str | None = None
+        message = notice(report, file_link(html_path))
+        if message is not None and settings["login.notify"]:
+            reason = notify(message)
+            notified = "shown" if reason is None else reason
+            if reason is not None:
+                warn(f"could not show the notification: {reason}")
+        return LoginRun(report.status, False, waited, notified, html_path), report
+    finally:
+        held.close()

@@ -1,0 +1,581 @@
+"""Linux notifications against the real thing: a private dbus-daemon session bus and the dunst
+notification daemon on an Xvfb display, all started by these tests. A notification counts as arrived
+when dunst has it (``dunstctl history``, JSON) and dbus-monitor, which decodes messages with libdbus,
+shows the Notify call with the same arguments.
+
+Needs the Debian packages dbus-daemon, dbus-bin (dbus-monitor, dbus-send), dunst (dunstctl; its
+dependencies bring busctl) and xvfb. Tests skip, saying which, only when one of those is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from clientcheck.notify import BODY_LIMIT, notify
+from clientcheck.notify.dbus import send_notification
+
+TOOLS = {name: shutil.which(name) for name in ("dbus-daemon", "dbus-monitor", "dbus-send", "Xvfb", "dunst", "dunstctl")}
+TOOLS["busctl"] = shutil.which("busctl")  # dunstctl history runs busctl
+PACKAGES = {
+    "dbus-daemon": "dbus-daemon",
+    "dbus-monitor": "dbus-bin",
+    "dbus-send": "dbus-bin",
+    "Xvfb": "xvfb",
+    "dunst": "dunst",
+    "dunstctl": "dunst",
+    "busctl": "systemd",
+}
+
+
+def require(*names: str) -> pytest.MarkDecorator:
+    missing = [name for name in names if not TOOLS[name]]
+    packages = sorted({PACKAGES[name] for name in missing})
+    return pytest.mark.skipif(
+        bool(missing), reason=f"{', '.join(missing)} not installed (apt-get install {' '.join(packages)})"
+    )
+
+
+needs_bus = require("dbus-daemon")
+needs_desktop = require("dbus-daemon", "dbus-monitor", "dbus-send", "Xvfb", "dunst", "dunstctl", "busctl")
+
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>{listen}</listen>
+  <auth>EXTERNAL</auth>
+  {servicedir}
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
+
+
+class Bus:
+    def __init__(self, process: subprocess.Popen, address: str) -> None:
+        self.process = process
+        self.address = address
+
+    def env(self) -> dict[str, str]:
+        return {"DBUS_SESSION_BUS_ADDRESS": self.address}
+
+
+@contextmanager
+def session_bus(folder: Path, listen: str, *, servicedir: Path | None = None, user: str | None = None):
+    """A dbus-daemon of our own, with no service files unless ``servicedir`` (so nothing is activated
+    behind the test's back), torn down at the end; run as ``user`` when given (its config file must then
+    be in a folder that user can read)."""
+    config = folder / f"bus-{time.monotonic_ns()}.conf"
+    config.write_text(
+        BUS_CONFIG.format(listen=listen, servicedir=f"<servicedir>{servicedir}</servicedir>" if servicedir else "")
+    )
+    config.chmod(0o644)
+    argv = [TOOLS["dbus-daemon"], f"--config-file={config}", "--nofork", "--print-address=1"]
+    if user is not None:
+        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        address = process.stdout.readline().strip()
+        if not address:
+            pytest.fail(f"dbus-daemon did not start: {process.stderr.read()}")
+        yield Bus(process, address)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+class Desktop:
+    """Xvfb + a session bus + dunst: what a logged-in person's machine has, for these tests."""
+
+    def __init__(self, folder: Path, bus: Bus, runtime_dir: Path, display: str) -> None:
+        self.folder = folder
+        self.bus = bus
+        self.runtime_dir = runtime_dir
+        self.display = display
+
+    def tool_env(self) -> dict[str, str]:
+        return {**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.bus.address, "DISPLAY": self.display}
+
+    def history(self) -> list[dict[str, object]]:
+        """Every notification dunst has had, each as {field: value}: closing them moves them to history."""
+        subprocess.run([TOOLS["dunstctl"], "close-all"], env=self.tool_env(), check=True, timeout=10)
+        out = subprocess.run(
+            [TOOLS["dunstctl"], "history"], env=self.tool_env(), check=True, timeout=10, capture_output=True
+        ).stdout
+        document = json.loads(out)
+        assert document["type"] == "aa{sv}"
+        return [{key: value["data"] for key, value in entry.items()} for entry in document["data"][0]]
+
+    def received(self, summary: str) -> dict[str, object]:
+        matches = [entry for entry in self.history() if entry["summary"] == summary]
+        assert len(matches) == 1, f"dunst has {len(matches)} notifications titled {summary!r}"
+        return matches[0]
+
+    @contextmanager
+    def monitor(self):
+        """dbus-monitor, watching Notify calls; yields a function that waits for and returns its text."""
+        log = self.folder / f"monitor-{time.monotonic_ns()}.log"
+        with log.open("w") as stream:
+            process = subprocess.Popen(
+                [
+                    TOOLS["dbus-monitor"],
+                    "--address",
+                    self.bus.address,
+                    "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+                ],
+                stdout=stream,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            # Ready once it has become a monitor: it reports losing its own name at that moment.
+            wait_for(lambda: "NameLost" in log.read_text(), "dbus-monitor to start")
+
+            def captured(expected: str) -> str:
+                wait_for(lambda: expected in log.read_text(), f"dbus-monitor to show {expected!r}")
+                return log.read_text()
+
+            yield captured
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def wait_for(condition, what: str, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def desktop(tmp_path_factory):
+    for name in ("dbus-daemon", "dbus-monitor", "dbus-send", "Xvfb", "dunst", "dunstctl", "busctl"):
+        if not TOOLS[name]:
+            pytest.skip(f"{name} not installed (apt-get install {PACKAGES[name]})")
+    folder = tmp_path_factory.mktemp("desktop")
+    runtime_dir = folder / "runtime"
+    runtime_dir.mkdir(mode=0o700)
+    # Xvfb picks a free display itself and writes its number to the pipe.
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(
+        [TOOLS["Xvfb"], "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "800x600x24"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end) as stream:
+            number = stream.readline().strip()
+        if not number:
+            pytest.fail("Xvfb did not start")
+        # The bus socket is $XDG_RUNTIME_DIR/bus, where a systemd user session keeps it.
+        with session_bus(folder, f"unix:path={runtime_dir / 'bus'}") as bus:
+            config = folder / "dunstrc"
+            config.write_text("[global]\n    markup = full\n    history_length = 200\n")
+            result = Desktop(folder, bus, runtime_dir, f":{number}")
+            dunst = subprocess.Popen(
+                [TOOLS["dunst"], "-config", str(config)],
+                env=result.tool_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                ping = [
+                    TOOLS["dbus-send"],
+                    "--print-reply",
+                    "--dest=org.freedesktop.Notifications",
+                    "/org/freedesktop/Notifications",
+                    "org.freedesktop.Notifications.GetServerInformation",
+                ]
+                wait_for(
+                    lambda: subprocess.run(ping, env=result.tool_env(), capture_output=True).returncode == 0,
+                    "dunst to own org.freedesktop.Notifications",
+                )
+                yield result
+            finally:
+                dunst.terminate()
+                dunst.wait(timeout=10)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+
+
+def timed(function, *args, **kwargs):
+    start = time.monotonic()
+    result = function(*args, **kwargs)
+    return result, time.monotonic() - start
+
+
+# --- a notification that arrives ----------------------------------------------------------------------
+
+
+@needs_desktop
+def test_notification_arrives_with_its_text(desktop):
+    title = "Updates owed on this computer"
+    body = "Firefox 140.0 is older than the required 158.0.\nUpdate it from Help > About Firefox."
+    with desktop.monitor() as captured:
+        reason, seconds = timed(notify, title, body, platform="linux", env=desktop.bus.env())
+        monitor_text = captured(title)
+    assert reason is None
+    assert seconds < 2.0
+    entry = desktop.received(title)
+    # dunst reads markup: the ">" went over escaped, and dunst shows it as ">" again.
+    assert entry["body"] == body.replace(">", "&gt;")
+    assert entry["appname"] == "clientcheck"
+    assert entry["icon_path"] == "" or "software-update" in str(entry["icon_path"])
+    # libdbus decoded the same call, argument by argument.
+    assert 'string "clientcheck"' in monitor_text
+    assert 'string "software-update-available"' in monitor_text
+    assert f'string "{title}"' in monitor_text
+    assert 'string "urgency"\n         variant             byte 1' in monitor_text
+    assert 'string "desktop-entry"\n         variant             string "clientcheck"' in monitor_text
+    assert "int32 -1" in monitor_text
+
+
+@needs_desktop
+def test_critical_notification_has_urgency_2(desktop):
+    title = "Firefox 128 ESR is out of support"
+    with desktop.monitor() as captured:
+        assert notify(title, "Install Firefox ESR 153.", critical=True, platform="linux", env=desktop.bus.env()) is None
+        monitor_text = captured(title)
+    assert 'string "urgency"\n         variant             byte 2' in monitor_text
+    assert 'string "software-update-urgent"' in monitor_text
+    assert desktop.received(title)["body"] == "Install Firefox ESR 153."
+
+
+@needs_desktop
+def test_german_and_japanese_text_arrive_intact(desktop):
+    title = "Aktualisierungen fällig – Größe ß"  # noqa: RUF001 - the en dash is part of the test
+    body = "Bitte aktualisieren Sie Firefox.\nブラウザを更新してください。Chromeのバージョンが古いです。"
+    with desktop.monitor() as captured:
+        assert notify(title, body, platform="linux", env=desktop.bus.env()) is None
+        monitor_text = captured(title)
+    entry = desktop.received(title)
+    assert entry["summary"] == title
+    assert entry["body"] == body
+    assert "ブラウザを更新してください" in monitor_text
+
+
+@needs_desktop
+def test_report_link_arrives_as_a_hyperlink(desktop):
+    # dunst advertises body-hyperlinks, so the report is a link with the person's label.
+    title = "Report link test"
+    url = "file:///home/ana/.cache/clientcheck/report%20today.html"
+    label = "Bericht öffnen"
+    assert (
+        notify(title, "Update <Chrome> & Firefox", url=url, link_label=label, platform="linux", env=desktop.bus.env())
+        is None
+    )
+    entry = desktop.received(title)
+    assert entry["body"] == f'Update &lt;Chrome&gt; &amp; Firefox\n<a href="{url}">Bericht öffnen</a>'
+
+
+@needs_desktop
+def test_report_link_without_label_shows_the_path(desktop):
+    title = "Report path test"
+    url = "file:///tmp/clientcheck%20report.html"
+    assert notify(title, "Updates owed", url=url, platform="linux", env=desktop.bus.env()) is None
+    assert desktop.received(title)["body"] == f'Updates owed\n<a href="{url}">/tmp/clientcheck report.html</a>'
+
+
+@needs_desktop
+def test_very_long_body_arrives_shortened(desktop):
+    title = "Long body test"
+    body = "Chromium 120 needs an update. " * 4000  # 120,000 characters
+    with desktop.monitor() as captured:
+        assert notify(title, body, platform="linux", env=desktop.bus.env()) is None
+        captured(title)
+    received = desktop.received(title)["body"]
+    assert BODY_LIMIT - 2 <= len(received) <= BODY_LIMIT  # cut at the limit, a trailing space dropped
+    assert received.endswith("Chromium…")
+    assert body.startswith(received[:-1])
+
+
+@needs_desktop
+def test_control_characters_and_nul_are_dropped(desktop):
+    # D-Bus strings cannot hold NUL: the text still arrives, without it.
+    title = "Control\0 characters\x07 test"
+    assert notify(title, "a\0b\x1bc\r\nd", platform="linux", env=desktop.bus.env()) is None
+    assert desktop.received("Control characters test")["body"] == "abc\nd"
+
+
+@needs_desktop
+def test_finds_the_bus_in_xdg_runtime_dir_without_an_address(desktop):
+    # What a systemd user session provides even where DBUS_SESSION_BUS_ADDRESS is not exported.
+    title = "Runtime dir fallback test"
+    env = {"XDG_RUNTIME_DIR": str(desktop.runtime_dir)}
+    assert notify(title, "via $XDG_RUNTIME_DIR/bus", platform="linux", env=env) is None
+    assert desktop.received(title)["body"] == "via $XDG_RUNTIME_DIR/bus"
+
+
+@needs_desktop
+def test_tries_each_address_in_turn(desktop, tmp_path):
+    title = "Second address test"
+    address = f"tcp:host=localhost,port=1;unix:path={tmp_path / 'gone'};{desktop.bus.address}"
+    assert notify(title, "second", platform="linux", env={"DBUS_SESSION_BUS_ADDRESS": address}) is None
+    assert desktop.received(title)["body"] == "second"
+
+
+@needs_desktop
+def test_linux_path_starts_no_process(desktop, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a subprocess was started")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(os, "posix_spawn", refuse)
+    monkeypatch.setattr(os, "fork", refuse)
+    assert notify("No subprocess test", "x", platform="linux", env=desktop.bus.env()) is None
+
+
+@needs_desktop
+def test_works_without_stdout_or_stderr(desktop, tmp_path):
+    # pythonw, or a logon task with no console: sys.stdout and sys.stderr are None.
+    out = tmp_path / "result"
+    code = (
+        "import sys; sys.stdout = sys.stderr = None\n"
+        "from clientcheck.notify import notify\n"
+        "result = notify('No console test', 'x', platform='linux')\n"
+        f"open({str(out)!r}, 'w').write(repr(result))\n"
+    )
+    env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": desktop.bus.address}
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=30, capture_output=True)
+    assert out.read_text() == "None"
+    assert desktop.received("No console test")["body"] == "x"
+
+
+def test_linux_path_stays_light(tmp_path):
+    # socket.py (enums, selectors) costs 14 ms at import here; the client uses the C module _socket.
+    code = (
+        "import sys\n"
+        "from clientcheck.notify import notify\n"
+        f"print(notify('t', 'b', platform='linux', env={{'DBUS_SESSION_BUS_ADDRESS': 'unix:path={tmp_path}/bus'}}))\n"
+        "print(sorted({'socket', 'selectors', 'subprocess'} & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [f"cannot connect to the session bus at {tmp_path}/bus: No such file or directory", "[]"]
+
+
+# --- no notification, and a reason --------------------------------------------------------------------
+
+
+def test_no_session_bus_at_all():
+    # Root at a console, a system service, a cron job: nothing to talk to.
+    reason, seconds = timed(notify, "t", "b", platform="linux", env={})
+    assert reason == "no session bus (DBUS_SESSION_BUS_ADDRESS unset)"
+    assert seconds < 0.5
+
+
+def test_runtime_dir_without_a_bus(tmp_path):
+    reason = notify("t", "b", platform="linux", env={"XDG_RUNTIME_DIR": str(tmp_path)})
+    assert reason == f"no session bus (DBUS_SESSION_BUS_ADDRESS unset, no socket at {tmp_path / 'bus'})"
+
+
+def test_address_to_a_missing_socket(tmp_path):
+    reason = notify("t", "b", platform="linux", env={"DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/bus"})
+    assert reason == f"cannot connect to the session bus at {tmp_path}/bus: No such file or directory"
+
+
+def test_address_to_a_dead_socket(tmp_path):
+    # A bus that crashed leaves its socket file behind: nobody listens any more.
+    path = tmp_path / "bus"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.close()
+    reason, seconds = timed(notify, "t", "b", platform="linux", env={"DBUS_SESSION_BUS_ADDRESS": f"unix:path={path}"})
+    assert reason == f"cannot connect to the session bus at {path}: Connection refused"
+    assert seconds < 0.5
+
+
+def test_address_with_no_unix_socket():
+    reason = notify("t", "b", platform="linux", env={"DBUS_SESSION_BUS_ADDRESS": "tcp:host=localhost,port=4"})
+    assert reason == (
+        "session bus address 'tcp:host=localhost,port=4' has no unix:path= or unix:abstract= entry we can use"
+    )
+
+
+@needs_bus
+def test_bus_without_a_notification_service(tmp_path):
+    # A real bus, over an abstract socket, where nothing owns org.freedesktop.Notifications.
+    with session_bus(tmp_path, f"unix:abstract=/tmp/clientcheck-test-{os.getpid()}") as bus:
+        assert "unix:abstract=" in bus.address
+        reason, seconds = timed(notify, "t", "b", platform="linux", env=bus.env())
+    assert reason is not None
+    assert reason.startswith("no notification service on the session bus (org.freedesktop.DBus.Error.ServiceUnknown")
+    assert seconds < 1.0
+
+
+@needs_bus
+def test_notification_service_that_never_starts(tmp_path):
+    # A service file whose program never takes the name: the bus waits for it; we give up at our deadline.
+    services = tmp_path / "services"
+    services.mkdir()
+    (services / "org.freedesktop.Notifications.service").write_text(
+        "[D-BUS Service]\nName=org.freedesktop.Notifications\nExec=/bin/sleep 5\n"
+    )
+    with session_bus(tmp_path, f"unix:path={tmp_path / 'bus'}", servicedir=services) as bus:
+        reason, seconds = timed(send_notification, "t", "b", url=None, location=None, env=bus.env(), timeout=0.5)
+        assert reason == "no answer within 0.5 s while asking the notification service what it shows"
+        assert 0.5 <= seconds < 1.0
+        # And through notify(), with its default deadline.
+        reason, seconds = timed(notify, "t", "b", platform="linux", env=bus.env())
+    assert reason is not None and reason.startswith("no answer within 2.5 s")
+    assert seconds < 3.0
+
+
+@needs_bus
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"), reason="needs root and setpriv (util-linux)")
+def test_another_users_bus():
+    # Root reaching for a user's bus (a login script run as root): the bus lets in only its owner.
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)  # noqa: S103 - the bus user must read its config; pytest's tmp is root-only
+        listen = f"unix:abstract=/tmp/clientcheck-other-{os.getpid()}"
+        with session_bus(Path(folder), listen, user="65534") as bus:
+            reason, seconds = timed(notify, "t", "b", platform="linux", env=bus.env())
+    assert reason == (
+        "the session bus closed the connection after authentication as uid 0: it admits only the user it belongs to"
+    )
+    assert seconds < 1.0
+
+
+@contextmanager
+def fake_bus(tmp_path: Path, answer):
+    """A Unix socket that accepts one connection and gives it to ``answer`` (then closes it)."""
+    path = tmp_path / "fake-bus"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def serve():
+        connection, _ = listener.accept()
+        with connection:
+            answer(connection, stop)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield {"DBUS_SESSION_BUS_ADDRESS": f"unix:path={path}"}
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_peer_that_never_answers(tmp_path):
+    with fake_bus(tmp_path, lambda connection, stop: stop.wait(10)) as env:
+        reason, seconds = timed(send_notification, "t", "b", url=None, location=None, env=env, timeout=0.3)
+    assert reason == "no answer within 0.3 s while authenticating to the session bus"
+    assert seconds < 0.6
+
+
+def test_bus_that_rejects_our_authentication(tmp_path):
+    def reject(connection, stop):
+        connection.recv(100)
+        connection.sendall(b"REJECTED DBUS_COOKIE_SHA1\r\n")
+        stop.wait(5)
+
+    with fake_bus(tmp_path, reject) as env:
+        reason = notify("t", "b", platform="linux", env=env)
+    assert reason == f"the session bus refused authentication as uid {os.geteuid()} (REJECTED DBUS_COOKIE_SHA1)"
+
+
+def test_peer_that_is_not_dbus(tmp_path):
+    def garbage(connection, stop):
+        connection.recv(100)
+        connection.sendall(b"OK 0123456789abcdef0123456789abcdef\r\n")
+        connection.recv(1000)
+        connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+        stop.wait(5)
+
+    with fake_bus(tmp_path, garbage) as env:
+        reason = notify("t", "b", platform="linux", env=env)
+    assert reason == "the session bus sent something that is not D-Bus (not a D-Bus message (byte order b'H'))"
+
+
+def test_peer_that_closes_at_once(tmp_path):
+    with fake_bus(tmp_path, lambda connection, stop: None) as env:
+        reason = notify("t", "b", platform="linux", env=env)
+    assert reason == "the session bus closed the connection while authenticating to the session bus"
+
+
+# --- the whole login run, as the autostart entry starts it ----------------------------------------------
+
+
+@needs_desktop
+def test_login_run_shows_one_notice_in_the_persons_language(desktop, tmp_path):
+    # This machine, judged by a rule file whose OS minimum no release meets: `clientcheck login` run as a
+    # process, as the autostart entry runs it, with a German locale and the test's session bus.
+    os_id = next(
+        line.split("=", 1)[1].strip().strip('"')
+        for line in Path("/etc/os-release").read_text().splitlines()
+        if line.startswith("ID=")
+    )
+    rules = tmp_path / "strict.json"
+    rules.write_text(
+        json.dumps(
+            {
+                "schema": "clientcheck.rules/1",
+                "publisher": "Test IT",
+                "serial": 1,
+                "published": "2026-11-01",
+                "expires": "2099-12-31",
+                "rules": [
+                    {
+                        "id": "os",
+                        "product": os_id,
+                        "minimum": "999",
+                        "message": {"en": "Upgrade the system", "de": "Aktualisieren Sie das System"},
+                    }
+                ],
+            }
+        )
+    )
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path / "home"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "LANG": "de_DE.UTF-8",
+        "DBUS_SESSION_BUS_ADDRESS": desktop.bus.address,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "clientcheck", "login", "--force", "--rules", str(rules)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", "")
+    entry = desktop.received("1 Update auf diesem Computer fällig")
+    report = tmp_path / "state" / "clientcheck" / "last.html"
+    assert str(entry["body"]).startswith("• Aktualisieren Sie das System (")
+    assert "auf 999 aktualisieren" in str(entry["body"])
+    assert f'<a href="file://{report}">Vollständigen Bericht öffnen</a>' in str(entry["body"])
+    assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # All is well the second time (the rules are met): no second notice.
+    rules.write_text(rules.read_text().replace('"minimum": "999"', '"minimum": "1"'))
+    again = subprocess.run(
+        [sys.executable, "-m", "clientcheck", "login", "--force", "--rules", str(rules)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (again.returncode, again.stderr) == (0, "")
+    assert [e for e in desktop.history() if e["summary"] == "1 Update auf diesem Computer fällig"] == [entry]
