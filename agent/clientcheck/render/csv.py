@@ -3,6 +3,11 @@
 Written by the ``csv`` module: RFC 4180 quoting (a field holding a comma, quote or line break is quoted,
 quotes doubled) and ``\\r\\n`` line ends, as spreadsheets and ``csv.reader`` expect. An absent value is an
 empty field.
+
+Names and messages come from the inspected machine (a desktop file any user can write) and from the rule
+file. A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to Excel and
+LibreOffice ("CSV injection"), so such a cell gets a leading ``'``, as OWASP advises: the spreadsheet shows
+the text, and a reader of the file sees exactly what was changed. No real version, id or date starts so.
 """
 
 from __future__ import annotations
@@ -33,11 +38,15 @@ REPORT_COLUMNS = (
 INVENTORY_COLUMNS = Installation.__slots__  # every field of an installation, in the model's order
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: object) -> str:
     if value is None:
         return ""
     isoformat = getattr(value, "isoformat", None)  # a deadline: ISO 8601, as in the JSON report
-    return str(isoformat()) if callable(isoformat) else str(value)
+    text = str(isoformat()) if callable(isoformat) else str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _table(columns: tuple[str, ...], records: list[object]) -> str:
