@@ -141,3 +141,12 @@ def test_a_sink_that_cannot_be_written_is_an_error_naming_it(run_cli, tmp_path: 
     result = run_cli(*OWED, env={"CLIENTCHECK_REPORT_SINKS": f"prometheus:{sink}"})
     assert result.status == 5
     assert result.err.startswith(f"clientcheck: error: cannot write {sink}: ")
+
+
+def test_rules_export_intune_for_chosen_products(run_cli):
+    result = run_cli("rules", "export", "--intune", "--rules", str(DESIGN_EXAMPLE), "--products", "windows, chrome")
+    names = [rule["SettingName"] for rule in json.loads(result.out)["Rules"]]
+    assert names == ["UpdatesOwed", "Chrome", "Windows"]
+    wrong = run_cli("rules", "export", "--intune", "--rules", str(DESIGN_EXAMPLE), "--products", "windows,netscape")
+    assert wrong.status == 2
+    assert wrong.err.startswith("clientcheck: error: --products: netscape: no rule names it\n")

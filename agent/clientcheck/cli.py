@@ -198,6 +198,12 @@ def build_parser() -> Parser:
                                 default=False,
                             ),
                             Option(("--rules",), "the rule file (default: the bundled rules)", metavar="FILE"),
+                            Option(
+                                ("--products",),
+                                "only these product ids, comma-separated (e.g. windows,edge,chrome,acrobat-reader "
+                                "for a Windows fleet; default: every product the rules name)",
+                                metavar="IDS",
+                            ),
                             Option(("-o", "--output"), "write to FILE (atomically)", metavar="FILE"),
                         ),
                     ),
@@ -290,7 +296,7 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime, places: Places |
 
         command = args.command[1]
         if command == "export":
-            return _export(args.rules, args.intune, args.output)
+            return _export(args.rules, args.intune, args.products, args.output)
         if command == "generate":
             return _generate(args.policy, args.previous, args.output, now)
         if command == "keygen":
@@ -420,7 +426,7 @@ def _generate(policy_path: str | None, previous_path: str | None, output: str | 
     return ExitStatus.OK
 
 
-def _export(rules_path: str | None, intune: bool, output: str | None) -> int:
+def _export(rules_path: str | None, intune: bool, products_text: str | None, output: str | None) -> int:
     import json
 
     from clientcheck.render.intune import intune_rules
@@ -431,7 +437,18 @@ def _export(rules_path: str | None, intune: bool, output: str | None) -> int:
     ruleset, _ = read_rule_file(rules_path or bundled_rules_path())
     # Remediation strings in every language the rule file speaks, each rule falling back to English.
     languages = sorted({"en"} | {tag for rule in ruleset.rules for tag, _ in rule.message})
-    _emit(json.dumps(intune_rules(ruleset, languages), indent=2, ensure_ascii=False) + "\n", output)
+    products = None
+    if products_text is not None:
+        products = [product.strip() for product in products_text.split(",") if product.strip()]
+        named = {product for rule in ruleset.rules for product in rule.products}
+        unknown = [product for product in products if product not in named]
+        if unknown or not products:
+            raise UsageError(
+                f"--products: {', '.join(unknown) or 'empty'}: no rule names "
+                + ("it" if len(unknown) == 1 else "them"),
+                hint="products the rules name: " + ", ".join(sorted(named)),
+            )
+    _emit(json.dumps(intune_rules(ruleset, languages, products), indent=2, ensure_ascii=False) + "\n", output)
     return ExitStatus.OK
 
 
