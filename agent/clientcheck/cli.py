@@ -93,6 +93,17 @@ _LOGIN_OPTIONS = (
 )
 
 
+_AUTOSTART_OPTIONS = (
+    Option(("--system",), "for every user of the machine (needs root or an administrator)", flag=True, default=False),
+    Option(
+        ("--method",),
+        "Linux: xdg (autostart entry), systemd (user timer), or auto: the entry, plus the timer for long "
+        "sessions where systemd runs (default)",
+        choices=("auto", "xdg", "systemd"),
+    ),
+)
+
+
 def build_parser() -> Parser:
     return Parser(
         prog="clientcheck",
@@ -105,6 +116,18 @@ def build_parser() -> Parser:
                 "login",
                 "the run at login: judge, record the report, and notify the person when something is owed",
                 _LOGIN_OPTIONS + _JUDGE_OPTIONS[:4],
+            ),
+            Command(
+                "autostart",
+                "run 'clientcheck login' at every login, for you or (--system) for every user",
+                subcommands=tuple(
+                    Command(action, summary, _AUTOSTART_OPTIONS)
+                    for action, summary in (
+                        ("install", "put the login entries in place (again: brings them up to date)"),
+                        ("uninstall", "remove the login entries clientcheck wrote, and nothing else"),
+                        ("status", "each entry: where it is, and whether it is installed and up to date"),
+                    )
+                ),
             ),
             Command(
                 "config",
@@ -305,6 +328,8 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime, places: Places |
             return sign(args.positionals[0], args.secret, args.trusted_comment, env)
         return verify(args.positionals[0], args.key)
 
+    if args.command[0] == "autostart":
+        return _autostart(args.command[1], args.system, args.method, env)
     settings, places = _settings(args, env, places)
     if args.command == ("check",):
         args.values["effective_format"] = settings["report.format"]  # for main's error mapping
@@ -373,6 +398,23 @@ def judge(
     return Report(
         generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language, as_of=today
     )
+
+
+def _autostart(action: str, system: bool, method: str | None, env: Mapping[str, str]) -> int:
+    from clientcheck import autostart
+
+    platform = autostart.current_platform()
+    if method is not None and platform != "linux":
+        raise UsageError("--method is for Linux only: this OS has one way to run at login")
+    method = method or "auto"
+    runner = autostart.run_command  # systemctl --user, launchctl, schtasks: on this machine
+    if action == "status":
+        statuses = autostart.status(platform, system=system, method=method, env=env, runner=runner)
+        write_stream(autostart.describe_status(statuses))
+        return ExitStatus.OK if autostart.is_installed(statuses) else ExitStatus.OWED
+    act = autostart.install if action == "install" else autostart.uninstall
+    write_stream(autostart.describe(act(platform, system=system, method=method, env=env, runner=runner)))
+    return ExitStatus.OK
 
 
 def _login(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.datetime) -> int:

@@ -1,0 +1,268 @@
+"""Running ``clientcheck login`` at every login: install, remove and check the entries that do it, for one
+user or (``system=True``) for every user of the machine.
+
+- Linux: an XDG autostart entry and/or systemd user units (``linux.py`` explains the methods);
+- macOS: a LaunchAgent (``macos.py``);
+- Windows: a scheduled task with a logon trigger, and the Start-menu shortcut toasts need (``windows.py``).
+
+Every function takes the platform, the environment, the command to run, a staging ``root`` and a runner
+for outside commands (systemctl, launchctl, schtasks) as arguments, so each OS's entries are written and
+tested anywhere. The files come from the templates in ``packaging/autostart`` (``templates.py``).
+
+Nothing here runs at login: only ``clientcheck autostart …`` imports this package.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from clientcheck.autostart.entries import (
+    AutostartError,
+    Change,
+    CommandResult,
+    EntryStatus,
+    NeedsAdminError,
+    Options,
+    run_command,
+)
+from clientcheck.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from typing import Protocol
+
+    Runner = Callable[[Sequence[str]], CommandResult]
+
+    class PlatformModule(Protocol):
+        """What linux.py, macos.py and windows.py each provide."""
+
+        def install(self, options: Options) -> list[Change]: ...
+        def uninstall(self, options: Options) -> list[Change]: ...
+        def status(self, options: Options) -> list[EntryStatus]: ...
+
+
+__all__ = [
+    "METHODS",
+    "PLATFORMS",
+    "AutostartError",
+    "Change",
+    "CommandResult",
+    "EntryStatus",
+    "NeedsAdminError",
+    "current_platform",
+    "default_command",
+    "describe",
+    "describe_status",
+    "install",
+    "is_installed",
+    "run_command",
+    "status",
+    "uninstall",
+]
+
+PLATFORMS = ("linux", "macos", "windows")
+METHODS = ("auto", "xdg", "systemd")  # how Linux runs it; the other platforms have one way ("auto")
+
+
+def current_platform() -> str:
+    if sys.platform == "win32":
+        return "windows"
+    if sys.platform == "darwin":
+        return "macos"
+    return "linux"
+
+
+def default_command(
+    platform: str | None = None,
+    executable: str | None = None,
+    *,
+    exists: Callable[[str], bool] = os.path.isfile,
+) -> list[str]:
+    """The command a login should run, with absolute paths (launchd and Task Scheduler search no PATH).
+
+    The ``clientcheck`` script next to the interpreter when there is one, else ``python -m clientcheck``.
+    On Windows ``pythonw.exe`` instead of ``python.exe`` (a console program would flash a window at every
+    logon), and never the ``clientcheck.exe`` script, which is a console program too.
+    """
+    platform = platform or current_platform()
+    executable = executable if executable is not None else sys.executable
+    if not executable:
+        raise AutostartError(
+            "cannot tell which Python runs clientcheck (sys.executable is empty)",
+            hint="give the command to run explicitly",
+        )
+    if platform == "windows":
+        import ntpath
+
+        folder, name = ntpath.split(executable)
+        windowless = ntpath.join(folder, "pythonw.exe")
+        if name.lower() == "python.exe" and exists(windowless):
+            executable = windowless
+        return [executable, "-m", "clientcheck", "login"]
+    import posixpath
+
+    script = posixpath.join(posixpath.dirname(executable), "clientcheck")
+    if exists(script):
+        return [script, "login"]
+    return [executable, "-m", "clientcheck", "login"]
+
+
+def install(
+    platform: str,
+    *,
+    system: bool = False,
+    method: str = "auto",
+    env: Mapping[str, str] | None = None,
+    command: Sequence[str] | None = None,
+    root: str | None = None,
+    runner: Runner | None = None,
+) -> list[Change]:
+    """Put the entries in place; entries already as they should be are left untouched ("unchanged").
+
+    ``runner`` runs the outside commands (``run_command`` on the machine itself: ``systemctl --user``,
+    ``launchctl``, ``schtasks``); without one, only files are written and the changes say what was not
+    done. ``root`` writes into a staging tree instead of the machine (a package build): give it no runner,
+    since the commands act on the machine running them.
+    """
+    options = _options(platform, system, method, env, command, root, runner)
+    return _module(options.platform).install(options)
+
+
+def uninstall(
+    platform: str,
+    *,
+    system: bool = False,
+    method: str = "auto",
+    env: Mapping[str, str] | None = None,
+    command: Sequence[str] | None = None,
+    root: str | None = None,
+    runner: Runner | None = None,
+) -> list[Change]:
+    """Remove what install put in place (whichever Linux method it used), and nothing else: a file of the
+    same name that clientcheck did not write is left alone ("kept")."""
+    options = _options(platform, system, method, env, command, root, runner)
+    return _module(options.platform).uninstall(options)
+
+
+def status(
+    platform: str,
+    *,
+    system: bool = False,
+    method: str = "auto",
+    env: Mapping[str, str] | None = None,
+    command: Sequence[str] | None = None,
+    root: str | None = None,
+    runner: Runner | None = None,
+) -> list[EntryStatus]:
+    """Each entry: its path, and whether it is installed and the same as install would write now."""
+    options = _options(platform, system, method, env, command, root, runner)
+    return _module(options.platform).status(options)
+
+
+def is_installed(statuses: Sequence[EntryStatus]) -> bool:
+    """Whether everything install would write is in place and up to date, with nothing left over."""
+    return all(item.state == "installed" and item.expected for item in statuses)
+
+
+_ACTION_WORDS = {
+    "installed": "installed",
+    "updated": "updated",
+    "unchanged": "already installed",
+    "removed": "removed",
+    "absent": "not installed",
+    "kept": "left alone",
+    "ran": "ran",
+    "failed": "failed",
+    "skipped": "not done",
+}
+_STATE_WORDS = {
+    "installed": "installed, up to date",
+    "differs": "installed, differs from what install would write",
+    "missing": "not installed",
+    "foreign": "present, not written by clientcheck",
+    "unknown": "unknown",
+}
+
+
+def describe(changes: Sequence[Change]) -> str:
+    """One line per change, for people: ``installed: <path> (XDG autostart entry)``."""
+    lines = []
+    for change in changes:
+        line = f"{_ACTION_WORDS.get(change.action, change.action)}: {change.path} ({change.kind})"
+        lines.append(f"{line}: {change.detail}" if change.detail else line)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def describe_status(statuses: Sequence[EntryStatus]) -> str:
+    """One line per entry, for people: ``<path> (LaunchAgent): installed, up to date``."""
+    lines = []
+    for item in statuses:
+        state = _STATE_WORDS.get(item.state, item.state)
+        if not item.expected:
+            state += ", not part of this method: install or uninstall removes it"
+        line = f"{item.path} ({item.kind}): {state}"
+        lines.append(f"{line} ({item.detail})" if item.detail and item.expected else line)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _options(
+    platform: str,
+    system: bool,
+    method: str,
+    env: Mapping[str, str] | None,
+    command: Sequence[str] | None,
+    root: str | None,
+    runner: Runner | None,
+) -> Options:
+    if platform not in PLATFORMS:
+        raise UsageError(f"unknown platform {platform!r}: choose one of {', '.join(PLATFORMS)}")
+    if method not in METHODS:
+        raise UsageError(f"unknown autostart method {method!r}: choose one of {', '.join(METHODS)}")
+    if method != "auto" and platform != "linux":
+        raise UsageError(f"the autostart method {method!r} is for Linux; {platform} has one way")
+    argv = tuple(command) if command is not None else tuple(default_command(platform))
+    _check_command(platform, argv)
+    if root is not None and not os.path.isdir(root):
+        raise UsageError(f"{root} is not a folder", hint="--root names the staging tree to write into")
+    return Options(
+        platform,
+        system=system,
+        method=method,
+        env=env if env is not None else os.environ,
+        command=argv,
+        root=os.path.abspath(root) if root is not None else None,
+        runner=runner,
+    )
+
+
+def _check_command(platform: str, argv: tuple[str, ...]) -> None:
+    if not argv or not all(isinstance(argument, str) for argument in argv):
+        raise UsageError("the command to run at login is empty")
+    if any("\0" in argument for argument in argv):
+        raise UsageError("the command to run at login contains a NUL character")
+    program = argv[0]
+    if platform == "windows":
+        absolute = len(program) > 3 and program[1:3] == ":\\" and program[0].isalpha()
+    else:
+        absolute = program.startswith("/")
+    if not absolute:
+        raise UsageError(
+            f"{program!r} is not an absolute path",
+            hint="the login runs with a minimal environment and no PATH search: give the program's full path",
+        )
+
+
+def _module(platform: str) -> PlatformModule:
+    if platform == "windows":
+        from clientcheck.autostart import windows
+
+        return windows
+    if platform == "macos":
+        from clientcheck.autostart import macos
+
+        return macos
+    from clientcheck.autostart import linux
+
+    return linux

@@ -1,0 +1,280 @@
+"""Windows: a scheduled task that runs at logon, plus the Start-menu shortcut that toast notifications need.
+
+- The task is defined in XML (``clientcheck-task.xml``, kept under ``%LOCALAPPDATA%\\clientcheck\\autostart``
+  or ``%ProgramData%\\…`` so ``status`` can compare it) and registered with ``schtasks /Create /XML``: a
+  ``LogonTrigger`` 30 seconds after logon, repeated every 4 hours, running with the user's own rights.
+  Per user, the trigger and principal name the user (a standard user may register that); for every user
+  (``--system``, administrators only) the trigger names no one and the principal is the Users group.
+- The shortcut ``clientcheck.lnk`` in the Start menu's Programs folder carries the AppUserModelID
+  ``clientcheck``: Windows shows a program's toasts only when a shortcut with its ID exists.
+
+Per-user tasks are named ``\\clientcheck\\login-<user>`` and the machine's ``\\clientcheck\\login``: task names
+are machine-wide, and two users' own tasks must not replace each other.
+"""
+
+from __future__ import annotations
+
+from clientcheck.autostart.entries import (
+    MARKER,
+    AutostartError,
+    Change,
+    Entry,
+    EntryStatus,
+    NeedsAdminError,
+    admin_hint,
+    entry_status,
+    first_line,
+    prepare_folders,
+    refuse_strangers,
+    remove_entry,
+    write_entry,
+)
+from clientcheck.autostart.shelllink import ShellLinkError, shell_link
+from clientcheck.autostart.templates import render
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from clientcheck.autostart.entries import Options
+
+APP_USER_MODEL_ID = "clientcheck"
+TASK_FOLDER = "\\clientcheck"
+TASK_XML = "clientcheck-task.xml"
+SHORTCUT = "clientcheck.lnk"
+START_MENU_PROGRAMS = "Microsoft\\Windows\\Start Menu\\Programs"  # below %APPDATA% and %ProgramData%
+USERS_GROUP_SID = "S-1-5-32-545"  # BUILTIN\Users, whatever the system's language calls it
+MAX_PATH = 260  # Task Scheduler's pathType: Command and WorkingDirectory
+KIND_TASK = "scheduled task"
+KIND_TASK_XML = "scheduled task definition"
+KIND_SHORTCUT = "Start-menu shortcut"
+_NOT_IN_TASK_NAMES = frozenset('\\/:*?"<>|')
+_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_SHORTCUT_DESCRIPTION = f"Checks that this computer's software is up to date. {MARKER}."
+
+
+def windows_command_line(arguments: Sequence[str]) -> str:
+    """Arguments as one command line that CommandLineToArgvW (and the C runtime) splits back the same way.
+
+    An argument with a space, a tab or a quote (or an empty one) is quoted; backslashes are doubled only
+    where they come before a quote, as those rules read them.
+    """
+    parts = []
+    for argument in arguments:
+        if argument and not any(char in argument for char in ' \t"'):
+            parts.append(argument)
+            continue
+        quoted = []
+        backslashes = 0
+        for char in argument:
+            if char == "\\":
+                backslashes += 1
+                continue
+            if char == '"':
+                quoted.append("\\" * (backslashes * 2 + 1) + '"')
+            else:
+                quoted.append("\\" * backslashes + char)
+            backslashes = 0
+        quoted.append("\\" * (backslashes * 2))  # before the closing quote
+        parts.append('"' + "".join(quoted) + '"')
+    return " ".join(parts)
+
+
+def xml_text(value: str) -> str:
+    """``value`` as XML character data."""
+    if any(ord(char) < 0x20 and char not in "\t\n\r" for char in value):
+        raise AutostartError(f"{value!r} has control characters, which a task definition cannot hold")
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _folder(options: Options, name: str, fallback: str | None = None) -> str:
+    value = options.env_value(name) or (options.env_value(fallback) if fallback else None)
+    if not value:
+        raise AutostartError(f"%{name}% is not set: cannot tell where Windows keeps it")
+    return value.rstrip("\\")
+
+
+def _user(options: Options) -> tuple[str, str]:
+    """(the user's name, the account as Task Scheduler takes it: DOMAIN\\name, or name alone)."""
+    name = options.env_value("USERNAME")
+    if not name:
+        raise AutostartError("%USERNAME% is not set: cannot tell whose logon should run clientcheck")
+    domain = options.env_value("USERDOMAIN")
+    return name, f"{domain}\\{name}" if domain else name
+
+
+def task_name(options: Options) -> str:
+    if options.system:
+        return f"{TASK_FOLDER}\\login"
+    name, _ = _user(options)
+    safe = "".join("_" if char in _NOT_IN_TASK_NAMES or ord(char) < 0x20 else char for char in name)
+    return f"{TASK_FOLDER}\\login-{safe}"
+
+
+def _paths(options: Options) -> tuple[str, str]:
+    """(the task definition's path, the shortcut's path) on the machine."""
+    if options.system:
+        data = _folder(options, "ProgramData", "ALLUSERSPROFILE")
+        local, roaming = data, data
+    else:
+        local, roaming = _folder(options, "LOCALAPPDATA"), _folder(options, "APPDATA")
+    return f"{local}\\clientcheck\\autostart\\{TASK_XML}", f"{roaming}\\{START_MENU_PROGRAMS}\\{SHORTCUT}"
+
+
+def schtasks(options: Options) -> str:
+    """schtasks.exe by its full path: a task registered through whatever ``schtasks`` PATH finds first
+    would be a hole."""
+    system_root = (options.env_value("SystemRoot") or options.env_value("windir") or "C:\\Windows").rstrip("\\")
+    return f"{system_root}\\System32\\schtasks.exe"
+
+
+def task_definition(options: Options) -> str:
+    """The task's XML text, declared as UTF-16 (what ``task_file`` encodes it as), with Windows line ends."""
+    import ntpath
+
+    program = options.command[0]
+    working_directory = ntpath.dirname(program)
+    for path in (program, working_directory):
+        if len(path) > MAX_PATH:
+            raise AutostartError(f"{path} is longer than the {MAX_PATH} characters a scheduled task accepts")
+    if options.system:
+        logon_user = ""  # any user's logon
+        principal = f"\n      <GroupId>{USERS_GROUP_SID}</GroupId>"
+    else:
+        _, account = _user(options)
+        logon_user = f"\n      <UserId>{xml_text(account)}</UserId>"
+        principal = f"\n      <UserId>{xml_text(account)}</UserId>\n      <LogonType>InteractiveToken</LogonType>"
+    text = render(
+        TASK_XML,
+        {
+            "logon_user": logon_user,
+            "principal": principal,
+            "program": xml_text(program),
+            "arguments": xml_text(windows_command_line(options.command[1:])),
+            "working_directory": xml_text(working_directory),
+        },
+    )
+    if not text.startswith(_XML_DECLARATION):
+        raise AutostartError(f"the template {TASK_XML} does not start with {_XML_DECLARATION}")
+    text = '<?xml version="1.0" encoding="UTF-16"?>' + text[len(_XML_DECLARATION) :]
+    return text.replace("\n", "\r\n")
+
+
+def task_file(text: str) -> bytes:
+    """The bytes schtasks /XML reads: UTF-16 little-endian with a byte-order mark (UTF-8, with or without a
+    mark, is refused as malformed)."""
+    return b"\xff\xfe" + text.encode("utf-16-le")
+
+
+def shortcut(options: Options) -> bytes:
+    import ntpath
+
+    program = options.command[0]
+    try:
+        return shell_link(
+            program,
+            arguments=windows_command_line(options.command[1:]),
+            working_dir=ntpath.dirname(program),
+            description=_SHORTCUT_DESCRIPTION,
+            app_user_model_id=APP_USER_MODEL_ID,
+        )
+    except ShellLinkError as error:
+        raise AutostartError(f"cannot write the Start-menu shortcut: {error}") from None
+
+
+def _entries(options: Options) -> tuple[Entry, Entry]:
+    xml_path, shortcut_path = _paths(options)
+    definition = Entry(
+        KIND_TASK_XML,
+        options.host_path(xml_path),
+        content=task_file(task_definition(options)),
+        marker=MARKER.encode("utf-16-le"),
+    )
+    link = Entry(
+        KIND_SHORTCUT,
+        options.host_path(shortcut_path),
+        content=shortcut(options),
+        marker=MARKER.encode("utf-16-le"),
+    )
+    return definition, link
+
+
+def _registered(options: Options) -> bool | None:
+    """Whether the task is registered; None when that cannot be asked (no runner)."""
+    if options.runner is None:
+        return None
+    return options.runner([schtasks(options), "/Query", "/TN", task_name(options)]).status == 0
+
+
+def install(options: Options) -> list[Change]:
+    import os
+
+    definition, link = _entries(options)
+    refuse_strangers([definition, link])
+    prepare_folders(
+        [os.path.dirname(definition.path), os.path.dirname(link.path)], system=options.system, platform="windows"
+    )
+    changes = [write_entry(definition)]
+    name = task_name(options)
+    xml_path, _ = _paths(options)
+    register = [schtasks(options), "/Create", "/XML", xml_path, "/TN", name, "/F"]
+    registered = _registered(options)
+    if registered is None:
+        changes.append(Change(KIND_TASK, name, "skipped", "register it with: " + windows_command_line(register)))
+    elif registered and changes[0].action == "unchanged":
+        changes.append(Change(KIND_TASK, name, "unchanged"))
+    else:
+        assert options.runner is not None  # noqa: S101 - _registered answered, so there is a runner
+        result = options.runner(register)
+        if result.status != 0:
+            reason = first_line(result.output) or f"exit status {result.status}"
+            message = f"schtasks could not register the task {name}: {reason}"
+            # schtasks speaks the system's language; "Access is denied." is the English one.
+            if options.system and "denied" in reason.lower():
+                raise NeedsAdminError(message, hint=admin_hint("windows"))
+            raise AutostartError(message)
+        changes.append(Change(KIND_TASK, name, "updated" if registered else "installed"))
+    changes.append(write_entry(link))
+    return changes
+
+
+def uninstall(options: Options) -> list[Change]:
+    import os
+
+    definition, link = _entries(options)
+    present = [entry for entry in (definition, link) if os.path.lexists(entry.path)]
+    prepare_folders([os.path.dirname(entry.path) for entry in present], system=options.system, platform="windows")
+    changes: list[Change] = []
+    name = task_name(options)
+    registered = _registered(options)
+    if registered is None:
+        delete = [schtasks(options), "/Delete", "/TN", name, "/F"]
+        changes.append(Change(KIND_TASK, name, "skipped", "remove it with: " + windows_command_line(delete)))
+    elif not registered:
+        changes.append(Change(KIND_TASK, name, "absent"))
+    else:
+        assert options.runner is not None  # noqa: S101 - _registered answered, so there is a runner
+        result = options.runner([schtasks(options), "/Delete", "/TN", name, "/F"])
+        if result.status != 0:
+            reason = first_line(result.output) or f"exit status {result.status}"
+            raise AutostartError(f"schtasks could not remove the task {name}: {reason}")
+        changes.append(Change(KIND_TASK, name, "removed"))
+    # Our own clientcheck\autostart folder goes once empty (and clientcheck\ too, if nothing else is in it).
+    data = _folder(options, "ProgramData", "ALLUSERSPROFILE") if options.system else _folder(options, "LOCALAPPDATA")
+    prune_to = options.host_path(data)
+    changes.append(remove_entry(definition, system=options.system, platform="windows", prune_to=prune_to))
+    changes.append(remove_entry(link, system=options.system, platform="windows"))
+    return changes
+
+
+def status(options: Options) -> list[EntryStatus]:
+    definition, link = _entries(options)
+    found = [entry_status(definition)]
+    registered = _registered(options)
+    name = task_name(options)
+    if registered is None:
+        found.append(EntryStatus(KIND_TASK, name, "unknown", detail="cannot ask Task Scheduler from here"))
+    else:
+        found.append(EntryStatus(KIND_TASK, name, "installed" if registered else "missing"))
+    found.append(entry_status(link))
+    return [item for item in found if item is not None]
