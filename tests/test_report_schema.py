@@ -453,7 +453,15 @@ def test_hand_built_report_with_every_status() -> None:
     assert [item["version"] for item in document["software"]] == ["153.7.0esr", None, "24.08.3"]
     assert document["rules"]["stale"] is True
     assert document["rules"]["fallback_reason"]
-    assert document["summary"] == {"status": "owed", "owed": 2, "unsupported": 1, "due": 1, "unknown": 1, "ok": 1}
+    assert document["summary"] == {
+        "status": "owed",
+        "owed": 2,
+        "unsupported": 1,
+        "restart": 0,
+        "due": 1,
+        "unknown": 1,
+        "ok": 1,
+    }
     assert document["generated_at"] == "2026-11-25T09:00:00Z"
     assert_valid_inventory(json.loads(render_inventory(inventory, NOW)))
 

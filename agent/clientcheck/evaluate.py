@@ -15,6 +15,7 @@ if TYPE_CHECKING:
         Inventory,
         LocalizedText,
         OSInfo,
+        PendingRestart,
         Rule,
         RuleSet,
         Scope,
@@ -83,6 +84,40 @@ def _applies(rule: Rule, subject: _Subject, platform: str) -> bool:
     if rule.platforms and platform not in rule.platforms:
         return False
     return rule.track is None or rule.track == subject.track
+
+
+def _restart_of(subject: _Subject, restarts: tuple[PendingRestart, ...]) -> PendingRestart | None:
+    """The pending restart that concerns ``subject``: the system's for the OS, else the installation's."""
+    for restart in restarts:
+        if subject.installation is None:
+            if restart.kind == "system":
+                return restart
+        elif (
+            restart.kind == "program"
+            and restart.product == subject.product
+            and (restart.path is None or subject.path is None or restart.path == subject.path)
+        ):
+            return restart
+    return None
+
+
+def _with_restart(finding: Finding, restart: PendingRestart | None, os_info: OSInfo) -> Finding:
+    """An update on disk but not in effect is still owed: an ``ok`` finding becomes ``restart``, unless the
+    version still running is known to meet the minimum. Any other finding just carries the note."""
+    if restart is None:
+        return finding
+    if finding.status != "ok":
+        return finding.replace(restart=restart.reason)
+    if restart.running is not None and (finding.required is None or restart.running >= finding.required):
+        return finding.replace(restart=restart.reason)  # a newer build waits, but what runs is good enough
+    if restart.kind == "system":
+        message = f"Updates to {os_info.name} are installed but take effect only after a restart"
+        remedy = "Restart the computer"
+    else:
+        running = f" ({restart.running} is still running)" if restart.running is not None else ""
+        message = f"{finding.name} {finding.installed} is installed, but an older version is still running{running}"
+        remedy = f"Close every {finding.name} window and open it again (or restart the computer)"
+    return finding.replace(status="restart", message=message, remedy=remedy, restart=restart.reason)
 
 
 def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, language: str) -> Finding:
@@ -167,8 +202,9 @@ def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: s
     """Every finding, worst first (owed, unsupported, due, unknown, ok), then by product."""
     platform = inventory.os.platform
     findings = [
-        _judge(rule, subject, inventory.os, today, language)
+        _with_restart(_judge(rule, subject, inventory.os, today, language), restart, inventory.os)
         for subject in _subjects(inventory)
+        for restart in (_restart_of(subject, inventory.restarts),)
         for rule in ruleset.rules
         if _applies(rule, subject, platform)
     ]

@@ -55,7 +55,7 @@ def _words(language: str) -> dict[str, str]:
 
 
 def _needs_notice(finding: Finding) -> bool:
-    return finding.status in ("owed", "unsupported", "due")
+    return finding.status in ("owed", "unsupported", "restart", "due")
 
 
 def notice(report: Report, report_link: str | None) -> Notice | None:
@@ -73,6 +73,9 @@ def notice(report: Report, report_link: str | None) -> Notice | None:
     for finding in findings[:_SHOWN]:
         if finding.status == "unsupported":
             what = words["unsupported"]
+        elif finding.status == "restart":
+            system = finding.product == report.inventory.os.id
+            what = words["restart_system" if system else "restart_program"]
         else:
             what = words["to"].format(version=finding.required)
             if finding.status == "due" and finding.deadline:

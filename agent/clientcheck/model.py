@@ -17,14 +17,15 @@ if TYPE_CHECKING:  # type names only: ``typing`` is not imported at run time, fo
     Platform = Literal["linux", "macos", "windows"]
     Category = Literal["browser", "pdf-viewer"]
     Scope = Literal["system", "user"]
-    Status = Literal["ok", "owed", "due", "unsupported", "unknown"]
+    Status = Literal["ok", "owed", "due", "unsupported", "restart", "unknown"]
+    RestartKind = Literal["program", "system"]
     Severity = Literal["required", "recommended"]
     LocalizedText = tuple[tuple[str, str], ...]  # (language tag, text) pairs, in the file's order
 
 PLATFORMS: tuple[Platform, ...] = ("linux", "macos", "windows")
 
 # Worst first: the order a person should read findings in, and how the summary is chosen.
-STATUS_ORDER: tuple[Status, ...] = ("owed", "unsupported", "due", "unknown", "ok")
+STATUS_ORDER: tuple[Status, ...] = ("owed", "unsupported", "restart", "due", "unknown", "ok")
 
 
 class OSInfo(Record):
@@ -118,14 +119,39 @@ class Installation(Record):
         self._set(locals())
 
 
+class PendingRestart(Record):
+    """An update installed but not in effect until a program, or the whole system, restarts."""
+
+    __slots__ = ("product", "kind", "path", "installed", "running", "reason")
+
+    product: str  # the installation's product id, or the OS id ("debian", "windows") for a system restart
+    kind: RestartKind  # "program": close and reopen it; "system": restart the computer
+    path: str | None  # the installation's path, or the file or registry key that says a restart is needed
+    installed: Version | None  # the version installed on disk (programs)
+    running: Version | None  # the version still running, where it can be known
+    reason: str  # a short English phrase for reports
+
+    def __init__(
+        self,
+        product: str,
+        kind: RestartKind,
+        path: str | None,
+        installed: Version | None,
+        running: Version | None,
+        reason: str,
+    ) -> None:
+        self._set(locals())
+
+
 class Inventory(Record):
-    __slots__ = ("os", "software", "default_pdf", "default_pdf_source", "warnings")
+    __slots__ = ("os", "software", "default_pdf", "default_pdf_source", "warnings", "restarts")
 
     os: OSInfo
     software: tuple[Installation, ...]
     default_pdf: str | None  # product id, or the desktop id when it is not a known product
     default_pdf_source: str | None
     warnings: tuple[str, ...]  # files that could not be read, one line each
+    restarts: tuple[PendingRestart, ...]  # updates installed but not in effect until a restart
 
     def __init__(
         self,
@@ -134,6 +160,7 @@ class Inventory(Record):
         default_pdf: str | None = None,
         default_pdf_source: str | None = None,
         warnings: tuple[str, ...] = (),
+        restarts: tuple[PendingRestart, ...] = (),
     ) -> None:
         self._set(locals())
 
@@ -265,6 +292,7 @@ class Finding(Record):
         "remedy",
         "scope",
         "path",
+        "restart",
     )
 
     rule: str
@@ -280,6 +308,7 @@ class Finding(Record):
     remedy: str | None  # how to make the update on this machine
     scope: Scope | None
     path: str | None
+    restart: str | None  # why an installed update is not yet in effect (status "restart", or a note)
 
     def __init__(
         self,
@@ -296,13 +325,15 @@ class Finding(Record):
         remedy: str | None = None,
         scope: Scope | None = None,
         path: str | None = None,
+        restart: str | None = None,
     ) -> None:
         self._set(locals())
 
     @property
     def blocking(self) -> bool:
-        """Whether this finding makes ``check`` exit non-zero."""
-        return self.severity == "required" and self.status in ("owed", "unsupported")
+        """Whether this finding makes ``check`` exit non-zero. An update installed but not in effect until a
+        restart is still owed: the machine still runs the old code."""
+        return self.severity == "required" and self.status in ("owed", "unsupported", "restart")
 
 
 class Report(Record):
@@ -339,7 +370,7 @@ class Report(Record):
         if self.blocking:
             return "owed"
         statuses = {finding.status for finding in self.findings}
-        if statuses & {"owed", "unsupported", "due"}:
+        if statuses & {"owed", "unsupported", "restart", "due"}:
             return "due"
         if "unknown" in statuses:
             return "unknown"

@@ -58,11 +58,18 @@ class Redactor:
             software=tuple(self.installation(item) for item in inventory.software),
             default_pdf_source=self.text(inventory.default_pdf_source),
             warnings=tuple(self.text(line) or "" for line in inventory.warnings),
+            restarts=tuple(
+                restart.replace(path=self.path(restart.path), reason=self.text(restart.reason) or "")
+                for restart in inventory.restarts
+            ),
         )
 
     def finding(self, finding: Finding) -> Finding:
         return finding.replace(
-            path=self.path(finding.path), remedy=self.text(finding.remedy), message=self.text(finding.message) or ""
+            path=self.path(finding.path),
+            remedy=self.text(finding.remedy),
+            message=self.text(finding.message) or "",
+            restart=self.text(finding.restart),
         )
 
     def rules(self, info: RulesInfo) -> RulesInfo:

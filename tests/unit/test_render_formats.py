@@ -129,7 +129,7 @@ def test_nagios_ok() -> None:
     text = nagios.render_report(OK_REPORT)
     assert text == (
         "CLIENTCHECK OK - nothing owed on Debian GNU/Linux 12.8 | 'owed'=0;;0;0 'due'=0;0;;0"
-        " 'unsupported'=0;;0;0 'unknown'=0;0;;0 'rules_age_days'=5;;;0\n"
+        " 'unsupported'=0;;0;0 'unknown'=0;0;;0 'restart'=0;;0;0 'rules_age_days'=5;;;0\n"
     )
     assert nagios.nagios_exit_status(OK_REPORT) == 0
 
@@ -139,7 +139,7 @@ def test_nagios_mixed_is_critical_and_lists_worst_first() -> None:
     assert lines[0] == (
         "CLIENTCHECK CRITICAL - 2 updates owed: Chromium, Firefox ESR; 1 update due before 2026-12-02;"
         " 1 recommended update not made; 1 version unknown, cannot tell if up to date"
-        " | 'owed'=1;;0;0 'due'=2;0;;0 'unsupported'=1;;0;0 'unknown'=1;0;;0 'rules_age_days'=5;;;0"
+        " | 'owed'=1;;0;0 'due'=2;0;;0 'unsupported'=1;;0;0 'unknown'=1;0;;0 'restart'=0;;0;0 'rules_age_days'=5;;;0"
     )
     assert [line.split(":")[0] for line in lines[1:]] == ["OWED", "OWED", "UNSUPPORTED", "DUE", "UNKNOWN"]
     assert lines[1] == ("OWED: Chromium 130.0: needs 156.0 or newer - Update it https://example.org/update")
@@ -222,6 +222,7 @@ def test_prometheus_mixed_report() -> None:
     assert {labels["status"]: value for labels, value in metrics["clientcheck_findings"]} == {
         "owed": 2,
         "unsupported": 1,
+        "restart": 0,
         "due": 1,
         "unknown": 1,
         "ok": 0,
@@ -270,8 +271,10 @@ def test_prometheus_inventory() -> None:
     assert set(metrics) == {
         "clientcheck_software_info",
         "clientcheck_os_info",
+        "clientcheck_restart_pending",  # declared, with no sample: nothing waits for a restart
         "clientcheck_last_run_timestamp_seconds",
     }
+    assert metrics["clientcheck_restart_pending"] == []
     assert metrics["clientcheck_software_info"][0][0]["version"] == ""
 
 
@@ -330,7 +333,7 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 def test_csv_report_rows() -> None:
     text = csv_render.render_report(MIXED_REPORT)
-    assert text.startswith("rule,product,name,status,severity,installed,required,deadline,message,url,remedy\r\n")
+    assert text.startswith("rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart\r\n")
     rows = _rows(text)
     assert len(rows) == 5
     okular = rows[0]
@@ -352,7 +355,7 @@ def test_csv_quotes_non_ascii_and_long_fields() -> None:
 
 def test_csv_no_software_and_inventory() -> None:
     assert csv_render.render_report(report()) == (
-        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy\r\n"
+        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart\r\n"
     )
     rows = _rows(csv_render.render_inventory(Inventory(os=DEBIAN, software=(OKULAR, NON_ASCII)), GENERATED))
     assert [r["product"] for r in rows] == ["okular", "zathura"]
@@ -375,7 +378,7 @@ def test_ansible_fact_mixed() -> None:
             {"product": "chromium", "installed": "130.0", "required": "156.0", "rule": "chromium-min"},
             {"product": "firefox", "installed": "128.3.0esr", "required": "153.6", "rule": "firefox-min"},
         ],
-        "counts": {"owed": 2, "unsupported": 1, "due": 1, "unknown": 1, "ok": 0},
+        "counts": {"owed": 2, "unsupported": 1, "restart": 0, "due": 1, "unknown": 1, "ok": 0},
         "rules": {"serial": 2026112501, "source": "bundled", "stale": False},
         "os": {"id": "debian", "version": "12.8"},
         "generated_at": "2026-11-25T08:30:00Z",

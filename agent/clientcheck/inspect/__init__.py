@@ -16,6 +16,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from clientcheck.inspect.registry import Registry
     from clientcheck.model import Inventory, Platform
 
 
@@ -45,7 +46,8 @@ def inspect_machine(
     if registry is not None and chosen != "windows":
         raise UsageError("--registry is a Windows registry export: use it with --platform windows")
     if chosen == "windows":
-        return _inspect_windows(root, registry)
+        inventory, opened = _inspect_windows(root, registry)
+        return _with_restarts(inventory, chosen, root, os.environ if env is None else env, opened)
     base = os.path.abspath(root) if root is not None else "/"
     live = base == "/" and chosen == running_platform()
     if not os.path.isdir(base):
@@ -54,15 +56,28 @@ def inspect_machine(
     if chosen == "linux":
         from clientcheck.inspect.linux import inspect_linux
 
-        return inspect_linux(base, environment if live else {}, live=live)
-    if chosen == "macos":
+        inventory = inspect_linux(base, environment if live else {}, live=live)
+    elif chosen == "macos":
         from clientcheck.inspect.macos import inspect_macos
 
-        return inspect_macos(base, environment if live else {}, live=live)
-    raise UsageError(f"unknown platform {chosen!r}")  # unreachable: checked above
+        inventory = inspect_macos(base, environment if live else {}, live=live)
+    else:
+        raise UsageError(f"unknown platform {chosen!r}")  # unreachable: checked above
+    return _with_restarts(inventory, chosen, root, environment, None)
 
 
-def _inspect_windows(root: str | None, registry: str | None) -> Inventory:
+def _with_restarts(
+    inventory: Inventory, platform: str, root: str | None, env: Mapping[str, str], registry: Registry | None
+) -> Inventory:
+    """The inventory with the updates that wait for a restart (programs still running an older version, an
+    OS that needs a reboot)."""
+    from clientcheck.inspect.restarts import pending_restarts
+
+    restarts = pending_restarts(inventory, platform, root=root, env=env, registry=registry)
+    return inventory.replace(restarts=restarts) if restarts else inventory
+
+
+def _inspect_windows(root: str | None, registry: str | None) -> tuple[Inventory, Registry]:
     from clientcheck.inspect.windows import inspect_windows
 
     live = root is None and registry is None
@@ -75,4 +90,7 @@ def _inspect_windows(root: str | None, registry: str | None) -> Inventory:
         raise UsageError("--platform windows needs --registry FILE.reg (and optionally --root DIR) off Windows")
     if root is not None and not os.path.isdir(root):
         raise InputError(f"--root {root}: not a directory")
-    return inspect_windows(os.path.abspath(root) if root else None, registry, live=live)
+    from clientcheck.inspect.registry import open_registry
+
+    opened = open_registry(registry)
+    return inspect_windows(os.path.abspath(root) if root else None, opened, live=live), opened

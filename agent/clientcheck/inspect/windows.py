@@ -428,11 +428,9 @@ class WindowsInspector:
         return Inventory(os=os_info, software=tuple(software), default_pdf=default, default_pdf_source=source)
 
 
-def inspect_windows(base: str | None, registry_export: str | None, *, live: bool) -> Inventory:
+def inspect_windows(base: str | None, registry: Registry, *, live: bool) -> Inventory:
     from clientcheck.catalog import load_catalog
-    from clientcheck.inspect.registry import open_registry
 
-    registry = open_registry(registry_export)
     drive = os.environ.get("SYSTEMDRIVE", "C:").rstrip(":\\") if live else "C"
     disk = base if base is not None else (f"{drive}:\\" if live and sys.platform == "win32" else None)
     return WindowsInspector(registry, load_catalog("windows"), disk, system_drive=drive).inventory()

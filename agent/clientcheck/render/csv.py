@@ -34,6 +34,7 @@ REPORT_COLUMNS = (
     "message",
     "url",
     "remedy",
+    "restart",
 )
 INVENTORY_COLUMNS = Installation.__slots__  # every field of an installation, in the model's order
 

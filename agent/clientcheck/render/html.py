@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _HEADINGS: dict[Status, str] = {  # in the order a person should read them, as the text report
     "owed": "Updates owed",
     "unsupported": "Out of support (upgrade or replace)",
+    "restart": "Restart needed (updates installed, not yet in effect)",
     "due": "Updates due soon",
     "unknown": "Could not check",
 }
@@ -85,6 +86,8 @@ def _verdict(report: Report) -> str:
 def _need(finding: Finding) -> str:
     if finding.status == "unknown":
         return "version unknown"
+    if finding.status == "restart":
+        return "restart needed" + (" (recommended)" if finding.severity == "recommended" else "")
     need = f"needs {finding.required} or newer" if finding.required else "out of support"
     if finding.status == "due" and finding.deadline:
         need += f" before {finding.deadline.isoformat()}"  # the deadline is the first day it is owed

@@ -51,6 +51,8 @@ def _item(finding: Finding) -> str:
     installed = f" {finding.installed}" if finding.installed else ""
     if finding.status == "unknown":
         need = "version unknown"
+    elif finding.status == "restart":
+        need = "restart needed"
     elif finding.required:
         need = f"needs {finding.required}"
         if finding.status == "due" and finding.deadline:

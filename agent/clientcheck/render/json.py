@@ -15,7 +15,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from clientcheck.model import Finding, Installation, Inventory, OSInfo, Report, RulesInfo
+    from clientcheck.model import Finding, Installation, Inventory, OSInfo, PendingRestart, Report, RulesInfo
     from clientcheck.version import Version
 
 REPORT_SCHEMA = "clientcheck.report/1"
@@ -82,6 +82,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "remedy": finding.remedy,
         "scope": finding.scope,
         "path": finding.path,
+        "restart": finding.restart,
     }
 
 
@@ -98,12 +99,24 @@ def rules_dict(info: RulesInfo) -> dict[str, Any]:
     }
 
 
+def restart_dict(restart: PendingRestart) -> dict[str, Any]:
+    return {
+        "product": restart.product,
+        "kind": restart.kind,
+        "path": restart.path,
+        "installed": _version(restart.installed),
+        "running": _version(restart.running),
+        "reason": restart.reason,
+    }
+
+
 def _inventory_fields(inventory: Inventory) -> dict[str, Any]:
     return {
         "os": os_dict(inventory.os),
         "software": [software_dict(item) for item in inventory.software],
         "default_pdf_viewer": inventory.default_pdf,
         "default_pdf_viewer_source": inventory.default_pdf_source,
+        "restarts": [restart_dict(restart) for restart in inventory.restarts],
     }
 
 

@@ -49,13 +49,13 @@ def _counts(report: Report) -> dict[str, int]:
     """The perfdata counts, split so that each agrees with the state it sets: ``owed`` and ``unsupported``
     count only required findings (CRITICAL); a recommended update that is owed or out of support counts as
     ``due`` (WARNING), as the state treats it."""
-    counts = {"owed": 0, "due": 0, "unsupported": 0, "unknown": 0}
+    counts = {"owed": 0, "due": 0, "unsupported": 0, "restart": 0, "unknown": 0}
     for finding in report.findings:
         if finding.status == "ok":
             continue
         if finding.blocking or finding.status in ("due", "unknown"):
             counts[finding.status] += 1
-        else:  # recommended, owed or out of support
+        else:  # recommended: owed, out of support or waiting for a restart
             counts["due"] += 1
     return counts
 
@@ -75,6 +75,7 @@ def _perfdata(report: Report) -> str:
         f"'due'={counts['due']};0;;0",
         f"'unsupported'={counts['unsupported']};;0;0",
         f"'unknown'={counts['unknown']};0;;0",
+        f"'restart'={counts['restart']};;0;0",
         f"'rules_age_days'={_rules_age_days(report)};;;0",
     ]
     return " ".join(fields)
@@ -84,15 +85,20 @@ def _short_text(report: Report) -> str:
     findings = [f for f in report.findings if f.status != "ok"]
     blocking = [f for f in findings if f.blocking]
     parts: list[str] = []
+    restart = [f for f in blocking if f.status == "restart"]
+    blocking = [f for f in blocking if f.status != "restart"]
     if blocking:
         names = ", ".join(dict.fromkeys(_clean(f.name) for f in blocking))
         parts.append(f"{_plural(len(blocking), 'update')} owed: {names}")
+    if restart:
+        names = ", ".join(dict.fromkeys(_clean(f.name) for f in restart))
+        parts.append(f"{_plural(len(restart), 'restart')} needed for installed updates: {names}")
     due = [f for f in findings if f.status == "due" and not f.blocking]
     if due:
         deadlines = sorted(f.deadline for f in due if f.deadline)
         by = f" before {deadlines[0].isoformat()}" if deadlines else ""  # the first day it is owed
         parts.append(f"{_plural(len(due), 'update')} due{by}")
-    recommended = [f for f in findings if f.status in ("owed", "unsupported") and not f.blocking]
+    recommended = [f for f in findings if f.status in ("owed", "unsupported", "restart") and not f.blocking]
     if recommended:
         parts.append(f"{_plural(len(recommended), 'recommended update')} not made")
     unknown = [f for f in findings if f.status == "unknown"]
@@ -112,6 +118,8 @@ def _finding_line(finding: Finding) -> str:
     installed = f" {finding.installed}" if finding.installed else ""
     if finding.status == "unknown":
         need = "version unknown"
+    elif finding.status == "restart":
+        need = f"restart needed ({finding.restart})"
     elif finding.required:
         need = f"needs {finding.required} or newer"
     else:

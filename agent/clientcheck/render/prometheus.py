@@ -71,6 +71,12 @@ def _software_family(inventory: Inventory) -> list[str]:
     return _family("clientcheck_software_info", help_text, samples)
 
 
+def _restart_family(inventory: Inventory) -> list[str]:
+    samples = [((("product", restart.product), ("kind", restart.kind)), 1) for restart in inventory.restarts]
+    help_text = "An update installed but not in effect until a restart (kind: program or system)."
+    return _family("clientcheck_restart_pending", help_text, samples)
+
+
 def _last_run(generated_at: dt.datetime) -> list[str]:
     return _family(
         "clientcheck_last_run_timestamp_seconds", "When clientcheck last ran.", [((), _seconds(generated_at))]
@@ -104,6 +110,7 @@ def render_report(report: Report) -> str:
         *_family("clientcheck_finding", "One finding: a rule applied to an installed product.", finding_samples),
         *_software_family(report.inventory),
         *_os_family(report.inventory.os),
+        *_restart_family(report.inventory),
         *_family("clientcheck_rules_serial", "Serial number of the rule file used.", [((), rules.serial)]),
         *_family(
             "clientcheck_rules_expiry_timestamp_seconds",
@@ -117,5 +124,10 @@ def render_report(report: Report) -> str:
 
 
 def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
-    lines = [*_software_family(inventory), *_os_family(inventory.os), *_last_run(generated_at)]
+    lines = [
+        *_software_family(inventory),
+        *_os_family(inventory.os),
+        *_restart_family(inventory),
+        *_last_run(generated_at),
+    ]
     return "\n".join(lines) + "\n"

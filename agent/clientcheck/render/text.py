@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 _HEADINGS: dict[Status, str] = {  # in the order a person should read them
     "owed": "Updates owed",
     "unsupported": "Out of support (upgrade or replace)",
+    "restart": "Restart needed (updates installed, not yet in effect)",
     "due": "Updates due soon",
     "unknown": "Could not check",
 }
@@ -23,6 +24,13 @@ def _installed(finding: Finding) -> str:
 def _finding_lines(finding: Finding) -> list[str]:
     if finding.status == "unknown":
         return [f"  - {finding.name}: {finding.message}"]
+    if finding.status == "restart":
+        lines = [
+            f"  - {_installed(finding)}: restart needed"
+            + (" (recommended)" if finding.severity == "recommended" else "")
+        ]
+        lines.append(f"      {finding.message}: {finding.restart}")
+        return lines + ([f"      How: {finding.remedy}"] if finding.remedy else [])
     need = f"needs {finding.required} or newer" if finding.required else "out of support"
     if finding.status == "due" and finding.deadline:
         need += f" before {finding.deadline.isoformat()}"  # the deadline is the first day it is owed
@@ -32,6 +40,8 @@ def _finding_lines(finding: Finding) -> list[str]:
     lines.append(f"      {finding.message}" + (f": {finding.url}" if finding.url else ""))
     if finding.remedy:
         lines.append(f"      How: {finding.remedy}")
+    if finding.restart:
+        lines.append(f"      Also waiting for a restart: {finding.restart}")
     return lines
 
 
@@ -61,6 +71,7 @@ def render_report(report: Report) -> str:
     if report.blocking:
         owed = sum(1 for f in findings if f.blocking)
         lines.append(f"{owed} update{'s' if owed != 1 else ''} owed on this computer ({_os_label(report)}).")
+        # An update that waits for a restart is still owed: the count says which need only that.
     elif problems:
         lines.append(f"Nothing required is owed on this computer ({_os_label(report)}), but:")
     elif _unjudged(report):
@@ -79,6 +90,10 @@ def render_report(report: Report) -> str:
     unjudged = _unjudged(report)
     if unjudged:
         lines.append("Not covered by the rules: " + ", ".join(unjudged))
+    noted = {f.restart for f in findings if f.restart}
+    waiting = [restart.reason for restart in report.inventory.restarts if restart.reason not in noted]
+    if waiting:
+        lines.append("Waiting for a restart: " + "; ".join(waiting))
     lines += ["", *_rules_lines(report, report.as_of)]
     return "\n".join(lines) + "\n"
 

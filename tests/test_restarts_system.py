@@ -1,0 +1,194 @@
+"""Pending restarts against real software on this machine: Debian's chromium and firefox-esr started
+headless, and a real package upgraded by dpkg under a running program. Needs root (dpkg, and Chromium
+refuses its sandbox as root), the browsers installed (.ci/run installs them) and dpkg-deb."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from clientcheck.inspect import inspect_machine
+from clientcheck.inspect.processes import ProcProcesses
+from clientcheck.inspect.restarts import pending_restarts
+from clientcheck.model import Installation, Inventory, OSInfo
+from clientcheck.version import Version
+
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root"),
+]
+
+PROBE = "clientcheck-restart-probe"
+
+
+def _wait_for(condition, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail("timed out")
+
+
+def _pids_running(folder: str) -> list[int]:
+    return [program.pid for program in ProcProcesses().programs() if program.exe.startswith(folder + "/")]
+
+
+def _stop(process: subprocess.Popen[bytes], folder: str) -> None:
+    process.kill()
+    process.wait()
+    for pid in _pids_running(folder):  # the browser's children, orphaned by killing it
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+
+
+def _programs(inventory: Inventory):
+    return [item for item in pending_restarts(inventory, "linux", root=None, env={}) if item.kind == "program"]
+
+
+def _dpkg_upstream(package: str) -> str:
+    version = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", package], capture_output=True, text=True, check=True
+    ).stdout
+    return version.split(":", 1)[-1].rsplit("-", 1)[0]
+
+
+def test_a_running_chromium_that_is_current_is_not_reported_and_its_version_is_read(tmp_path):
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed")
+    browser = subprocess.Popen(
+        ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # The crash handler, which names the running version, starts a moment after the browser.
+        _wait_for(lambda: any(p.exe.endswith("chrome_crashpad_handler") for p in ProcProcesses().programs()))
+        inventory = inspect_machine()
+        assert any(item.product == "chromium" for item in inventory.software)
+        assert [item for item in _programs(inventory) if item.product == "chromium"] == []
+
+        # The same processes judged against a newer installed version: the running one is read from the
+        # crash handler's arguments, as when dpkg has replaced the files under the running browser.
+        newer = Installation(
+            product="chromium",
+            category="browser",
+            name="Chromium",
+            version=Version("999.0.0.1"),
+            source="dpkg",
+            path="/usr/lib/chromium/chromium",
+            package="chromium",
+        )
+        os_info = OSInfo(platform="linux", id="debian", name="Debian GNU/Linux", version=None)
+        [found] = _programs(Inventory(os=os_info, software=(newer,)))
+        assert found.running == Version(_dpkg_upstream("chromium"))
+        assert found.reason == f"running {found.running} since before the update to 999.0.0.1"
+    finally:
+        _stop(browser, "/usr/lib/chromium")
+
+
+def test_a_running_firefox_esr_that_is_current_is_not_reported(tmp_path):
+    if shutil.which("firefox-esr") is None:
+        pytest.skip("firefox-esr is not installed")
+    env = {**os.environ, "HOME": str(tmp_path), "MOZ_CRASHREPORTER_DISABLE": "1"}
+    browser = subprocess.Popen(
+        ["firefox-esr", "--headless", "--no-remote", "--profile", str(tmp_path), "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        main = _wait_for(
+            lambda: next(
+                (p for p in ProcProcesses().programs() if p.pid == browser.pid and p.exe.endswith("firefox-esr")), None
+            )
+        )
+        # It maps libxul.so from its own folder: what the replaced-library check looks at.
+        _wait_for(lambda: "/usr/lib/firefox-esr/libxul.so" in ProcProcesses().loaded(main))
+        inventory = inspect_machine()
+        assert any(item.path == "/usr/lib/firefox-esr/firefox-esr" for item in inventory.software)
+        assert [item for item in _programs(inventory) if item.product == "firefox"] == []
+    finally:
+        _stop(browser, "/usr/lib/firefox-esr")
+
+
+def _build(tmp_path: Path, version: str) -> Path:
+    """A package like Debian's chromium: /usr/bin/<name> is a shell script that starts the real program
+    from /usr/lib/<name>/."""
+    tree = tmp_path / f"{PROBE}-{version}"
+    (tree / "DEBIAN").mkdir(parents=True)
+    (tree / "DEBIAN" / "control").write_text(
+        f"Package: {PROBE}\nVersion: {version}\nArchitecture: all\n"
+        "Maintainer: clientcheck tests <tests@clientcheck.invalid>\n"
+        "Description: a program to upgrade under itself, for clientcheck's tests\n"
+    )
+    (tree / "usr" / "lib" / PROBE).mkdir(parents=True)
+    shutil.copy2(shutil.which("sleep") or "/bin/sleep", tree / "usr" / "lib" / PROBE / "probe")
+    (tree / "usr" / "bin").mkdir(parents=True)
+    wrapper = tree / "usr" / "bin" / PROBE
+    wrapper.write_text(f'#!/bin/sh\nexec /usr/lib/{PROBE}/probe "$@"\n')
+    wrapper.chmod(0o755)
+    package = tmp_path / f"{PROBE}_{version}_all.deb"
+    subprocess.run(
+        ["dpkg-deb", "--build", "--root-owner-group", str(tree), str(package)], check=True, capture_output=True
+    )
+    return package
+
+
+def _dpkg(*arguments: str) -> None:
+    # Another program may hold dpkg's lock for a moment (an apt run): wait for it rather than fail.
+    for _ in range(60):
+        proc = subprocess.run(["dpkg", *arguments], capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            return
+        if "lock" not in proc.stderr:
+            pytest.fail(proc.stderr)
+        time.sleep(1)
+    pytest.fail("dpkg stayed locked")
+
+
+def test_a_program_upgraded_by_dpkg_under_it_is_found_through_its_package(tmp_path):
+    if shutil.which("dpkg-deb") is None or not os.path.exists("/var/lib/dpkg/status"):
+        pytest.skip("not a dpkg machine")
+    first, second = _build(tmp_path, "1.0-1"), _build(tmp_path, "2.0-1")
+    _dpkg("-i", str(first))
+    program = subprocess.Popen([f"/usr/bin/{PROBE}", "300"])
+    try:
+        _wait_for(lambda: os.readlink(f"/proc/{program.pid}/exe") == f"/usr/lib/{PROBE}/probe")
+        installation = Installation(
+            product="evince",  # any product: the installation is what the inventory would say
+            category="pdf-viewer",
+            name="Probe",
+            version=Version("2.0"),
+            source="dpkg",
+            path=f"/usr/bin/{PROBE}",  # the wrapper script, as the inventory finds it from a desktop entry
+            package=PROBE,
+            package_version="2.0-1",
+        )
+        os_info = OSInfo(platform="linux", id="debian", name="Debian GNU/Linux", version=None)
+        inventory = Inventory(os=os_info, software=(installation,))
+        assert _programs(inventory) == []
+
+        _dpkg("-i", str(second))
+
+        assert os.readlink(f"/proc/{program.pid}/exe") == f"/usr/lib/{PROBE}/probe (deleted)"
+        [found] = _programs(inventory)
+        assert (found.product, found.path, found.installed, found.running, found.reason) == (
+            "evince",
+            f"/usr/bin/{PROBE}",
+            Version("2.0"),
+            None,
+            "running since before the update to 2.0",
+        )
+    finally:
+        program.kill()
+        program.wait()
+        _dpkg("--purge", PROBE)
