@@ -1,0 +1,5 @@
+"""The frozen executables' entry point: what the ``clientcheck`` console script runs."""
+
+from clientcheck.cli import entry
+
+entry()
