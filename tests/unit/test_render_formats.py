@@ -333,7 +333,9 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 def test_csv_report_rows() -> None:
     text = csv_render.render_report(MIXED_REPORT)
-    assert text.startswith("rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart\r\n")
+    assert text.startswith(
+        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart\r\n"
+    )
     rows = _rows(text)
     assert len(rows) == 5
     okular = rows[0]
