@@ -540,3 +540,23 @@ def test_the_wheel_carries_the_templates_where_the_code_looks():
     assert wheel["force-include"].get("packaging/autostart") == "clientcheck/data/autostart"
     assert "packaging" in project["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
     assert templates._INSTALLED.endswith(os.path.join("clientcheck", "data", "autostart"))
+
+
+def test_a_pyinstaller_build_runs_itself_windowless_where_it_can():
+    from clientcheck.autostart import frozen_command
+
+    present = {"C:\\Program Files\\clientcheck\\clientcheckw.exe", "/opt/clientcheck/clientcheckw"}
+    assert frozen_command(
+        "windows", "C:\\Program Files\\clientcheck\\clientcheck.exe", exists=present.__contains__
+    ) == [
+        "C:\\Program Files\\clientcheck\\clientcheckw.exe",
+        "login",
+    ]
+    assert frozen_command("macos", "/opt/clientcheck/clientcheck", exists=present.__contains__) == [
+        "/opt/clientcheck/clientcheckw",
+        "login",
+    ]
+    assert frozen_command("linux", "/usr/lib/cc/clientcheck", exists=present.__contains__) == [
+        "/usr/lib/cc/clientcheck",
+        "login",
+    ]

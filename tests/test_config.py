@@ -242,7 +242,7 @@ def test_the_configured_format_output_and_sinks_are_used(run_cli, places: Places
         places.user,
         f'[report]\nformat = "json"\noutput = "{report}"\nsinks = ["prometheus:{prom}", "csv:{tmp_path}/r.csv"]\n',
     )
-    run = run_cli("check", "--root", str(DEBIAN), "--platform", "linux", places=places)
+    run = run_cli("check", places=places)  # this machine: sinks are its record (not a captured tree's)
     assert run.status in (0, 1)
     assert run.out == ""
     assert json.loads(report.read_text())["schema"] == "clientcheck.report/1"
@@ -343,3 +343,64 @@ def test_an_error_when_nagios_is_the_configured_format_is_unknown(run_cli, place
     assert run.out.startswith("CLIENTCHECK UNKNOWN - cannot write ")
     run = run_cli("check", "--root", "/nonexistent", env={"CLIENTCHECK_REPORT_FORMAT": "nagios"}, places=places)
     assert run.status == 3
+
+
+def test_relative_paths_in_a_file_are_relative_to_that_file(places: Places, tmp_path: Path):
+    (tmp_path / "home" / "corp.pub").write_text("untrusted comment: minisign public key\nRWQ...\n")
+    _write(
+        places.user,
+        '[rules]\nsource = "rules/corp.json"\nca_bundle = "corp.pem"\nkey = "corp.pub"\n'
+        '[report]\noutput = "out/report.txt"\nsinks = ["json:copies/r.json"]\n',
+    )
+    _write(places.machine, '[rules]\nkey = "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"\n')
+    settings = load_settings("linux", {"CLIENTCHECK_RULES_CA_BUNDLE": "cwd.pem"}, {}, places)
+    home = tmp_path / "home"
+    assert settings["rules.source"] == str(home / "rules" / "corp.json")
+    assert settings["rules.key"] == str(home / "corp.pub")
+    assert settings["report.output"] == str(home / "out" / "report.txt")
+    assert settings["report.sinks"] == (("json", str(home / "copies" / "r.json")),)
+    assert settings["rules.ca_bundle"] == "cwd.pem"  # the environment's, like the command line's: as given
+    (home / "corp.pub").unlink()
+    _write(places.user, '[rules]\nsource = "https://rules.example.com/r.json"\n')
+    settings = load_settings("linux", {}, {}, places)
+    assert settings["rules.source"] == "https://rules.example.com/r.json"
+    assert settings["rules.key"] == "RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3"  # a key, not a file
+
+
+def test_the_packaging_recipes_variables_are_not_settings(places: Places):
+    env = {"CLIENTCHECK_BUILD_TARGET_ARCH": "universal2", "CLIENTCHECK_BUILD_WINDOWLESS": "1"}
+    assert load_settings("linux", env, {}, places)["report.format"] == "text"
+
+
+def test_only_the_winning_policy_is_named_when_an_option_is_overridden(places: Places):
+    both = POLICY_REG + (
+        "[HKEY_CURRENT_USER\\SOFTWARE\\Policies\\clientcheck\\rules]\r\n"
+        '"source"="https://other.example.com/r.json"\r\n\r\n'
+    )
+    settings = load_settings(
+        "windows", {}, {"--rules": "C:\\mine.json"}, places.replace(managed=None, registry=_registry(both))
+    )
+    assert settings.notes == [
+        "--rules is ignored: rules.source is set by managed policy "
+        "(HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\clientcheck)"
+    ]
+
+
+def test_the_format_in_force_decides_how_errors_read(run_cli, places: Places):
+    run = run_cli(
+        "check", "--format", "json", "--platform", "macos", env={"CLIENTCHECK_REPORT_FORMAT": "nagios"}, places=places
+    )
+    assert run.status == 2  # a usage error, as the json format in force reports it
+    assert run.out == ""
+
+
+def test_sinks_are_this_machines_record_only(run_cli, places: Places, tmp_path: Path):
+    sink = tmp_path / "fleet.json"
+    _write(places.user, f'[report]\nsinks = ["json:{sink}"]\n')
+    run = run_cli("check", "--root", str(DEBIAN), "--platform", "linux", places=places)
+    assert run.err.endswith("warning: report.sinks not written: this run judges a captured machine or another day\n")
+    assert not sink.exists()
+    run = run_cli("check", "--as-of", "2030-01-01", places=places)
+    assert not sink.exists()
+    run_cli("check", places=places)
+    assert json.loads(sink.read_text())["schema"] == "clientcheck.report/1"

@@ -144,7 +144,7 @@ def test_a_recent_run_is_not_repeated_unless_forced(tmp_path: Path):
     state = StateFolder(str(tmp_path))
     recorder = Recorder()
     recorder.run(state)
-    last = tmp_path / "last.json"
+    last = tmp_path / "last-complete"
     os.utime(last, (NOW.timestamp() - 600, NOW.timestamp() - 600))  # ten minutes ago
     assert recorder.run(state).status == "skipped-recent"
     assert recorder.judged == 1
@@ -184,6 +184,39 @@ def test_a_refused_notification_is_a_warning_not_a_failure(tmp_path: Path):
     assert outcome.status == "owed"
     assert recorder.warnings == ["could not show the notification: no session bus (DBUS_SESSION_BUS_ADDRESS unset)"]
     assert (tmp_path / "last.json").exists()
+    # Not counted as a complete run: the next login (within the hour) tries to tell the person again.
+    assert not (tmp_path / "last-complete").exists()
+    assert recorder.run(StateFolder(str(tmp_path)), now=NOW + dt.timedelta(minutes=5)).status == "owed"
+
+
+def test_a_run_on_fallen_back_rules_is_tried_again_at_the_next_login(tmp_path: Path):
+    fallen_back = OWED.replace(rules=OWED.rules.replace(fallback_reason="cannot reach rules.example.com"))
+    recorder = Recorder(fallen_back)
+    recorder.run(StateFolder(str(tmp_path)))
+    assert not (tmp_path / "last-complete").exists()
+    assert recorder.run(StateFolder(str(tmp_path)), now=NOW + dt.timedelta(minutes=5)).status == "owed"
+    assert recorder.judged == 2
+
+
+def test_a_state_folder_that_is_not_ours_is_a_clear_error(tmp_path: Path):
+    from clientcheck.errors import OutputError
+
+    (tmp_path / "login.lock").mkdir()
+    with pytest.raises(OutputError, match="cannot open the lock"):
+        Recorder().run(StateFolder(str(tmp_path)))
+
+
+def test_the_history_goes_by_when_reports_were_written_not_their_names(tmp_path: Path):
+    state = StateFolder(str(tmp_path))
+    recorder = Recorder()
+    recorder.run(state, now=dt.datetime(2035, 1, 1, tzinfo=dt.timezone.utc))  # the clock was once set ahead
+    future = tmp_path / "history" / "20350101T000000Z.json"
+    os.utime(future, (NOW.timestamp() - 86400, NOW.timestamp() - 86400))
+    (tmp_path / "history" / ".20261124T000000Z.json.abc123.tmp").write_text("{")  # a crashed write
+    for hour in range(3):
+        recorder.run(state, now=NOW + dt.timedelta(hours=2 * hour), force=True)
+    names = sorted(p.name for p in (tmp_path / "history").iterdir())
+    assert names == ["20261125T090000Z.json", "20261125T110000Z.json", "20261125T130000Z.json"]
 
 
 def test_a_second_run_while_one_holds_the_lock_leaves_at_once(tmp_path: Path):
@@ -235,9 +268,18 @@ def test_the_login_command_end_to_end_without_a_session_bus(run_cli, tmp_path: P
     if report["summary"]["status"] in ("owed", "unsupported"):
         assert run.status == 1
         assert "clientcheck: warning: could not show the notification: " in run.err
-    # A second login straight after is skipped quietly.
+    # The person was not told (no session bus): the next login tries again instead of skipping.
     again = run_cli("login", "--rules", str(strict), env=_cli_env(tmp_path), now=now)
-    assert (again.status, again.out, again.err) == (0, "", "")
+    assert again.status == run.status
+    assert again.err == run.err
+    # Told, or nothing to tell: a second login straight after is skipped quietly.
+    rules["rules"] = rules["rules"][1:]
+    rules["rules"] = [{"id": "none", "product": "netscape", "minimum": "1"}]
+    strict.write_text(json.dumps(rules))
+    assert run_cli("login", "--force", "--rules", str(strict), env=_cli_env(tmp_path), now=now).status == 0
+    quiet = run_cli("login", "--rules", str(strict), env=_cli_env(tmp_path), now=now)
+    assert (quiet.status, quiet.out, quiet.err) == (0, "", "")
+    assert not (tmp_path / "state" / "clientcheck" / "login.lock").read_bytes()
 
 
 def test_login_without_a_home_is_a_clear_error(run_cli):

@@ -116,7 +116,12 @@ def test_only_the_unneeded_runtime_hooks_are_dropped():
 
 @pytest.mark.parametrize(
     ("platform", "env", "wanted"),
-    [("win32", {}, True), ("darwin", {}, True), ("linux", {}, False), ("linux", {"CLIENTCHECK_WINDOWLESS": "1"}, True)],
+    [
+        ("win32", {}, True),
+        ("darwin", {}, True),
+        ("linux", {}, False),
+        ("linux", {"CLIENTCHECK_BUILD_WINDOWLESS": "1"}, True),
+    ],
 )
 def test_windowless_executable_where_it_means_something(platform, env, wanted):
     assert bundle.windowless_wanted(platform, env) is wanted
@@ -154,7 +159,7 @@ def app(tmp_path_factory) -> Path:
         text=True,
         timeout=1200,
         cwd=work,
-        env={**os.environ, "CLIENTCHECK_WINDOWLESS": "1"},
+        env={**os.environ, "CLIENTCHECK_BUILD_WINDOWLESS": "1"},
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     print(f"PyInstaller build: {time.monotonic() - started:.0f} s")

@@ -116,3 +116,20 @@ def test_report_json_still_matches_its_schema_when_redacted(run_cli):
     schema = json.loads((Path(__file__).parents[1] / "schemas" / "report.schema.json").read_text())
     for run in (_linux(run_cli, "check", "--format", "json"), _windows(run_cli, "check", "--format", "json")):
         jsonschema.validate(run.json(), schema)
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "expected"),
+    [
+        (
+            "C:\\Users\\John Smith\\AppData\\Local\\chrome.exe: cannot read",
+            {},
+            "~\\AppData\\Local\\chrome.exe: cannot read",
+        ),
+        ("c:\\users\\john smith\\x", {"USERPROFILE": "C:\\Users\\John Smith"}, "~\\x"),
+        ("D:\\Profiles\\John Smith\\x", {"USERPROFILE": "d:\\profiles\\john smith"}, "~\\x"),
+        ("see C:\\Users\\O'Brien", {}, "see ~"),
+    ],
+)
+def test_windows_names_with_spaces_and_any_case(text: str, env: dict[str, str], expected: str):
+    assert Redactor("hide", env).text(text) == expected

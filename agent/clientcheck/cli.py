@@ -364,11 +364,12 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime, places: Places |
     report = judge(inventory, settings, env, now, args.as_of)
     report = redactor.report(report)
     report_format = settings["report.format"]
-    for sink_format, sink_path in settings["report.sinks"]:
-        from clientcheck.deliver import write_atomic
-        from clientcheck.render import report_renderer
-
-        write_atomic(sink_path, report_renderer(sink_format)(report))
+    if settings["report.sinks"]:
+        if args.root is not None or args.registry is not None or args.as_of is not None:
+            # The sinks are this machine's record for the fleet: a captured machine or a pretend date is not.
+            _warn("report.sinks not written: this run judges a captured machine or another day")
+        else:
+            write_sinks(report, settings["report.sinks"])
     _emit(render(report, report_format), settings["report.output"])
     if report_format == "nagios":
         # A Nagios/Icinga plugin's exit status is its verdict: 0 OK, 1 WARNING, 2 CRITICAL (3 for errors).
@@ -446,7 +447,17 @@ def _login(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.dat
     _, report = login(StateFolder(folder), settings.values, now, judge_machine, render, show, _warn, force=args.force)
     if report is None:
         return ExitStatus.OK
+    if settings["report.sinks"]:
+        write_sinks(report, settings["report.sinks"])  # login is often the only run: the fleet's copy too
     return ExitStatus.OWED if report.blocking else ExitStatus.OK
+
+
+def write_sinks(report: Report, sinks: Sequence[tuple[str, str]]) -> None:
+    """The extra copies ``report.sinks`` asks for, each written atomically."""
+    from clientcheck.deliver import write_atomic
+
+    for sink_format, sink_path in sinks:
+        write_atomic(sink_path, render(report, sink_format))
 
 
 def render(report: Report, format_name: str) -> str:
@@ -553,8 +564,8 @@ def main(
 def _nagios_requested(arguments: list[str], env: Mapping[str, str], args: Parsed | None) -> bool:
     """Whether the run was to print the Nagios format: by the configuration (once read), the environment,
     or the command line, even when that could not be parsed whole."""
-    if args is not None and args.values.get("effective_format") == "nagios":
-        return True
+    if args is not None and "effective_format" in args.values:
+        return bool(args.values["effective_format"] == "nagios")  # the settings were read: they decide
     if env.get("CLIENTCHECK_REPORT_FORMAT") == "nagios" and (args is None or args.command == ("check",)):
         return True
     return any(

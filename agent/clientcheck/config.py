@@ -77,10 +77,11 @@ def _settings() -> tuple[Setting, ...]:
 
 
 # Variables that are not settings but are read by name elsewhere: an unknown CLIENTCHECK_ variable is an
-# error (a typo must not pass silently), these are not.
+# error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_….
 OTHER_VARIABLES = frozenset(
     {"CLIENTCHECK_CONFIG", "CLIENTCHECK_DEBUG", "CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_KEY_PASSWORD"}
 )
+BUILD_VARIABLES = "CLIENTCHECK_BUILD_"
 
 
 class Origin(Record):
@@ -178,14 +179,16 @@ def load_settings(
             elif origin.level == "command line":
                 where = by_name[name].option
             origins[name] = Origin(origin.level, where)
-    notes: list[str] = []
     for origin, layer in reversed(managed_layers):  # the lowest managed layer first, so the highest wins
         for name, value in layer.items():
-            option = by_name[name].option
-            if option is not None and option in command_line and command_line[option] != value:
-                notes.append(f"{option} is ignored: {name} is set by managed policy ({origin.where})")
             values[name] = value
             origins[name] = origin
+    notes = [
+        f"{option} is ignored: {name} is set by managed policy ({origins[name].where})"
+        for option, value in command_line.items()
+        for name in (by_option[option].name,)
+        if origins[name].level == "managed" and values[name] != value
+    ]
     return Settings(values, origins, notes)
 
 
@@ -237,7 +240,25 @@ def _toml_layer(path: str, by_name: dict[str, Setting], *, required: bool) -> di
         raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})", hint="save it as UTF-8") from None
     except TomlError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return _checked(_flatten(document, path), path, by_name)
+    return _anchored(_checked(_flatten(document, path), path, by_name), os.path.dirname(os.path.abspath(path)))
+
+
+def _anchored(layer: dict[str, Any], folder: str) -> dict[str, Any]:
+    """Relative paths in a file are relative to that file's folder, not to wherever a run starts (the
+    login entries start in the program's folder, a person in their own)."""
+
+    def anchor(value: str) -> str:
+        return value if os.path.isabs(value) or "://" in value else os.path.join(folder, value)
+
+    for name in ("rules.source", "rules.ca_bundle", "report.output"):
+        if name in layer:
+            layer[name] = anchor(layer[name])
+    key = layer.get("rules.key")
+    if key is not None and os.path.isfile(anchor(key)):  # a key file, not the key itself (as the rules read it)
+        layer["rules.key"] = anchor(key)
+    if "report.sinks" in layer:
+        layer["report.sinks"] = tuple((name, anchor(path)) for name, path in layer["report.sinks"])
+    return layer
 
 
 def _flatten(document: dict[str, Any], where: str) -> dict[str, Any]:
@@ -282,6 +303,8 @@ def _environment_layer(env: Mapping[str, str], by_name: dict[str, Setting]) -> d
     for variable, text in env.items():
         if not variable.startswith("CLIENTCHECK_") or variable in OTHER_VARIABLES:
             continue
+        if variable.startswith(BUILD_VARIABLES):
+            continue
         setting = by_variable.get(variable)
         if setting is None:
             import difflib
@@ -322,8 +345,8 @@ def _plist_layer(path: str, by_name: dict[str, Setting]) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a property list: {error}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: not a dictionary of settings")
-    # Configuration profiles add their own bookkeeping keys to the domain's file.
-    document = {key: value for key, value in document.items() if not key.startswith(("PayloadUUID", "PayloadType"))}
+    # Configuration profiles add their own bookkeeping keys (PayloadUUID, PayloadType, …) to the domain's file.
+    document = {key: value for key, value in document.items() if not key.startswith("Payload")}
     return _checked(_flatten(document, path), path, by_name)
 
 

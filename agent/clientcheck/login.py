@@ -107,18 +107,34 @@ class StateFolder:
             raise OutputError(f"cannot create the state folder {self.path}: {error.strerror or error}") from None
 
     def last_run(self) -> float | None:
-        """When the last report was recorded (seconds since the epoch), if there is one."""
+        """When the last complete run ended (seconds since the epoch), if there was one."""
         try:
-            return os.stat(self._file("last.json")).st_mtime
+            return os.stat(self._file("last-complete")).st_mtime
         except OSError:
             return None
+
+    def mark_complete(self) -> None:
+        """Note that a run did all it had to (the rules it was told to use, the person told): the next
+        login within ``login.interval`` may skip. A run that fell back (no network yet at login) or could
+        not show its notification is not marked, so the next login tries again."""
+        from clientcheck.deliver import write_atomic
+
+        write_atomic(self._file("last-complete"), "", mode=0o600)
 
     def lock(self) -> IO[bytes] | None:
         """Hold the per-user lock for as long as the returned file is open; None if another run holds it.
 
         The operating system drops the lock when its holder exits, however it exits, so a crashed run
         cannot leave it stuck (unlike a lock file whose existence is the lock)."""
-        stream = open(self._file("login.lock"), "a+b")  # noqa: SIM115 - held open for the whole run
+        from clientcheck.errors import OutputError
+
+        try:
+            stream = open(self._file("login.lock"), "a+b")  # noqa: SIM115 - held open for the whole run
+        except OSError as error:
+            raise OutputError(
+                f"cannot open the lock {self._file('login.lock')}: {error.strerror or error}",
+                hint=f"the state folder {self.path} must belong to the user running clientcheck",
+            ) from None
         try:
             if sys.platform == "win32":
                 import msvcrt
@@ -148,13 +164,22 @@ class StateFolder:
         return html_path
 
     def _prune(self, keep: int) -> None:
+        """Keep the ``keep`` newest reports, by when they were written (a name from a clock that was once
+        set ahead must not outlive every later report), and drop what crashed writes left."""
+        folder = self._file("history")
+        reports: list[tuple[float, str]] = []
         try:
-            names = sorted(name for name in os.listdir(self._file("history")) if name.endswith(".json"))
+            for entry in os.scandir(folder):
+                if entry.name.endswith(".json") or entry.name.endswith(".tmp"):
+                    reports.append((entry.stat().st_mtime, entry.name))
         except OSError:
             return
-        for name in names[: max(0, len(names) - keep)]:
+        reports.sort()
+        leftovers = [name for _, name in reports if name.endswith(".tmp")]
+        reports = [item for item in reports if item[1].endswith(".json")]
+        for name in [name for _, name in reports[: max(0, len(reports) - keep)]] + leftovers:
             try:
-                os.unlink(self._file("history", name))
+                os.unlink(os.path.join(folder, name))
             except OSError:
                 pass  # gone already, or not ours to remove: the next run tries again
 
@@ -224,12 +249,16 @@ def login(
         report = judge()
         html_path = state.record(report, render(report, "json"), render(report, "html"), settings["login.history"])
         notified: str | None = None
-        message = notice(report, file_link(html_path))
-        if message is not None and settings["login.notify"]:
-            reason = notify(message)
+        complete = report.rules.fallback_reason is None
+        if settings["login.notify"] and any(_needs_notice(finding) for finding in report.findings):
+            message = notice(report, file_link(html_path))
+            reason = notify(message) if message is not None else None
             notified = "shown" if reason is None else reason
             if reason is not None:
                 warn(f"could not show the notification: {reason}")
+                complete = False
+        if complete:
+            state.mark_complete()
         return LoginRun(report.status, False, waited, notified, html_path), report
     finally:
         held.close()

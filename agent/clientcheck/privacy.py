@@ -24,6 +24,8 @@ _POSIX_MARKERS = ("/home/", "/Users/", "/var/home/", "/export/home/")
 _WINDOWS_MARKERS = (":\\users\\", ":\\documents and settings\\", ":/users/")
 # What may stand just before a path in a message: the path starts after the last of these.
 _PATH_START = frozenset(" \t\n\"'`(<[{=,;")
+# Where a Windows user name ends: it may hold spaces ("C:\\Users\\John Smith"), but none of these.
+_WINDOWS_NAME_END = frozenset('\\/:*?"<>|\t\n\r')
 
 
 class Redactor:
@@ -126,15 +128,19 @@ def _hide_sids(text: str) -> str:
 
 
 def _replace_home(text: str, home: str) -> str:
-    """``home`` (a folder from the environment) as ``~`` where it stands as a whole path component."""
-    start = text.find(home)
+    """``home`` (a folder from the environment) as ``~`` where it stands as a whole path component; a
+    Windows home (``C:\\Users\\…``) without regard to case, as Windows compares paths."""
+    windows = home[1:3] == ":\\"
+    haystack, needle = (text.lower(), home.lower()) if windows else (text, home)
+    start = haystack.find(needle)
     while start >= 0:
         end = start + len(home)
         if end == len(text) or text[end] in "/\\" or text[end] in _PATH_START:
             text = text[:start] + "~" + text[end:]
-            start = text.find(home, start + 1)
+            haystack = text.lower() if windows else text
+            start = haystack.find(needle, start + 1)
         else:
-            start = text.find(home, end)
+            start = haystack.find(needle, end)
     return text
 
 
@@ -151,7 +157,12 @@ def _next_home(text: str, index: int) -> tuple[int, int] | None:
             continue
         name_start = at + len(marker)
         name_end = name_start
-        while name_end < len(text) and text[name_end] not in "/\\" and text[name_end] not in _PATH_START:
+        windows = marker.startswith(":")
+        while name_end < len(text) and (
+            text[name_end] not in _WINDOWS_NAME_END
+            if windows
+            else (text[name_end] not in "/\\" and text[name_end] not in _PATH_START)
+        ):
             name_end += 1
         if name_end == name_start:
             continue  # "/home/" alone names nobody

@@ -107,7 +107,7 @@ def without_unneeded_runtime_hooks(scripts: list[tuple[str, str, str]]) -> list[
 
 def windowless_wanted(platform: str = sys.platform, env: dict[str, str] | None = None) -> bool:
     """Whether to build the windowless executable too: on Windows (a logon task must not flash a console
-    window) and macOS; elsewhere PyInstaller ignores ``console=False``, and CLIENTCHECK_WINDOWLESS=1 builds it
+    window) and macOS; elsewhere PyInstaller ignores ``console=False``, and CLIENTCHECK_BUILD_WINDOWLESS=1 builds it
     anyway so the two-executable layout is tested on Linux."""
     environment = os.environ if env is None else env
-    return platform in ("win32", "darwin") or environment.get("CLIENTCHECK_WINDOWLESS") == "1"
+    return platform in ("win32", "darwin") or environment.get("CLIENTCHECK_BUILD_WINDOWLESS") == "1"

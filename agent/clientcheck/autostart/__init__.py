@@ -87,7 +87,10 @@ def default_command(
     logon), and never the ``clientcheck.exe`` script, which is a console program too.
     """
     platform = platform or current_platform()
+    frozen = executable is None and bool(getattr(sys, "frozen", False))
     executable = executable if executable is not None else sys.executable
+    if frozen:
+        return frozen_command(platform, executable, exists=exists)
     if not executable:
         raise AutostartError(
             "cannot tell which Python runs clientcheck (sys.executable is empty)",
@@ -107,6 +110,18 @@ def default_command(
     if exists(script):
         return [script, "login"]
     return [executable, "-m", "clientcheck", "login"]
+
+
+def frozen_command(platform: str, executable: str, *, exists: Callable[[str], bool] = os.path.isfile) -> list[str]:
+    """The command in a PyInstaller build, where ``sys.executable`` is clientcheck itself (it takes no
+    ``-m``): the windowless ``clientcheckw`` beside it when there is one, else the program."""
+    import ntpath
+    import posixpath
+
+    path = ntpath if platform == "windows" else posixpath
+    folder = path.dirname(executable)
+    windowless = path.join(folder, "clientcheckw.exe" if platform == "windows" else "clientcheckw")
+    return [windowless if exists(windowless) else executable, "login"]
 
 
 def install(
