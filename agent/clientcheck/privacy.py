@@ -51,7 +51,10 @@ class Redactor:
         return redacted
 
     def installation(self, item: Installation) -> Installation:
-        return item.replace(path=self.path(item.path), source=self.text(item.source), problem=self.text(item.problem))
+        path, source, problem = self.path(item.path), self.text(item.source), self.text(item.problem)
+        if path is item.path and source is item.source and problem is item.problem:
+            return item  # the usual case: nothing names a person, and no copy is made
+        return item.replace(path=path, source=source, problem=problem)
 
     def inventory(self, inventory: Inventory) -> Inventory:
         if self.mode == "show":
@@ -67,12 +70,12 @@ class Redactor:
         )
 
     def finding(self, finding: Finding) -> Finding:
-        return finding.replace(
-            path=self.path(finding.path),
-            remedy=self.text(finding.remedy),
-            message=self.text(finding.message) or "",
-            restart=self.text(finding.restart),
-        )
+        path, remedy = self.path(finding.path), self.text(finding.remedy)
+        message, restart = self.text(finding.message) or "", self.text(finding.restart)
+        same = (path, remedy, message, restart) == (finding.path, finding.remedy, finding.message, finding.restart)
+        if same:
+            return finding
+        return finding.replace(path=path, remedy=remedy, message=message, restart=restart)
 
     def rules(self, info: RulesInfo) -> RulesInfo:
         return info.replace(source=self.text(info.source) or "", fallback_reason=self.text(info.fallback_reason))

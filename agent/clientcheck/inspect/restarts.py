@@ -242,12 +242,16 @@ def installed_kernels(files: Root) -> dict[str, str]:
 
 def kernel_restart(files: Root, running_text: str, boot_time: float | None) -> tuple[str, str] | None:
     """(reason, evidence path) when the running kernel is not the one the next boot starts."""
+    if any(files.exists(marker) for marker in CONTAINER_MARKERS):
+        return None  # the kernel is the host's (checked first: a container need not load the parser)
+    installed = installed_kernels(files)
+    if not installed:
+        return None  # no image to compare with (a VM started with an outside kernel)
     from clientcheck.inspect.formats.kernelrelease import parse_release
 
     running = parse_release(running_text)
-    if running is None or any(files.exists(marker) for marker in CONTAINER_MARKERS):
+    if running is None:
         return None
-    installed = installed_kernels(files)
     same_line: list[tuple[KernelRelease, str]] = []
     for text, path in installed.items():
         release = parse_release(text)

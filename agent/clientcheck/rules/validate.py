@@ -171,6 +171,11 @@ def _integer(minimum: int) -> Callable[[str, Any], int]:
     return convert
 
 
+_RULE_ID = _identifier(64, "rule id")
+_TRACK = _identifier(32, "track name")
+_NON_NEGATIVE = _integer(0)
+
+
 def _date(_: str, value: Any) -> dt.date:
     if not isinstance(value, str) or not _is_iso_date(value):
         raise _ProblemError(f"{_describe(value)} is not a date (YYYY-MM-DD)")
@@ -255,7 +260,7 @@ class RuleParser:
             raise _ProblemError(f"must be an object with 'since' and 'days', not {_describe(value)}")
         self.out.check_keys(where, value, _GRACE_KEYS)
         since = self.out.field(where, value, "since", _date, required=True)
-        days = self.out.field(where, value, "days", _integer(0), required=True)
+        days = self.out.field(where, value, "days", _NON_NEGATIVE, required=True)
         if since is None or days is None:
             return None
         grace = Grace(since=since, days=days)
@@ -295,7 +300,7 @@ class RuleParser:
         before = len(self.out.problems)
         field = self.out.field
         self.out.check_keys(where, value, _RULE_KEYS)
-        rule_id = field(where, value, "id", _identifier(64, "rule id"), required=True)
+        rule_id = field(where, value, "id", _RULE_ID, required=True)
         products = field(where, value, "product", self.products, required=True)
         minimum = field(where, value, "minimum", _version, required=False)
         unsupported = field(where, value, "unsupported", self.unsupported, required=False)
@@ -304,7 +309,7 @@ class RuleParser:
             id=rule_id or "",
             products=products or (),
             minimum=minimum,
-            track=field(where, value, "track", _identifier(32, "track name"), required=False),
+            track=field(where, value, "track", _TRACK, required=False),
             platforms=field(where, value, "platforms", self.platforms, required=False) or (),
             severity=field(where, value, "severity", self.severity, required=False) or "required",
             grace=grace,
