@@ -18,7 +18,9 @@ from hypothesis import strategies as st
 from clientcheck.inspect import inspect_machine
 from clientcheck.inspect.formats.kernelrelease import parse_release
 from clientcheck.inspect.fsroot import Root
-from clientcheck.inspect.processes import ProcProcesses, Program, PsutilProcesses, RecordedProcesses
+from clientcheck.inspect.processes import ProcProcesses, Program
+from clientcheck.inspect.processes_psutil import PsutilProcesses
+from clientcheck.inspect.processes_recorded import RecordedProcesses
 from clientcheck.inspect.registry import Registry, open_registry
 from clientcheck.inspect.restarts import (
     PendingRestart,

@@ -149,6 +149,14 @@ def _scan(text: str) -> _Parts | None:
     return parts if position == len(text) else None
 
 
+def _plain(text: str) -> bool:
+    """Only dot-separated ASCII digits: 1 to 16 segments of 1 to 18 digits."""
+    if len(text) > _MAX_LENGTH or not text.isascii():
+        return False
+    segments = text.split(".")
+    return len(segments) <= 16 and all(0 < len(part) <= 18 and part.isdigit() for part in segments)
+
+
 class VersionError(ValueError):
     """A string that is not a version this type can read."""
 
@@ -173,6 +181,18 @@ class Version:
     def __init__(self, text: str) -> None:
         if not isinstance(text, str):
             raise VersionError(f"not a version: {text!r}")
+        if _plain(text):
+            # "153.6", "10.0.26100": most versions in rule files. The scanner would find exactly this; a
+            # test holds the two paths to the same result.
+            self.raw = self.vendor = text
+            self.release = release = tuple(int(part) for part in text.split("."))
+            self.epoch = self.revision = self.build = None
+            self.is_esr = False
+            end = len(release)
+            while end > 1 and release[end - 1] == 0:
+                end -= 1  # 12 == 12.0 == 12.0.0
+            self._key = (release[:end], (1,), "")
+            return
         if len(text) > _MAX_LENGTH:
             raise VersionError(f"not a version (longer than {_MAX_LENGTH} characters): {text[:40]!r}…")
         parts = _scan(text)

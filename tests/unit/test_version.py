@@ -538,3 +538,31 @@ def test_debian_really_versions_are_what_they_really_are(raw, vendor, release, e
 def test_really_with_nothing_readable_after_it_is_refused():
     with pytest.raises(VersionError, match="really"):
         Version("2.0+really")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789", min_size=1, max_size=20), min_size=1, max_size=18))
+def test_the_fast_path_for_plain_versions_agrees_with_the_scanner(segments: list[str]):
+    from unittest import mock
+
+    text = ".".join(segments)
+    with mock.patch.object(version_module, "_plain", return_value=False):  # the scanner, for the same text
+        try:
+            scanned = Version(text)
+        except VersionError:
+            scanned = None
+    if scanned is None:
+        with pytest.raises(VersionError):
+            Version(text)
+        return
+    fast = Version(text)
+    fields = ("raw", "release", "vendor", "epoch", "revision", "build", "is_esr", "_key")
+    assert [getattr(fast, name) for name in fields] == [getattr(scanned, name) for name in fields]
+    assert hash(fast) == hash(scanned)
+
+
+def test_the_fast_path_is_taken_for_plain_versions_only():
+    assert version_module._plain("10.0.26100")
+    assert version_module._plain("1" * 18)
+    for text in ("1" * 19, "153.6esr", "1.2.", ".1", "1..2", "١٢", "1.2 ", "1" + ".1" * 16, ""):
+        assert not version_module._plain(text), text

@@ -183,7 +183,7 @@ def _default_source(platform: str) -> ProcessSource | None:
 
         return ProcProcesses()
     try:
-        from clientcheck.inspect.processes import PsutilProcesses
+        from clientcheck.inspect.processes_psutil import PsutilProcesses
 
         return PsutilProcesses()
     except ImportError:  # psutil missing from this install: the check is skipped, not the run
