@@ -156,8 +156,13 @@ def test_a_missing_staging_root_is_a_usage_error(tmp_path: Path):
 # --- templates -----------------------------------------------------------------------------------------
 
 
-def test_templates_are_found_in_the_source_tree_and_have_no_package_marker():
-    assert Path(templates.template_dir()) == TEMPLATES
+def test_templates_are_found_and_are_the_source_trees_and_have_no_package_marker():
+    # An editable install reads packaging/autostart; an installed wheel (as CI installs it) its own copy,
+    # which must be the same files.
+    found = Path(templates.template_dir())
+    assert found == TEMPLATES or found == Path(templates._INSTALLED)
+    for template in TEMPLATES.iterdir():
+        assert (found / template.name).read_bytes() == template.read_bytes()
     assert sorted(path.name for path in TEMPLATES.iterdir()) == [
         "clientcheck-task.xml",
         "clientcheck.desktop",
