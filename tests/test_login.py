@@ -136,6 +136,7 @@ def test_a_run_records_the_report_waits_and_notifies(tmp_path: Path):
     assert json.loads((folder / "last.html").read_text())["format"] == "html"
     assert [p.name for p in (folder / "history").iterdir()] == ["20261125T090000Z.json"]
     assert (folder / "last.json").stat().st_mode & 0o777 == 0o600
+    assert (folder / "login.lock").stat().st_mode & 0o777 == 0o600
     assert folder.stat().st_mode & 0o777 == 0o700
     assert recorder.notices[0].url == file_link(str(folder / "last.html"))
 

@@ -129,7 +129,9 @@ class StateFolder:
         from clientcheck.errors import OutputError
 
         try:
-            stream = open(self._file("login.lock"), "a+b")  # noqa: SIM115 - held open for the whole run
+            # Owner-only like everything in the folder; held open (and locked) for the whole run.
+            descriptor = os.open(self._file("login.lock"), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            stream = os.fdopen(descriptor, "r+b")
         except OSError as error:
             raise OutputError(
                 f"cannot open the lock {self._file('login.lock')}: {error.strerror or error}",
