@@ -67,11 +67,10 @@ METHODS = ("auto", "xdg", "systemd")  # how Linux runs it; the other platforms h
 
 
 def current_platform() -> str:
-    if sys.platform == "win32":
-        return "windows"
-    if sys.platform == "darwin":
-        return "macos"
-    return "linux"
+    """The running machine's OS (another Unix is written to as Linux)."""
+    from clientcheck.inspect import host_platform
+
+    return host_platform() or "linux"
 
 
 def default_command(

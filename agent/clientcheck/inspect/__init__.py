@@ -20,13 +20,21 @@ if TYPE_CHECKING:
     from clientcheck.model import Inventory, Platform
 
 
-def running_platform() -> Platform:
+def host_platform() -> Platform | None:
+    """The running machine's OS, in the names reports use; None for one clientcheck does not inspect."""
     if sys.platform.startswith("linux"):
         return "linux"
     if sys.platform == "darwin":
         return "macos"
     if sys.platform in ("win32", "cygwin"):
         return "windows"
+    return None
+
+
+def running_platform() -> Platform:
+    found = host_platform()
+    if found is not None:
+        return found
     raise UsageError(
         f"this operating system ({sys.platform}) is not supported",
         hint="use --platform linux|macos|windows with --root to inspect a captured tree",

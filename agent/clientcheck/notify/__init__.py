@@ -67,7 +67,9 @@ def _notify(
     runner: Runner | None,
 ) -> str | None:
     if platform is None:
-        platform = "windows" if sys.platform == "win32" else "macos" if sys.platform == "darwin" else "linux"
+        from clientcheck.inspect import host_platform
+
+        platform = host_platform() or "linux"
     environment = env if env is not None else os.environ
     title = clean_text(title, TITLE_LIMIT)
     body = clean_text(body, BODY_LIMIT)
