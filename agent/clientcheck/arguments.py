@@ -43,13 +43,18 @@ class Option(Record):
         dest: str | None = None,
     ) -> None:
         long_name = next((name for name in names if name.startswith("--")), names[0])
-        dest = dest or long_name.lstrip("-").replace("-", "_")
+        dest = dest or dest_of(long_name)
         self._set(locals())
 
     @property
     def label(self) -> str:
         value = "" if self.flag else " " + (self.metavar or "{" + ",".join(self.choices) + "}")
         return ", ".join(self.names) + value
+
+
+def dest_of(name: str) -> str:
+    """Where an option's value is kept in ``Parsed.values``: ``--rules-key`` -> ``rules_key``."""
+    return name.lstrip("-").replace("-", "_")
 
 
 class Command(Record):

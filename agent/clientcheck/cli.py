@@ -270,39 +270,25 @@ def _warn(message: str) -> None:
 
 
 def this_platform() -> str:
-    """The running machine's OS, in the names reports use."""
-    if sys.platform == "win32":
-        return "windows"
-    return "macos" if sys.platform == "darwin" else "linux"
+    """The running machine's OS, for its configuration and state folders: another Unix uses Linux's."""
+    from clientcheck.inspect import host_platform
 
-
-# The command-line options that are also settings (config.Setting.option), by their parsed names.
-_SETTING_OPTIONS = {
-    "rules": "--rules",
-    "rules_key": "--rules-key",
-    "ca_bundle": "--ca-bundle",
-    "format": "--format",
-    "output": "--output",
-    "lang": "--lang",
-    "delay": "--delay",
-}
+    return host_platform() or "linux"
 
 
 def _settings(args: Parsed, env: Mapping[str, str], places: Places | None) -> tuple[Settings, Places]:
-    from clientcheck.config import default_places, load_settings
+    from clientcheck.config import default_places, given_options, load_settings
 
+    platform = this_platform()
     config_file = args.values.get("config")
     if places is None:
-        places = default_places(this_platform(), env, config_file)
+        places = default_places(platform, env, config_file)
     elif config_file:
         places = places.replace(user=config_file)
-    given = {
-        option: args.values[dest] for dest, option in _SETTING_OPTIONS.items() if args.values.get(dest) is not None
-    }
     settings = load_settings(
-        this_platform(),
+        platform,
         env,
-        given,
+        given_options(args.values),
         places,
         user_file_required=bool(config_file or env.get("CLIENTCHECK_CONFIG")),
     )
@@ -404,7 +390,7 @@ def judge(
 def _autostart(action: str, system: bool, method: str | None, env: Mapping[str, str]) -> int:
     from clientcheck import autostart
 
-    platform = autostart.current_platform()
+    platform = this_platform()
     if method is not None and platform != "linux":
         raise UsageError("--method is for Linux only: this OS has one way to run at login")
     method = method or "auto"

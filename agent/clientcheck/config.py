@@ -51,29 +51,41 @@ class Setting(Record):
         return "CLIENTCHECK_" + self.name.replace(".", "_").upper()
 
 
+_table: list[tuple[Setting, ...]] = []  # built once, on first use: a run reads it more than once
+
+
 def _settings() -> tuple[Setting, ...]:
+    if _table:
+        return _table[0]
     from clientcheck.render import FORMATS
 
-    return (
-        Setting("rules.source", "text", None, "rule file or https:// URL (default: the bundled rules)", "--rules"),
-        Setting("rules.key", "text", None, "the publisher's minisign public key, or a .pub file", "--rules-key"),
-        Setting("rules.ca_bundle", "text", None, "PEM file of CA certificates to trust for fetching", "--ca-bundle"),
-        Setting("report.format", "choice", "text", "output format of check", "--format", FORMATS),
-        Setting("report.output", "text", None, "file to write the report to (default: standard output)", "--output"),
-        Setting("report.language", "text", None, "language of messages (default: from the locale)", "--lang"),
-        Setting("report.sinks", "sinks", (), 'extra copies of each report, as "FORMAT:FILE" (written atomically)'),
-        Setting(
-            "privacy.home_paths",
-            "choice",
-            "hide",
-            "paths inside home folders: hide (left out), tilde (~/…, no user name) or show",
-            choices=("hide", "tilde", "show"),
-        ),
-        Setting("login.delay", "duration", 10, "login: wait a random time up to this before checking", "--delay"),
-        Setting("login.interval", "duration", 3600, "login: skip the run if the last one is more recent"),
-        Setting("login.notify", "bool", True, "login: show a desktop notification when something is owed"),
-        Setting("login.history", "count", 10, "login: how many past reports to keep in the state folder"),
+    _table.append(
+        (
+            Setting("rules.source", "text", None, "rule file or https:// URL (default: the bundled rules)", "--rules"),
+            Setting("rules.key", "text", None, "the publisher's minisign public key, or a .pub file", "--rules-key"),
+            Setting(
+                "rules.ca_bundle", "text", None, "PEM file of CA certificates to trust for fetching", "--ca-bundle"
+            ),
+            Setting("report.format", "choice", "text", "output format of check", "--format", FORMATS),
+            Setting(
+                "report.output", "text", None, "file to write the report to (default: standard output)", "--output"
+            ),
+            Setting("report.language", "text", None, "language of messages (default: from the locale)", "--lang"),
+            Setting("report.sinks", "sinks", (), 'extra copies of each report, as "FORMAT:FILE" (written atomically)'),
+            Setting(
+                "privacy.home_paths",
+                "choice",
+                "hide",
+                "paths inside home folders: hide (left out), tilde (~/…, no user name) or show",
+                choices=("hide", "tilde", "show"),
+            ),
+            Setting("login.delay", "duration", 10, "login: wait a random time up to this before checking", "--delay"),
+            Setting("login.interval", "duration", 3600, "login: skip the run if the last one is more recent"),
+            Setting("login.notify", "bool", True, "login: show a desktop notification when something is owed"),
+            Setting("login.history", "count", 10, "login: how many past reports to keep in the state folder"),
+        )
     )
+    return _table[0]
 
 
 # Variables that are not settings but are read by name elsewhere: an unknown CLIENTCHECK_ variable is an
@@ -111,6 +123,17 @@ class Places(Record):
         self, machine: str | None, user: str | None, managed: str | None, registry: Registry | None = None
     ) -> None:
         self._set(locals())
+
+
+def given_options(parsed: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings the command line gave, by option (``{"--rules": …}``), from the parser's values."""
+    from clientcheck.arguments import dest_of
+
+    given: dict[str, Any] = {}
+    for setting in _settings():
+        if setting.option is not None and parsed.get(dest_of(setting.option)) is not None:
+            given[setting.option] = parsed[dest_of(setting.option)]
+    return given
 
 
 def default_places(platform: str, env: Mapping[str, str], config_file: str | None = None) -> Places:
