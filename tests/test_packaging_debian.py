@@ -485,7 +485,7 @@ def _offline(command: list[str]) -> list[str]:
 
 
 def _schema(name: str) -> Draft202012Validator:
-    schema = json.loads((REPO / "schemas" / name).read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "agent" / "clientcheck" / "data" / name).read_text(encoding="utf-8"))
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 

@@ -187,7 +187,7 @@ def _offline() -> list[str]:
 
 
 def _validator(name: str) -> Draft202012Validator:
-    schema = json.loads((REPO / "schemas" / name).read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "agent" / "clientcheck" / "data" / name).read_text(encoding="utf-8"))
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 

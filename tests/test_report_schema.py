@@ -1,4 +1,4 @@
-"""Every JSON report and inventory clientcheck writes is valid against the schemas published in ``schemas/``.
+"""Every JSON report and inventory clientcheck writes is valid against the schemas published in the package's ``data/`` folder.
 
 Reports are made in-process through ``clientcheck.cli.main`` (the running machine, every Linux fixture tree,
 the design document's example rules, a broken rule file) and from hand-built model objects that reach the
@@ -30,7 +30,7 @@ from clientcheck.render.json import INVENTORY_SCHEMA, REPORT_SCHEMA, render_inve
 from clientcheck.version import Version
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMAS = REPO / "schemas"
+SCHEMAS = REPO / "agent" / "clientcheck" / "data"
 DESIGN_RULES = REPO / "rules" / "examples" / "design-example.json"
 LINUX_FIXTURES = REPO / "tests" / "fixtures" / "linux"
 # Other cases are still being added: take whatever exists when the tests are collected.
@@ -72,7 +72,7 @@ def _timestamp_is_utc(text: str) -> None:
 
 def assert_valid_report(document: dict[str, Any]) -> None:
     problems = _errors(REPORT, document)
-    assert not problems, "report does not match schemas/report.schema.json:\n" + "\n".join(problems)
+    assert not problems, "report does not match data/report.schema.json:\n" + "\n".join(problems)
     assert document["schema"] == REPORT_SCHEMA
     _timestamp_is_utc(document["generated_at"])
     # What a schema cannot say: the summary agrees with the findings.
@@ -100,7 +100,7 @@ def assert_valid_report(document: dict[str, Any]) -> None:
 
 def assert_valid_inventory(document: dict[str, Any]) -> None:
     problems = _errors(INVENTORY, document)
-    assert not problems, "inventory does not match schemas/inventory.schema.json:\n" + "\n".join(problems)
+    assert not problems, "inventory does not match data/inventory.schema.json:\n" + "\n".join(problems)
     assert document["schema"] == INVENTORY_SCHEMA
     _timestamp_is_utc(document["generated_at"])
 

@@ -102,7 +102,7 @@ def _check(run_cli, root: Path, fmt: str):
 def test_the_report_carries_the_restart(run_cli, rebooting_ubuntu: Path):
     run = _check(run_cli, rebooting_ubuntu, "json")
     report = run.json()
-    schema = json.loads((ROOT / "schemas" / "report.schema.json").read_text())
+    schema = json.loads((ROOT / "agent" / "clientcheck" / "data" / "report.schema.json").read_text())
     jsonschema.validate(report, schema)
     assert run.status == 1
     os_finding = next(f for f in report["findings"] if f["product"] == "ubuntu")

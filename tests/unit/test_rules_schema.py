@@ -17,7 +17,7 @@ from clientcheck.rules import InvalidRuleFileError, parse_rules
 from clientcheck.version import Version, VersionError
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA_PATH = REPO / "rules" / "rules.schema.json"
+SCHEMA_PATH = REPO / "agent" / "clientcheck" / "data" / "rules.schema.json"
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 # With a format checker, "format": "date" rejects impossible dates (2026-02-30) as the agent does.
 VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)

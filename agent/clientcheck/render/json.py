@@ -1,6 +1,6 @@
 """The JSON report (``clientcheck.report/1``) and inventory (``clientcheck.inventory/1``).
 
-Their schemas are published in ``schemas/``; keys are only ever added, never renamed or removed.
+Their schemas are published in the package's ``data/`` folder; keys are only ever added, never renamed or removed.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 SCHEMA_ID = "clientcheck.rules/1"
 MAX_RULES = 10_000
 
-# The published JSON Schema (rules/rules.schema.json) states these as regular expressions; here they are
+# The published JSON Schema (data/rules.schema.json) states these as regular expressions; here they are
 # plain string checks, which cost nothing to set up at every start.
 _ID_FIRST = "abcdefghijklmnopqrstuvwxyz0123456789"
 _ID_REST = _ID_FIRST + "._-"
