@@ -235,26 +235,30 @@ def _managed_layers(platform: str, places: Places, by_name: dict[str, Setting]) 
     return layers
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _read(path: str, required: bool) -> bytes | None:
+    """A configuration file's bytes; None for a missing optional one. Only a regular file is read: a FIFO
+    in place of the user's config.toml must not hang every login."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
-        with open(path, "rb") as stream:
-            return stream.read(1024 * 1024 + 1)
-    except FileNotFoundError:
-        if required:
+        return read_file(path, MAX_CONFIG_BYTES)
+    except FileProblem as problem:
+        if problem.missing and not required:
+            return None
+        if problem.missing:
             raise ConfigError(f"{path}: no such file") from None
-        return None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+        if problem.reason.startswith("larger than"):
+            raise ConfigError(f"{path}: {problem.reason}: not a configuration file") from None
+        raise ConfigError(f"{path}: {problem.reason}") from None
 
 
 def _toml_layer(path: str, by_name: dict[str, Setting], *, required: bool) -> dict[str, Any]:
     data = _read(path, required)
     if data is None:
         return {}
-    if len(data) > 1024 * 1024:
-        raise ConfigError(f"{path}: larger than 1 MiB: not a configuration file")
     from clientcheck.tomlread import TomlError, parse
 
     try:

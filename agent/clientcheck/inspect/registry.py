@@ -9,7 +9,6 @@ holds it and how the 64-bit view of the live registry shows it.
 
 from __future__ import annotations
 
-import os
 import sys
 
 TYPE_CHECKING = False
@@ -150,17 +149,15 @@ def open_registry(export: str | None) -> Registry:
         return LiveRegistry()
     from clientcheck.errors import InputError
     from clientcheck.inspect.formats.regfile import RegFileError, parse_reg
+    from clientcheck.reading import FileProblem, read_file
 
     try:
-        with open(export, "rb") as stream:
-            if os.fstat(stream.fileno()).st_size > MAX_EXPORT_BYTES:
-                raise InputError(
-                    f"--registry {export}: larger than {MAX_EXPORT_BYTES // 1024 // 1024} MiB",
-                    hint="export only what clientcheck reads: reg export HKLM\\SOFTWARE and HKU",
-                )
-            data = stream.read()
-    except OSError as error:
-        raise InputError(f"--registry {export}: cannot read: {error.strerror or error}") from None
+        data = read_file(export, MAX_EXPORT_BYTES)  # a regular file: not /dev/zero, not a FIFO
+    except FileProblem as problem:
+        hint = None
+        if problem.reason.startswith("larger than"):
+            hint = "export only what clientcheck reads: reg export HKLM\\SOFTWARE and HKU"
+        raise InputError(f"--registry {export}: {problem.reason}", hint=hint) from None
     try:
         return ExportedRegistry(parse_reg(data))
     except RegFileError as error:
