@@ -47,8 +47,10 @@ class Registry:
         value = self.value(path, name)
         if isinstance(value, int):
             return value
-        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            return int(value.strip())
+        text = value.strip() if isinstance(value, str) else ""
+        # At most 20 digits (a QWORD's): a string of thousands would make int() raise, and means nothing.
+        if text and len(text) <= 20 and text.isascii() and text.isdigit():
+            return int(text)
         return None
 
     def user_roots(self) -> list[tuple[str, str]]:

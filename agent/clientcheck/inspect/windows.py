@@ -46,16 +46,13 @@ WINDOWS_11_FIRST_BUILD = 22000
 
 def read_os(registry: Registry) -> OSInfo:
     key = CURRENT_VERSION
+    server = "server" in (registry.string(key, "InstallationType") or "").lower()
+    track = "server" if server else "client"  # known even when the build is not: the rules of the track judge
     build_text = registry.string(key, "CurrentBuild") or registry.string(key, "CurrentBuildNumber")
     build = _decimal(build_text)
     if build is None:
-        return OSInfo(
-            platform="windows",
-            id="windows",
-            name="Windows",
-            version=None,
-            problem=f"{key}: CurrentBuild {build_text!r} is not a build number",
-        )
+        shown = repr(build_text[:40]) + ("…" if len(build_text) > 40 else "") if build_text else repr(build_text)
+        return _unread_os(track, f"{key}: CurrentBuild {shown} is not a build number")
     major = registry.integer(key, "CurrentMajorVersionNumber")
     minor = registry.integer(key, "CurrentMinorVersionNumber")
     if major is None:  # before Windows 10: "6.3"
@@ -63,7 +60,10 @@ def read_os(registry: Registry) -> OSInfo:
         major, minor = _decimal(major_text) or 10, _decimal(minor_text) or 0
     ubr = registry.integer(key, "UBR")
     version_text = f"{major}.{minor or 0}.{build}" + (f".{ubr}" if ubr is not None else "")
-    server = "server" in (registry.string(key, "InstallationType") or "").lower()
+    try:
+        version = Version(version_text)
+    except VersionError:  # a QWORD of 20 digits for UBR or the major version: no version this type reads
+        return _unread_os(track, f"{key}: {version_text[:60]!r} is not a Windows version")
     name = registry.string(key, "ProductName") or "Windows"
     if not server and build >= WINDOWS_11_FIRST_BUILD:
         name = name.replace("Windows 10", "Windows 11")  # ProductName was never updated for Windows 11
@@ -72,12 +72,17 @@ def read_os(registry: Registry) -> OSInfo:
         platform="windows",
         id="windows",
         name=name,
-        version=Version(version_text),
+        version=version,
         pretty_name=f"{name} {release}" if release else name,
-        track="server" if server else "client",
+        track=track,
         codename=release,
         source=key,
     )
+
+
+def _unread_os(track: str, problem: str) -> OSInfo:
+    # Not ProductName: it says "Windows 10" on Windows 11, and only the build tells them apart.
+    return OSInfo(platform="windows", id="windows", name="Windows", version=None, track=track, problem=problem)
 
 
 class _Candidate:
@@ -124,8 +129,9 @@ def _brave_version(version: Version) -> Version:
 
 
 def _decimal(value: str | None) -> int | None:
-    """An ASCII decimal number ("26100"); None for anything else ("²²000" is a digit string to Python)."""
-    return int(value) if value and value.isascii() and value.isdigit() else None
+    """An ASCII decimal number of at most 9 digits ("26100"); None for anything else ("²²000" is a digit
+    string to Python, and a build of 25 digits is no build)."""
+    return int(value) if value and len(value) <= 9 and value.isascii() and value.isdigit() else None
 
 
 class WindowsInspector:

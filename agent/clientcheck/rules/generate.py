@@ -233,7 +233,7 @@ def retry_delay(value: str | None, now: dt.datetime | None = None) -> float:
     seconds = DEFAULT_RETRY_AFTER
     text = (value or "").strip()
     if text.isascii() and text.isdigit():
-        seconds = float(int(text))
+        seconds = float(int(text)) if len(text) <= 18 else MAX_RETRY_AFTER  # int() refuses 4300 digits
     elif text:
         from email.utils import parsedate_to_datetime
 
@@ -331,8 +331,9 @@ def _read_capped(response: requests.Response, where: str, max_bytes: int) -> byt
     import requests
 
     declared = response.headers.get("Content-Length", "").strip()
-    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
-        raise FeedError(where, f"{int(declared)} bytes, more than the {max_bytes} allowed")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > max_bytes):
+        # (past 18 digits: more than any cap, and int() refuses 4300)
+        raise FeedError(where, f"{declared[:20]} bytes, more than the {max_bytes} allowed")
     chunks: list[bytes] = []
     size = 0
     try:
