@@ -7,6 +7,9 @@ build decides); Chrome's enterprise MSI registers a mangled DisplayVersion ("69.
 entries of the Chromium family are not trusted for the version; an update can leave a stale Uninstall
 entry beside the new one (the newest wins) or a leftover whose folder is gone (dropped when the disk can
 be checked).
+
+A captured disk (``--root``) is read through ``fsroot.Root``: every path, whatever its ``..`` components
+and symlinks, resolves inside the capture, never to the folders of the machine running the check.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import os
 import sys
 
 from clientcheck.catalog import acrobat_track
+from clientcheck.inspect.fsroot import Root
 from clientcheck.model import Installation, Inventory, OSInfo
 from clientcheck.version import Version, VersionError
 
@@ -42,6 +46,7 @@ EXCLUDED_NAMES = (
 )
 UNIFIED_ACROBAT = "{AC76BA86-1033-1033-7760-BC15014EA700}"  # Adobe's unified Reader/Acrobat installer
 WINDOWS_11_FIRST_BUILD = 22000
+MAX_EXECUTABLE_BYTES = 1024 * 1024 * 1024  # mapped, not read: only the pages on the way are touched
 
 
 def read_os(registry: Registry) -> OSInfo:
@@ -106,19 +111,64 @@ class _Candidate:
         self.package, self.location, self.msi, self.track = package, location, msi, track
 
 
-def _find_case_insensitive(base: str, parts: list[str]) -> str:
-    """The path below ``base`` whose components match ``parts`` ignoring case, as Windows would find it in
-    a capture made on a case-sensitive file system; the literal path where nothing matches."""
-    path = base
-    for part in parts:
-        candidate = os.path.join(path, part)
-        if not os.path.exists(candidate) and os.path.isdir(path):
-            lowered = part.lower()
-            candidate = next(
-                (os.path.join(path, name) for name in os.listdir(path) if name.lower() == lowered), candidate
-            )
-        path = candidate
-    return path
+class WindowsDisk:
+    """The machine's system drive: the running machine's own (paths are handed to Windows as they are), or
+    a captured disk below a folder of this host. There a path is found as Windows would find it, without
+    regard to case, and resolved inside the capture: ``..`` stops at the drive's root, and symlinks (a
+    junction, as a Linux mount shows it) lead to the capture's own folders, never to this host's."""
+
+    def __init__(self, base: str, drive: str, *, live: bool) -> None:
+        self.drive = drive
+        self.live = live
+        self.root = None if live else Root(base, fold_case=True)
+
+    def machine_path(self, windows_path: str) -> str | None:
+        """The path below the drive's root, ``/``-separated (``/Program Files/Google``); None when it cannot
+        be looked at: another drive or a network share, a relative path, an unexpanded ``%variable%``, or an
+        8.3 short name (``PROGRA~1``), which a capture does not keep."""
+        path = windows_path.strip().strip('"').replace("/", "\\")
+        if path.startswith("\\\\?\\"):
+            path = path[4:]  # the long-path prefix: \\?\C:\…
+        if path.startswith("\\\\"):
+            return None  # \\server\share: another machine
+        drive, colon, rest = path.partition(":")
+        if colon and drive.upper() != self.drive.upper():
+            return None
+        if not colon:
+            rest = path
+        if not rest.startswith("\\") or "~" in rest or "%" in rest:
+            return None
+        return "/" + "/".join(part for part in rest.split("\\") if part)
+
+    def host_path(self, windows_path: str) -> str | None:
+        """Where the Windows path is on this host; None when it cannot be looked at."""
+        path = self.machine_path(windows_path)
+        if path is None:
+            return None
+        if self.root is None:
+            return os.path.join(f"{self.drive}:\\", *path.split("/"))
+        return self.root.host_path(path)  # resolved inside the capture, component by component
+
+    def is_dir(self, windows_path: str) -> bool | None:
+        """Whether the folder is there; None when that cannot be known."""
+        host = self.host_path(windows_path)
+        return None if host is None else os.path.isdir(host)
+
+    def listdir(self, windows_path: str) -> list[str]:
+        """Names in the folder, sorted; empty when it is missing or cannot be looked at."""
+        path = self.machine_path(windows_path)
+        if path is None:
+            return []
+        if self.root is not None:
+            return self.root.listdir(path)  # notes a folder that cannot be read in ``problems``
+        try:
+            return sorted(os.listdir(os.path.join(f"{self.drive}:\\", *path.split("/"))))
+        except OSError:
+            return []
+
+    @property
+    def problems(self) -> list[str]:
+        return self.root.problems if self.root is not None else []
 
 
 def _brave_version(version: Version) -> Version:
@@ -138,8 +188,10 @@ class WindowsInspector:
     def __init__(self, registry: Registry, catalog: Catalog, disk: str | None, system_drive: str = "C") -> None:
         self.registry = registry
         self.catalog = catalog
-        self.disk = disk  # the root of the machine's system drive, or None when files cannot be read
         self.system_drive = system_drive.rstrip(":")
+        # The machine's system drive, or None when files cannot be read (a registry export alone).
+        live = disk is not None and sys.platform == "win32" and disk == f"{self.system_drive}:\\"
+        self.disk = WindowsDisk(disk, self.system_drive, live=live) if disk is not None else None
         self.users = registry.user_roots()
         self._prefixes = sorted(
             (
@@ -152,29 +204,13 @@ class WindowsInspector:
 
     # Files on the disk -------------------------------------------------------------------------------------
 
-    def disk_path(self, windows_path: str) -> str | None:
-        """Where a Windows path (C:\\Program Files\\…) is on this host; None when it cannot be looked at
-        (no disk, or another drive than the one we have)."""
-        if self.disk is None:
-            return None
-        drive, colon, rest = windows_path.partition(":")
-        if not colon:
-            drive, rest = self.system_drive, windows_path
-        if drive.upper() != self.system_drive.upper() or "~" in rest:
-            return None  # another drive, or an 8.3 short name: cannot be checked, so not judged missing
-        parts = [part for part in rest.replace("/", "\\").split("\\") if part]
-        if sys.platform == "win32" and self.disk == f"{self.system_drive}:\\":
-            return os.path.join(self.disk, *parts)
-        return _find_case_insensitive(self.disk, parts)
-
     def version_folders(self, location: str) -> list[Version]:
         """Chromium-family installs keep a folder named after each installed version beside the program."""
-        host = self.disk_path(location)
-        if host is None or not os.path.isdir(host):
+        if self.disk is None:
             return []
         found = []
-        for name in os.listdir(host):
-            if name[:1].isdigit() and os.path.isdir(os.path.join(host, name)):
+        for name in self.disk.listdir(location):
+            if name[:1].isdigit() and self.disk.is_dir(f"{location}\\{name}"):
                 version = Version.try_parse(name)
                 if version is not None:
                     found.append(version)
@@ -182,14 +218,16 @@ class WindowsInspector:
 
     def file_version(self, location: str, product: Product) -> Version | str | None:
         """The file version of the product's program in ``location``; a problem text when it is damaged."""
+        if self.disk is None:
+            return None
         for executable in product.windows.executables:
-            host = self.disk_path(f"{location}\\{executable}")
+            host = self.disk.host_path(f"{location}\\{executable}")
             if host is None or not os.path.isfile(host):
                 continue
             from clientcheck.inspect.formats.pe import PeError, read_file_version
 
             try:
-                raw = read_file_version(host)
+                raw = read_file_version(host, MAX_EXECUTABLE_BYTES)
             except (OSError, PeError) as error:
                 return f"{location}\\{executable}: {error}"
             return Version.try_parse(raw) if raw else None
@@ -302,18 +340,17 @@ class WindowsInspector:
     def software(self) -> list[Installation]:
         groups: dict[tuple[str, str, str | None, str | None, str | None], list[_Candidate]] = {}
         for candidate in self.candidates():
-            complete_disk = self.disk is not None and sys.platform == "win32"
+            # An entry whose program folder is gone is a leftover of an update or an uninstall. On the running
+            # machine that holds for every program; a captured disk may hold only some folders, so there only
+            # a Chromium browser (whose folder always holds its version folders) is judged. A folder that
+            # cannot be looked at (another drive, a network share) is not gone.
             if (
                 candidate.location
                 and self.disk is not None
-                and (complete_disk or candidate.product.id in CHROMIUM_FAMILY)
+                and (self.disk.live or candidate.product.id in CHROMIUM_FAMILY)
+                and self.disk.is_dir(candidate.location) is False
             ):
-                # An entry whose program folder is gone is a leftover of an update or an uninstall. On the
-                # running machine that holds for every program; a captured disk may hold only some folders,
-                # so there only a Chromium browser (whose folder always holds its version folders) is judged.
-                host = self.disk_path(candidate.location)
-                if host is not None and not os.path.isdir(host):
-                    continue
+                continue
             # Separate installations: another track (Firefox and Firefox ESR side by side), another folder.
             location = None if candidate.product.id in CHROMIUM_FAMILY else (candidate.location or "").lower()
             key = (candidate.product.id, candidate.scope, candidate.user, candidate.track, location or None)
@@ -431,7 +468,10 @@ class WindowsInspector:
         os_info = read_os(self.registry)
         software = sorted(self.software(), key=lambda item: (item.category, item.product, item.scope))
         default, source = self.default_pdf(software)
-        return Inventory(os=os_info, software=tuple(software), default_pdf=default, default_pdf_source=source)
+        warnings = tuple(self.disk.problems if self.disk is not None else ())
+        return Inventory(
+            os=os_info, software=tuple(software), default_pdf=default, default_pdf_source=source, warnings=warnings
+        )
 
 
 def inspect_windows(base: str | None, registry: Registry, *, live: bool) -> Inventory:
