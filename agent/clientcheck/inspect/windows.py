@@ -5,8 +5,10 @@ only through ``registry.LiveRegistry``, which imports ``winreg`` on Windows alon
 Pitfalls handled (see shared/reference/detection.md): ProductName says "Windows 10" on Windows 11 (the
 build decides); Chrome's enterprise MSI registers a mangled DisplayVersion ("69.181.16525"), so MSI
 entries of the Chromium family are not trusted for the version; an update can leave a stale Uninstall
-entry beside the new one (the newest wins) or a leftover whose folder is gone (dropped when the disk can
-be checked).
+entry beside the new one (the newest wins) or a leftover whose folder is gone, or that its updater no
+longer registers. A leftover is left out only when the same product is installed elsewhere on the machine:
+a missed browser is the worst error this tool can make, so an entry that may be a leftover but is the only
+trace of its product is reported, with a warning saying why its version may be stale.
 
 A captured disk (``--root``) is read through ``fsroot.Root``: every path, whatever its ``..`` components
 and symlinks, resolves inside the capture, never to the folders of the machine running the check.
@@ -93,7 +95,7 @@ def _unread_os(track: str, problem: str) -> OSInfo:
 class _Candidate:
     """One place that says a product is installed, before duplicates are merged."""
 
-    __slots__ = ("location", "msi", "package", "product", "raw", "scope", "source", "track", "user")
+    __slots__ = ("gone", "location", "msi", "package", "product", "raw", "scope", "source", "track", "user")
 
     def __init__(
         self,
@@ -109,6 +111,7 @@ class _Candidate:
     ) -> None:
         self.product, self.scope, self.user, self.raw, self.source = product, scope, user, raw, source
         self.package, self.location, self.msi, self.track = package, location, msi, track
+        self.gone = False  # its folder is not on the disk
 
 
 class WindowsDisk:
@@ -171,6 +174,12 @@ class WindowsDisk:
         return self.root.problems if self.root is not None else []
 
 
+def _updater(product: Product) -> str:
+    """The updater's name, from its registration's key: "Google\\Update\\Clients\\{…}" -> "Google Update"."""
+    client = product.windows.update_clients[0] if product.windows.update_clients else "its updater"
+    return " ".join(client.split("\\Clients\\", 1)[0].split("\\"))
+
+
 def _brave_version(version: Version) -> Version:
     """Brave on Windows writes its version behind Chromium's major ("131.1.73.97"); its own is 1.73.97."""
     if len(version.release) == 4 and version.release[0] >= 100:
@@ -193,6 +202,7 @@ class WindowsInspector:
         live = disk is not None and sys.platform == "win32" and disk == f"{self.system_drive}:\\"
         self.disk = WindowsDisk(disk, self.system_drive, live=live) if disk is not None else None
         self.users = registry.user_roots()
+        self.notes: list[str] = []  # warnings for the inventory: entries that may be leftovers
         self._prefixes = sorted(
             (
                 (name.lower(), product)
@@ -338,32 +348,56 @@ class WindowsInspector:
     # Putting it together ------------------------------------------------------------------------------------
 
     def software(self) -> list[Installation]:
+        """The installations, each once. Warnings about entries that may be leftovers go to ``notes``."""
         groups: dict[tuple[str, str, str | None, str | None, str | None], list[_Candidate]] = {}
         for candidate in self.candidates():
-            # An entry whose program folder is gone is a leftover of an update or an uninstall. On the running
-            # machine that holds for every program; a captured disk may hold only some folders, so there only
-            # a Chromium browser (whose folder always holds its version folders) is judged. A folder that
-            # cannot be looked at (another drive, a network share) is not gone.
-            if (
-                candidate.location
-                and self.disk is not None
-                and (self.disk.live or candidate.product.id in CHROMIUM_FAMILY)
-                and self.disk.is_dir(candidate.location) is False
-            ):
-                continue
+            candidate.gone = self._folder_gone(candidate)
             # Separate installations: another track (Firefox and Firefox ESR side by side), another folder.
             location = None if candidate.product.id in CHROMIUM_FAMILY else (candidate.location or "").lower()
             key = (candidate.product.id, candidate.scope, candidate.user, candidate.track, location or None)
             groups.setdefault(key, []).append(candidate)
-        installations = [self._installation(group) for group in groups.values() if self._real(group)]
+        judged: list[tuple[Installation, str | None]] = []  # each installation, and why it may be a leftover
+        for group in groups.values():
+            present = [candidate for candidate in group if not candidate.gone]
+            doubt = None
+            if not present:
+                present = group
+                doubt = f"its folder {group[0].location} is not on the disk"
+            elif not self._registered(present):
+                doubt = f"{_updater(group[0].product)} does not register it"
+            judged.append((self._installation(present), doubt))
+        confirmed = {(item.product, item.track) for item, doubt in judged if doubt is None}
+        installations = []
+        for item, doubt in judged:
+            if doubt is not None:
+                if (item.product, item.track) in confirmed:
+                    continue  # a leftover beside the real installation, which is reported
+                where = "machine-wide" if item.scope == "system" else "per-user"
+                self.notes.append(
+                    f"{item.name} ({where}, {item.version or 'version unknown'}): {doubt}, so it may be a "
+                    "leftover of an earlier install; reported, but its version may be stale"
+                )
+            installations.append(item)
         # The live HKEY_CURRENT_USER is also one of HKEY_USERS' hives: the same per-user install seen twice.
         unique = {(item.product, item.scope, str(item.version), item.path): item for item in installations}
         return list(unique.values())
 
-    def _real(self, group: list[_Candidate]) -> bool:
-        """Whether a product's entries in one scope are an installation. A browser kept current by an
-        updater is registered with it: an Uninstall entry without that registration is a leftover of an
-        update (a machine-wide entry left behind when Chrome moved to a per-user install, say)."""
+    def _folder_gone(self, candidate: _Candidate) -> bool:
+        """Whether the entry's program folder is known to be gone: a sign of a leftover of an update or an
+        uninstall. On the running machine that holds for every program; a captured disk may hold only some
+        folders, so there only a Chromium browser (whose folder always holds its version folders) is judged.
+        A folder that cannot be looked at (another drive, a network share) is not gone."""
+        if self.disk is None or not candidate.location:
+            return False
+        if not self.disk.live and candidate.product.id not in CHROMIUM_FAMILY:
+            return False
+        return self.disk.is_dir(candidate.location) is False
+
+    def _registered(self, group: list[_Candidate]) -> bool:
+        """Whether a product's entries in one scope are registered with the updater that keeps it current,
+        as a browser's real installation is: an Uninstall entry without that registration may be a
+        leftover of an update (a machine-wide entry left behind when Chrome moved to a per-user install),
+        or the export may just not hold the updater's keys."""
         if not group[0].product.windows.update_clients or self.disk is not None or group[0].track is not None:
             # With the disk at hand the version folders have decided; the catalog knows the updaters'
             # registrations of the stable channels only.
@@ -468,7 +502,8 @@ class WindowsInspector:
         os_info = read_os(self.registry)
         software = sorted(self.software(), key=lambda item: (item.category, item.product, item.scope))
         default, source = self.default_pdf(software)
-        warnings = tuple(self.disk.problems if self.disk is not None else ())
+        # Once each: the live HKEY_CURRENT_USER is also one of HKEY_USERS' hives.
+        warnings = tuple(dict.fromkeys(self.notes)) + tuple(self.disk.problems if self.disk is not None else ())
         return Inventory(
             os=os_info, software=tuple(software), default_pdf=default, default_pdf_source=source, warnings=warnings
         )
