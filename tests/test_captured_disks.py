@@ -279,3 +279,83 @@ def test_a_windows_root_finds_names_without_regard_to_case_and_stops_dot_dot_at_
     assert disk.host_path("/Program Files/../../../..") == str(tmp_path / "disk") + "/"
     assert disk.host_path("/users/public/users") == str(tmp_path / "disk/Users")  # the link, inside the disk
     assert disk.host_path("/Program Files/Missing/x") == str(tmp_path / "disk/Program Files/Missing/x")
+
+
+# Which OS a captured tree is -----------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("root", "platform", "os_id"),
+    [
+        (FIXTURES / "macos/macos-15-sequoia/root", "macos", "macos"),
+        (FIXTURES / "macos/broken-plists/root", "macos", "macos"),
+        (FIXTURES / "linux/debian-12-desktop/root", "linux", "debian"),
+        (FIXTURES / "linux/arch-rolling/root", "linux", "arch"),
+        (FIXTURES / "linux/broken-osrelease/root", "linux", None),
+    ],
+    ids=lambda value: value.parent.name if isinstance(value, Path) else str(value),
+)
+def test_the_os_of_a_root_is_told_from_its_files(run_cli, root: Path, platform: str, os_id: str | None):
+    result = run_cli("--root", str(root), "--format", "json")
+    assert result.status in (0, 1), result.err
+    report = result.json()
+    assert report["os"]["platform"] == platform
+    if os_id is not None:
+        assert report["os"]["id"] == os_id
+
+
+def test_a_mac_with_its_etc_link_is_still_a_mac(run_cli, tmp_path: Path):
+    root = tmp_path / "mac"
+    _plist(root / "System/Library/CoreServices/SystemVersion.plist", {"ProductVersion": "15.1.1"})
+    (root / "private/etc").mkdir(parents=True)
+    (root / "private/etc/hosts").write_text("127.0.0.1 localhost\n")
+    (root / "etc").symlink_to("private/etc")  # as on every Mac; and no os-release behind it
+    (root / "usr/lib").mkdir(parents=True)
+    (root / "usr/lib/os-release").symlink_to("/etc/os-release")  # this host's file, were it followed out
+    result = run_cli("inventory", "--root", str(root), "--format", "json")
+    assert (result.status, result.json()["os"]["platform"]) == (0, "macos")
+
+
+def test_a_windows_disk_is_recognised_and_asks_for_its_registry(run_cli, tmp_path: Path):
+    (tmp_path / "disk/WINDOWS/system32/config").mkdir(parents=True)  # found without regard to case
+    result = run_cli("--root", str(tmp_path / "disk"))
+    assert result.status == 2
+    assert (
+        result.err.splitlines()[0]
+        == "clientcheck: error: a Windows --root tree needs its registry: add --registry FILE.reg"
+    )
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        pytest.param(
+            ["home/alice/notes.txt"],
+            "cannot tell which OS this tree is (no etc/os-release, System/Library/CoreServices/SystemVersion.plist "
+            "or Windows/System32 in it)",
+            id="nothing-to-tell",
+        ),
+        pytest.param(
+            ["etc/os-release", "System/Library/CoreServices/SystemVersion.plist"],
+            "the tree has marks of more than one OS: linux (etc/os-release); "
+            "macos (System/Library/CoreServices/SystemVersion.plist)",
+            id="two-systems",
+        ),
+    ],
+)
+def test_a_tree_whose_os_cannot_be_told_is_an_error_that_suggests_platform(
+    run_cli, tmp_path: Path, files: list[str], message: str
+):
+    for name in files:
+        (tmp_path / "tree" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "tree" / name).write_text("")
+    for command in ("check", "inventory"):
+        result = run_cli(command, "--root", str(tmp_path / "tree"))
+        assert result.status == 2
+        assert result.err == (
+            f"clientcheck: error: --root {tmp_path / 'tree'}: {message}\n"
+            "clientcheck: hint: add --platform linux|macos|windows\n"
+        )
+    assert run_cli("--root", str(tmp_path / "tree"), "--platform", "linux", "--format", "json").status in (0, 1)

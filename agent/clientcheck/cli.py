@@ -34,7 +34,7 @@ _INSPECT_OPTIONS = (
     Option(
         ("--root",), "inspect the machine whose file tree is at DIR (a mounted disk or captured tree)", metavar="DIR"
     ),
-    Option(("--platform",), "the OS of the --root tree (default: this one)", choices=PLATFORMS),
+    Option(("--platform",), "the OS of the --root tree (default: told from its files)", choices=PLATFORMS),
     Option(
         ("--registry",),
         "read this Windows registry export (regedit's .reg) instead of the live registry; implies --platform windows",
