@@ -34,7 +34,7 @@ _INSPECT_OPTIONS = (
     Option(
         ("--root",), "inspect the machine whose file tree is at DIR (a mounted disk or captured tree)", metavar="DIR"
     ),
-    Option(("--platform",), "the OS of the --root tree (default: this one)", choices=PLATFORMS),
+    Option(("--platform",), "the OS of the --root tree (default: told from its files)", choices=PLATFORMS),
     Option(
         ("--registry",),
         "read this Windows registry export (regedit's .reg) instead of the live registry; implies --platform windows",
@@ -73,11 +73,15 @@ _JUDGE_OPTIONS = (
 
 
 def _duration(text: str) -> int:
-    from clientcheck.config import parse_duration
+    from clientcheck.config import over_maximum, parse_duration
 
     seconds = parse_duration(text)
+    shown = text if len(text) <= 40 else f"{text[:30]}…"
     if seconds is None:
-        raise ValueError(f"{text!r} is not a duration (like 30s, 15m, 4h or seconds)")
+        raise ValueError(f"{shown!r} is not a duration (like 30s, 15m, 4h or seconds)")
+    too_large = over_maximum("login.delay", seconds)  # the one duration option
+    if too_large:
+        raise ValueError(f"{too_large}, got {shown!r}")
     return seconds
 
 

@@ -1,6 +1,9 @@
 """Read files of a machine below an injectable root: ``/`` for the running machine, or a mounted disk or
 captured tree for ``--root``. Absolute symlinks are followed *inside* the root, as the machine would see
-them, never out into the machine running the check."""
+them, never out into the machine running the check; so are ``..`` components, which stop at the root.
+
+The same class serves Windows disks (``fold_case``): their paths are found without regard to case, as
+Windows finds them, also in a capture kept on a case-sensitive file system."""
 
 from __future__ import annotations
 
@@ -19,10 +22,12 @@ _MAX_DEPTH = 8
 
 
 class Root:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, *, fold_case: bool = False) -> None:
         self.base = os.path.abspath(base)
-        self.is_host = self.base == "/"
+        self.is_host = self.base == "/" and not fold_case
+        self.fold_case = fold_case
         self.problems: list[str] = []  # files that exist but could not be read, one line each
+        self._folded: dict[str, dict[str, str]] = {}  # folder on the host -> lower-cased name -> name
 
     def host_path(self, path: str) -> str | None:
         """Where the machine's absolute ``path`` is on this host, with its symlinks resolved in the root;
@@ -56,6 +61,11 @@ class Root:
                 continue
             candidate = posixpath.join(resolved, part)
             host = self.base + candidate
+            if self.fold_case and not os.path.lexists(host):
+                name = self._name_in(self.base + resolved, part)
+                if name is not None:
+                    candidate = posixpath.join(resolved, name)
+                    host = self.base + candidate
             if os.path.islink(host):
                 links += 1
                 if links > _MAX_LINKS:
@@ -68,6 +78,19 @@ class Root:
             else:
                 resolved = candidate
         return resolved
+
+    def _name_in(self, folder: str, name: str) -> str | None:
+        """The entry of the host's ``folder`` that is ``name`` without regard to case; None if none is."""
+        names = self._folded.get(folder)
+        if names is None:
+            try:
+                listed = os.listdir(folder)
+            except OSError:
+                listed = []
+            names = self._folded[folder] = {}
+            for entry in sorted(listed):  # two names that differ only in case: the first, as sorted, wins
+                names.setdefault(entry.lower(), entry)
+        return names.get(name.lower())
 
     def exists(self, path: str) -> bool:
         host = self.host_path(path)

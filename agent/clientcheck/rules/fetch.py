@@ -180,9 +180,13 @@ def _fetch_blocking(
 
 def _read_body(response: requests.Response, url: str, max_bytes: int, started: float, deadline: float) -> bytes:
 
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(f"{url}: {int(declared)} bytes, more than the {max_bytes} allowed")
+    declared = response.headers.get("Content-Length", "").strip()
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int), and few enough for int() (4300 at most).
+    length = int(declared) if declared.isascii() and declared.isdigit() and len(declared) <= 18 else None
+    if length is None and declared.isascii() and declared.isdigit():
+        raise FetchError(f"{url}: a Content-Length of {len(declared)} digits, more than the {max_bytes} bytes allowed")
+    if length is not None and length > max_bytes:
+        raise FetchError(f"{url}: {length} bytes, more than the {max_bytes} allowed")
     chunks: list[bytes] = []
     size = 0
     while chunk := _read_some(response, url):
@@ -193,7 +197,7 @@ def _read_body(response: requests.Response, url: str, max_bytes: int, started: f
             raise FetchError(f"{url}: too slow (not complete after {deadline:g} s)")
         chunks.append(chunk)
     body = b"".join(chunks)
-    if declared.isdigit() and len(body) != int(declared):
+    if length is not None and len(body) != length:
         raise FetchError(f"{url}: truncated ({len(body)} of {declared} bytes)")
     return body
 

@@ -233,7 +233,7 @@ def retry_delay(value: str | None, now: dt.datetime | None = None) -> float:
     seconds = DEFAULT_RETRY_AFTER
     text = (value or "").strip()
     if text.isascii() and text.isdigit():
-        seconds = float(int(text))
+        seconds = float(int(text)) if len(text) <= 18 else MAX_RETRY_AFTER  # int() refuses 4300 digits
     elif text:
         from email.utils import parsedate_to_datetime
 
@@ -331,8 +331,9 @@ def _read_capped(response: requests.Response, where: str, max_bytes: int) -> byt
     import requests
 
     declared = response.headers.get("Content-Length", "").strip()
-    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
-        raise FeedError(where, f"{int(declared)} bytes, more than the {max_bytes} allowed")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > max_bytes):
+        # (past 18 digits: more than any cap, and int() refuses 4300)
+        raise FeedError(where, f"{declared[:20]} bytes, more than the {max_bytes} allowed")
     chunks: list[bytes] = []
     size = 0
     try:
@@ -564,19 +565,22 @@ def validate_policy(policy: Any, source: str = "policy") -> dict[str, Any]:
 
 def load_policy(path: str) -> dict[str, Any]:
     """Read and validate a policy file. Raises ``PolicyError`` naming the file and every problem."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
-        with open(path, "rb") as stream:
-            data = stream.read(MAX_POLICY_BYTES + 1)
-    except OSError as error:
-        raise PolicyError(path, [f"cannot read: {error.strerror or error}"]) from None
-    if len(data) > MAX_POLICY_BYTES:
-        raise PolicyError(path, [f"larger than {MAX_POLICY_BYTES // 1024} KiB"])
+        data = read_file(path, MAX_POLICY_BYTES)
+    except FileProblem as problem:
+        raise PolicyError(path, [problem.reason]) from None
     try:
         policy = json.loads(data.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
         raise PolicyError(path, ["not UTF-8 text"]) from None
     except json.JSONDecodeError as error:
         raise PolicyError(path, [f"line {error.lineno} column {error.colno}: invalid JSON: {error.msg}"]) from None
+    except RecursionError:
+        raise PolicyError(path, ["invalid JSON: nested too deeply"]) from None
+    except ValueError:  # an integer longer than int() converts (4300 digits)
+        raise PolicyError(path, ["invalid JSON: a number with too many digits"]) from None
     validate_policy(policy, path)
     result: dict[str, Any] = policy
     return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 
 from clientcheck import dates as dt
 from clientcheck.errors import ClientcheckError, RulesError
@@ -18,6 +17,8 @@ if TYPE_CHECKING:
 
 BUNDLED = "bundled"
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
+MAX_KEY_BYTES = 64 * 1024  # a public key or a .minisig: a few lines
+MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024  # the system's whole bundle is about 200 KiB
 
 
 class LoadedRules(Record):
@@ -54,21 +55,16 @@ def sha256_hex(data: bytes) -> str:
 
 
 def read_rule_file(path: str) -> tuple[RuleSet, bytes]:
-    """Read and validate one rule file. Raises ``RulesError`` naming the file and every problem."""
+    """Read and validate one rule file. Raises ``RulesError`` naming the file and every problem.
+
+    Only a regular file is read: a FIFO or device given as ``--rules`` (or to ``rules validate``) is refused
+    at once instead of hanging the run or reading without end."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
-        with open(path, "rb") as stream:
-            # A regular file's size is known: read() it whole, as read(limit + 1) would allocate the limit.
-            # A pipe (--rules <(…)) has no size: read at most the limit.
-            regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
-            data = (
-                stream.read()
-                if regular and os.fstat(stream.fileno()).st_size <= MAX_RULE_FILE_BYTES
-                else stream.read(MAX_RULE_FILE_BYTES + 1)
-            )
-    except OSError as error:
-        raise RulesError(path, [f"cannot read: {error.strerror or error}"]) from None
-    if len(data) > MAX_RULE_FILE_BYTES:
-        raise RulesError(path, [f"larger than {MAX_RULE_FILE_BYTES // 1024 // 1024} MiB"])
+        data = read_file(path, MAX_RULE_FILE_BYTES)
+    except FileProblem as problem:
+        raise RulesError(path, [problem.reason]) from None
     try:
         return parse_rules(data), data
     except InvalidRuleFileError as invalid:
@@ -94,12 +90,13 @@ def _public_key(key: str) -> PublicKey:
     from clientcheck.rules.minisign import SignatureError, parse_public_key
 
     text = key
-    if os.path.isfile(key):
+    if os.path.exists(key):  # a file (a FIFO or a folder there is refused, not taken for the key itself)
+        from clientcheck.reading import FileProblem, read_text
+
         try:
-            with open(key, encoding="utf-8") as stream:
-                text = stream.read()
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"--rules-key {key}: cannot read: {error}") from None
+            text = read_text(key, MAX_KEY_BYTES)
+        except FileProblem as problem:
+            raise UsageError(f"--rules-key {key}: {problem.reason}") from None
     try:
         return parse_public_key(text)
     except SignatureError as error:
@@ -125,11 +122,14 @@ def _verify(source: str, data: bytes, signature: bytes | None, key: PublicKey | 
 def _read_local(path: str, key: PublicKey | None) -> tuple[RuleSet, bytes]:
     ruleset, data = read_rule_file(path)
     if key is not None:
+        from clientcheck.reading import FileProblem, read_file
+
+        signature: bytes | None = None
         try:
-            with open(path + ".minisig", "rb") as stream:
-                signature: bytes | None = stream.read(64 * 1024)
-        except OSError:
-            signature = None
+            signature = read_file(path + ".minisig", MAX_KEY_BYTES)
+        except FileProblem as problem:
+            if not problem.missing:  # a missing one is said by _verify: "no signature"
+                raise RulesError(path, [f"{path}.minisig: {problem.reason}"]) from None
         _verify(path, data, signature, key)
     return ruleset, data
 
@@ -214,6 +214,14 @@ def _fetch_newer(
     from clientcheck.rules.cache import write_cached
     from clientcheck.rules.fetch import FetchError, fetch
 
+    if ca_bundle is not None:
+        # requests opens the bundle itself, with a plain open(): a FIFO there would hang the run.
+        from clientcheck.reading import FileProblem, check_file
+
+        try:
+            check_file(ca_bundle, MAX_CA_BUNDLE_BYTES)
+        except FileProblem as problem:
+            raise FetchError(f"--ca-bundle {ca_bundle}: {problem.reason}") from None
     got = fetch(
         url,
         etag=cached.etag if cached else None,
