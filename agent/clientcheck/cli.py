@@ -41,7 +41,12 @@ _INSPECT_OPTIONS = (
         metavar="FILE.reg",
     ),
     Option(("-f", "--format"), "output format (default: text)", choices=FORMATS),
-    Option(("-o", "--output"), "write to FILE (atomically) instead of standard output", metavar="FILE"),
+    Option(
+        ("-o", "--output"),
+        "write to FILE instead of standard output (a file is replaced atomically; a device, a FIFO or "
+        "/dev/stdout is written in place; a link, where it leads)",
+        metavar="FILE",
+    ),
     Option(
         ("--config",),
         "read settings from FILE instead of the user's config.toml (also CLIENTCHECK_CONFIG)",
@@ -247,12 +252,12 @@ def build_parser() -> Parser:
 
 
 def _emit(text: str, output: str | None) -> None:
-    from clientcheck.deliver import write_atomic
+    from clientcheck.deliver import write_output
 
     if output is None:
         write_stream(text)
     else:
-        write_atomic(output, text)
+        write_output(output, text)
 
 
 def _say(line: str) -> None:
@@ -439,11 +444,11 @@ def _login(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.dat
 
 
 def write_sinks(report: Report, sinks: Sequence[tuple[str, str]]) -> None:
-    """The extra copies ``report.sinks`` asks for, each written atomically."""
-    from clientcheck.deliver import write_atomic
+    """The extra copies ``report.sinks`` asks for, each written as ``--output`` is."""
+    from clientcheck.deliver import write_output
 
     for sink_format, sink_path in sinks:
-        write_atomic(sink_path, render(report, sink_format))
+        write_output(sink_path, render(report, sink_format))
 
 
 def render(report: Report, format_name: str) -> str:
