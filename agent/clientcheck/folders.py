@@ -200,7 +200,7 @@ def _untrusted(info: os.stat_result, user: int) -> str | None:
         return f"it belongs to another user (uid {info.st_uid})"
     if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
         return "a hard link to a file elsewhere"
-    if not stat.S_ISLNK(info.st_mode) and info.st_mode & 0o022:
+    if stat.S_ISREG(info.st_mode) and info.st_mode & 0o022:
         return f"others could write it (mode {stat.S_IMODE(info.st_mode):04o}), and may still hold it open"
     return None
 
