@@ -380,8 +380,15 @@ def judge(
     from clientcheck.rules import load_rules
 
     today = as_of or now.date()
+    source = settings["rules.source"]
+    folders: dict[str, str | None] = {}
+    if source is not None and "://" in source:
+        from clientcheck.rules.floor import state_dir
+
+        # From this run's environment (tests give their own); "" when there is none: no floor outside the cache.
+        folders = {"cache_folder": env.get("CLIENTCHECK_CACHE_DIR") or None, "state_folder": state_dir(env) or ""}
     loaded = load_rules(
-        settings["rules.source"], today, key=settings["rules.key"], ca_bundle=settings["rules.ca_bundle"], now=now
+        source, today, key=settings["rules.key"], ca_bundle=settings["rules.ca_bundle"], now=now, **folders
     )
     for warning in loaded.warnings:
         _warn(warning)
@@ -416,7 +423,7 @@ def _login(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.dat
     from clientcheck.login import StateFolder, login
     from clientcheck.privacy import Redactor
 
-    folder = dirs.user_state_dir(this_platform(), env)
+    folder = env.get("CLIENTCHECK_STATE_DIR", "").strip() or dirs.user_state_dir(this_platform(), env)
     if folder is None:
         raise OutputError(
             "login: no state folder: the environment names no home folder",

@@ -91,7 +91,13 @@ def _settings() -> tuple[Setting, ...]:
 # Variables that are not settings but are read by name elsewhere: an unknown CLIENTCHECK_ variable is an
 # error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_….
 OTHER_VARIABLES = frozenset(
-    {"CLIENTCHECK_CONFIG", "CLIENTCHECK_DEBUG", "CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_KEY_PASSWORD"}
+    {
+        "CLIENTCHECK_CONFIG",
+        "CLIENTCHECK_DEBUG",
+        "CLIENTCHECK_CACHE_DIR",
+        "CLIENTCHECK_STATE_DIR",
+        "CLIENTCHECK_KEY_PASSWORD",
+    }
 )
 BUILD_VARIABLES = "CLIENTCHECK_BUILD_"
 

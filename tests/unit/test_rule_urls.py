@@ -112,7 +112,7 @@ def test_one_spelling_per_address(spelling: str):
 
 def test_what_normalising_keeps_apart():
     assert normalised("https://rules.example.com/rules.json?v=2") == "https://rules.example.com/rules.json?v=2"
-    assert normalised("https://rules.example.com/rules.json?") == "https://rules.example.com/rules.json?"
+    assert normalised("https://rules.example.com/rules.json?") == "https://rules.example.com/rules.json"
     assert normalised("https://rules.example.com:8443/r.json") == "https://rules.example.com:8443/r.json"
     assert normalised("http://rules.example.com:443/r.json") == "http://rules.example.com:443/r.json"
     assert normalised("https://rules.example.com/a%2fb%2Fc") == "https://rules.example.com/a%2Fb%2Fc"

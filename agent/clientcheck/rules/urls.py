@@ -95,11 +95,13 @@ def check(url: str) -> ParsedURL:
 def normalised(url: str) -> str:
     """The one spelling of ``url`` (RFC 3986 section 6): scheme and host in lower case, no default port,
     no dot segments, percent-escapes of unreserved characters decoded and the others in upper case, an
-    empty path written "/", and no fragment (it never reaches the server). The query is kept."""
+    empty path written "/", and no fragment (it never reaches the server). A query is kept."""
     parsed = parse(url)
     port = "" if parsed.port is None or parsed.port == _DEFAULT_PORTS.get(parsed.scheme) else f":{parsed.port}"
     host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
-    query = "" if parsed.query is None else "?" + _percent_normalised(parsed.query)
+    # An empty query ("rules.json?") is dropped: servers answer it as without, and for the rollback floor a
+    # spelling taken as the same file only ever keeps a floor, never loses one. A query is otherwise kept.
+    query = "?" + _percent_normalised(parsed.query) if parsed.query else ""
     return f"{parsed.scheme}://{host}{port}{_percent_normalised(parsed.path) or '/'}{query}"
 
 

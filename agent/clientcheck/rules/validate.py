@@ -359,7 +359,7 @@ class RuleParser:
         published = out.field("", document, "published", _date, required=True)
         expires = out.field("", document, "expires", _date, required=True)
         out.field("", document, "description", _string, required=False)
-        out.field("", document, "url", _url, required=False)
+        url = out.field("", document, "url", _url, required=False)
         out.field("", document, "comment", _string, required=False)
         if published and expires and expires < published:
             out.add("expires", f"{expires} is before published {published}")
@@ -386,7 +386,9 @@ class RuleParser:
 
         if out.problems or publisher is None or serial is None or published is None or expires is None:
             raise InvalidRuleFileError(out.problems)
-        return RuleSet(publisher=publisher, serial=serial, published=published, expires=expires, rules=tuple(rules))
+        return RuleSet(
+            publisher=publisher, serial=serial, published=published, expires=expires, rules=tuple(rules), url=url
+        )
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
