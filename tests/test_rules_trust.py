@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from clientcheck import dates as dt
+from clientcheck.config import Places
+from clientcheck.errors import UsageError
 from clientcheck.rules import floor, load_rules, minisign
 from clientcheck.rules.validate import MAX_SERIAL
 from test_rules_fetch import RULES, _json, _with_serial, server  # noqa: F401 - server is a fixture
@@ -391,3 +393,37 @@ def test_rules_sign_names_the_file_in_its_trusted_comment(run_cli, tmp_path: Pat
     comment = (tmp_path / "rules.json.minisig").read_text().splitlines()[2].removeprefix("trusted comment: ")
     assert minisign.comment_file_name(comment) == "rules.json"
     assert comment.startswith("timestamp:") and comment.endswith("\tfile:rules.json\thashed")
+
+
+# An empty pinned key (item 21) -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["", "   "])
+def test_an_empty_key_on_the_command_line_is_an_error(run_cli, key: str):
+    run = run_cli("--rules", "https://rules.example.invalid/rules.json", "--rules-key", key)
+    assert run.status == 2
+    assert run.err.startswith("clientcheck: error: --rules-key: is empty: an empty key would turn signature checks off")
+
+
+def test_an_empty_key_in_the_environment_is_an_error(run_cli):
+    run = run_cli("--format", "json", env={"CLIENTCHECK_RULES_KEY": ""})
+    assert run.status == 78
+    assert run.err.splitlines()[0] == (
+        "clientcheck: error: environment variable CLIENTCHECK_RULES_KEY: empty: signature checks cannot be turned "
+        "off this way"
+    )
+
+
+@pytest.mark.parametrize("value", ['""', '"  "'])
+def test_an_empty_key_in_a_configuration_file_is_an_error(run_cli, tmp_path: Path, value: str):
+    config = tmp_path / "config.toml"
+    config.write_text(f"[rules]\nkey = {value}\n")
+    run = run_cli("--format", "json", places=Places(machine=None, user=str(config), managed=None))
+    assert run.status == 78
+    assert "rules.key: expected a non-empty string" in run.err
+
+
+@pytest.mark.parametrize("key", ["", " \n"])
+def test_an_empty_key_given_to_the_loader_is_an_error(folders, key: str):
+    with pytest.raises(UsageError, match="--rules-key is empty"):
+        _load("https://rules.example.invalid/rules.json", folders, key=key)

@@ -30,6 +30,13 @@ def _date(text: str) -> dt.date:
         raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _key(text: str) -> str:
+    # An empty key (a variable in a fleet script that was never filled in) must not mean "no key".
+    if not text.strip():
+        raise ValueError("is empty: an empty key would turn signature checks off; give the key or leave it out")
+    return text
+
+
 _INSPECT_OPTIONS = (
     Option(
         ("--root",), "inspect the machine whose file tree is at DIR (a mounted disk or captured tree)", metavar="DIR"
@@ -60,6 +67,7 @@ _JUDGE_OPTIONS = (
         "the publisher's minisign public key (as minisign prints it, or a .pub file): "
         "rules must then carry a valid .minisig",
         metavar="KEY",
+        convert=_key,
     ),
     Option(
         ("--ca-bundle",),

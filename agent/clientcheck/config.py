@@ -343,6 +343,13 @@ def _environment_layer(env: Mapping[str, str], by_name: dict[str, Setting]) -> d
                 f"environment variable {variable}: not a clientcheck setting",
                 hint=f"did you mean {close[0]}?" if close else "known: " + ", ".join(by_variable),
             )
+        if text == "" and setting.name == "rules.key":
+            # Elsewhere an empty variable unsets a setting; here that would silently turn signature checks
+            # off (a fleet script's CLIENTCHECK_RULES_KEY="$KEY" with $KEY never filled in).
+            raise ConfigError(
+                f"environment variable {variable}: empty: signature checks cannot be turned off this way",
+                hint=f"give the publisher's key, or unset {variable}",
+            )
         if text == "":
             continue  # an empty variable is the usual way to unset one
         layer[setting.name] = _convert(setting, text, f"environment variable {variable}", from_text=True)

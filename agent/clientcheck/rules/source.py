@@ -94,6 +94,9 @@ def _public_key(key: str) -> PublicKey:
     from clientcheck.errors import UsageError
     from clientcheck.rules.minisign import SignatureError, parse_public_key
 
+    if not key.strip():
+        # Never "no key": an empty value (a variable that was not filled in) must not turn checks off.
+        raise UsageError("--rules-key is empty: give the publisher's key, or leave the option out")
     text = key
     if os.path.isfile(key):
         try:
@@ -160,7 +163,7 @@ def load_rules(
     warnings: list[str] = []
     fallback: str | None = None
     if requested is not None and requested != BUNDLED:
-        public_key = _public_key(key) if key else None
+        public_key = _public_key(key) if key is not None else None
         try:
             if "://" in requested:
                 folders = (cache_folder, state_folder)
