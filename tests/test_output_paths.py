@@ -351,3 +351,15 @@ def test_links_are_followed_as_the_kernel_follows_them(tmp_path: Path, monkeypat
     (tmp_path / "l3").symlink_to("l1")
     monkeypatch.chdir(tmp_path)
     assert follow_links(path) == os.path.realpath(path)
+
+
+def test_descriptor_paths():
+    from clientcheck.folders import descriptor_number, descriptor_pid
+
+    me = os.getpid()
+    assert (descriptor_number(f"/proc/{me}/fd/1"), descriptor_pid(f"/proc/{me}/fd/1")) == (1, me)
+    assert (descriptor_number(f"/proc/{me}/task/{me}/fd/2"), descriptor_pid(f"/proc/{me}/task/{me}/fd/2")) == (2, me)
+    assert descriptor_pid("/proc/self/fd/1") == me  # no /proc to resolve "self" in: still this process
+    for other in ("/proc/1/fdinfo/1", "/proc/self/fd/x", "/dev/fd/1", "/tmp/proc/1/fd/1", "/proc/1/fd"):
+        assert descriptor_number(other) is None, other
+    assert follow_links("/dev/stdout") == f"/proc/{me}/fd/1"

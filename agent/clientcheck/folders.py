@@ -92,11 +92,14 @@ def descriptor_number(path: str) -> int | None:
 
 
 def descriptor_pid(path: str) -> int | None:
-    """The process whose descriptor ``path`` names (``/proc/PID/fd/N``), if it is one."""
+    """The process whose descriptor ``path`` names (``/proc/PID/fd/N``), if it is one. ``/proc/self`` is
+    resolved on the way here, unless there is no /proc to resolve it in: it is then this process still."""
     parts = path.split("/")
-    if descriptor_number(path) is None or not parts[2].isdigit():
+    if descriptor_number(path) is None:
         return None
-    return int(parts[2])
+    if parts[2] in ("self", "thread-self"):
+        return os.getpid()
+    return int(parts[2]) if parts[2].isdigit() and parts[2].isascii() else None
 
 
 def own_folder(path: str, what: str, *, subfolders: tuple[str, ...] = ()) -> list[str]:
