@@ -89,6 +89,8 @@ def test_a_planted_cache_entry_with_a_huge_serial_is_removed_not_trusted(server,
     _load(url, {**folders, "state_folder": str(Path(folders["state_folder"]) / "attacker")})  # their entry
     (planted,) = cache.iterdir()
     os.chown(planted, OTHER, OTHER)
+    (cache / "notes.txt").write_text("not clientcheck's")
+    os.chown(cache / "notes.txt", OTHER, OTHER)
     cache.chmod(0o777)
     _serve(behaviour, "/rules.json", _with_serial(8))
     loaded = _load(url, folders)
@@ -96,6 +98,7 @@ def test_a_planted_cache_entry_with_a_huge_serial_is_removed_not_trusted(server,
     assert f"the rules cache folder {cache} was open to others (mode 0777): made owner-only" in loaded.warnings
     assert any(w.startswith(f"removed {planted} from the rules cache folder") for w in loaded.warnings)
     assert (cache.stat().st_mode & 0o777, planted.stat().st_uid) == (0o700, 0)
+    assert (cache / "notes.txt").stat().st_uid == OTHER  # not a cache entry: left alone
 
 
 @pytest.mark.parametrize("how", ["owned-by-another-user", "through-another-users-link"])
@@ -249,7 +252,7 @@ def test_a_damaged_floor_file_is_said_and_the_cache_still_holds_the_floor(server
     loaded = _load(url, folders)
     assert loaded.info.serial == 8  # the cached copy: the server's older file was refused
     assert "refused as a rollback" in (loaded.info.fallback_reason or "")
-    assert f"{path}: not a rollback floor file: replaced; the rollback floor starts again" in loaded.warnings[0]
+    assert f"{path}: not a rollback floor file: written anew; the rollback floor starts again" in loaded.warnings[0]
     assert _floors(folders) == {f"url:{base}/rules.json": 8}  # rewritten whole from what is known
 
 

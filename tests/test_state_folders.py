@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from clientcheck.folders import FolderError, own_folder
+from clientcheck.folders import FolderError, own_folder, state_file
 from clientcheck.login import StateFolder
 from test_login import NOW, Recorder
 from unprivileged import need_root, python_for, run_as
@@ -49,7 +49,7 @@ def _plant(path: Path, text: str = "", *, uid: int = OTHER, mode: int = 0o644) -
 
 def test_a_missing_folder_is_made_owner_only(tmp_path: Path):
     folder = tmp_path / "a" / "b" / "clientcheck"
-    assert own_folder(str(folder), "state folder", subfolders=("history",)) == []
+    assert own_folder(str(folder), "state folder", ours=state_file, subfolders=("history",)) == []
     assert _mode(folder) == 0o700 and _mode(folder / "history") == 0o700
 
 
@@ -59,13 +59,13 @@ def test_an_own_folder_open_to_others_is_repaired_with_a_note(tmp_path: Path):
     folder.chmod(0o777)
     (folder / "last.json").write_text("{}")
     (folder / "last.json").chmod(0o644)
-    notes = own_folder(str(folder), "state folder")
+    notes = own_folder(str(folder), "state folder", ours=state_file)
     assert notes == [
         f"the state folder {folder} was open to others (mode 0777): made owner-only",
         f"{folder / 'last.json'} could be read by others: made owner-only",
     ]
     assert (_mode(folder), _mode(folder / "last.json")) == (0o700, 0o600)
-    assert own_folder(str(folder), "state folder") == []  # repaired once, quiet after
+    assert own_folder(str(folder), "state folder", ours=state_file) == []  # repaired once, quiet after
 
 
 def test_a_folder_of_another_user_is_refused(tmp_path: Path):
@@ -75,7 +75,7 @@ def test_a_folder_of_another_user_is_refused(tmp_path: Path):
     os.chown(folder, OTHER, OTHER)
     (folder / "last.json").write_text("{}")
     with pytest.raises(FolderError) as refused:
-        own_folder(str(folder), "state folder")
+        own_folder(str(folder), "state folder", ours=state_file)
     assert refused.value.message == (
         f"the state folder {folder} belongs to another user (uid {OTHER}), not to uid 0: not used"
     )
@@ -91,7 +91,7 @@ def test_a_folder_reached_through_another_users_link_is_refused(tmp_path: Path):
     link.symlink_to(real)
     os.lchown(link, OTHER, OTHER)
     with pytest.raises(FolderError, match=rf"reached through the symbolic link {link}, which belongs to another user"):
-        own_folder(str(link / "clientcheck"), "state folder")
+        own_folder(str(link / "clientcheck"), "state folder", ours=state_file)
     assert list(real.iterdir()) == []
 
 
@@ -99,20 +99,20 @@ def test_a_folder_reached_through_the_users_own_link_is_used(tmp_path: Path):
     real = tmp_path / "elsewhere"
     real.mkdir()
     (tmp_path / "state").symlink_to(real)
-    assert own_folder(str(tmp_path / "state" / "clientcheck"), "state folder") == []
+    assert own_folder(str(tmp_path / "state" / "clientcheck"), "state folder", ours=state_file) == []
     assert _mode(real / "clientcheck") == 0o700
 
 
 def test_a_file_where_the_folder_should_be_is_refused(tmp_path: Path):
     (tmp_path / "state").write_text("")
     with pytest.raises(FolderError, match="is not a folder"):
-        own_folder(str(tmp_path / "state"), "state folder")
+        own_folder(str(tmp_path / "state"), "state folder", ours=state_file)
 
 
 # What is inside -------------------------------------------------------------------------------------------
 
 
-def test_planted_entries_are_removed_and_named(tmp_path: Path):
+def test_planted_entries_are_removed_and_named_and_other_files_left_alone(tmp_path: Path):
     need_root()
     folder = tmp_path / "state"
     folder.mkdir(mode=0o700)
@@ -120,27 +120,38 @@ def test_planted_entries_are_removed_and_named(tmp_path: Path):
     (folder / "history").mkdir()
     (folder / "history").chmod(0o777)
     _plant(folder / "history" / "20261125T090000Z.json", "{}")
-    (folder / "mine.json").write_text("{}")
-    (folder / "mine.json").chmod(0o666)  # ours, but anyone could have opened it to write
-    (folder / "planted-dir").mkdir()
-    _plant(folder / "planted-dir" / "x")
-    os.chown(folder / "planted-dir", OTHER, OTHER)
+    (folder / "last.json").write_text("{}")
+    (folder / "last.json").chmod(0o666)  # ours, but anyone could have opened it to write
+    (folder / "login.lock").mkdir()  # a folder of theirs where our lock goes
+    _plant(folder / "login.lock" / "x")
+    os.chown(folder / "login.lock", OTHER, OTHER)
     outside = tmp_path / "outside.txt"
     outside.write_text("elsewhere")
-    os.link(outside, folder / "linked.json")  # a hard link: changing its mode would change the other's
-    (folder / "link").symlink_to("/etc/passwd")
-    os.lchown(folder / "link", OTHER, OTHER)
-    notes = own_folder(str(folder), "state folder", subfolders=("history",))
-    assert sorted(p.name for p in folder.iterdir()) == ["history"]
+    os.link(outside, folder / "rules-floor.json")  # a hard link: changing its mode would change the other's
+    (folder / "last-complete").symlink_to("/etc/passwd")
+    os.lchown(folder / "last-complete", OTHER, OTHER)
+    # Not clientcheck's (on macOS and Windows the state folder is also where config.toml lives): left alone.
+    _plant(folder / "config.toml", "[report]\n", mode=0o666)
+    notes = own_folder(str(folder), "state folder", ours=state_file, subfolders=("history",))
+    assert sorted(p.name for p in folder.iterdir()) == ["config.toml", "history"]
     assert list((folder / "history").iterdir()) == []
     assert _mode(folder / "history") == 0o700
+    assert ((folder / "config.toml").read_text(), _mode(folder / "config.toml")) == ("[report]\n", 0o666)
     assert outside.read_text() == "elsewhere" and _mode(outside) == 0o644
     removed = sorted(note.split(" from the")[0] for note in notes if note.startswith("removed"))
     assert removed == sorted(
         f"removed {folder / name}"
-        for name in ("last.html", "history/20261125T090000Z.json", "mine.json", "planted-dir", "linked.json", "link")
+        for name in (
+            "last.html",
+            "history/20261125T090000Z.json",
+            "last.json",
+            "login.lock",
+            "rules-floor.json",
+            "last-complete",
+        )
     )
     assert f"removed {folder / 'last.html'} from the state folder: it belongs to another user (uid {OTHER})" in notes
+    assert f"removed {folder / 'rules-floor.json'} from the state folder: a hard link to a file elsewhere" in notes
 
 
 # The login run --------------------------------------------------------------------------------------------
@@ -227,9 +238,9 @@ def test_as_an_ordinary_user_a_state_folder_root_made_is_refused(tmp_path: Path)
             os.chown(path, OTHER, OTHER)
         code = (
             "import sys\n"
-            "from clientcheck.folders import FolderError, own_folder\n"
+            "from clientcheck.folders import FolderError, own_folder, state_file\n"
             "try:\n"
-            "    print(own_folder(sys.argv[1], 'state folder'))\n"
+            "    print(own_folder(sys.argv[1], 'state folder', ours=state_file))\n"
             "except FolderError as error:\n"
             "    sys.exit(error.message)\n"
         )

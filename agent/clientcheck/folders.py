@@ -102,15 +102,34 @@ def descriptor_pid(path: str) -> int | None:
     return int(parts[2]) if parts[2].isdigit() and parts[2].isascii() else None
 
 
-def own_folder(path: str, what: str, *, subfolders: tuple[str, ...] = ()) -> list[str]:
+# The files clientcheck makes in a state folder (login's, and the rollback floor), and in the rules cache.
+# Only these are repaired or removed: on macOS and Windows the user's state folder is also the folder of
+# their config.toml, and CLIENTCHECK_CACHE_DIR may name a folder that holds other files.
+STATE_FILES = frozenset({"last.json", "last.html", "last-complete", "login.lock", "history", "rules-floor.json"})
+
+
+def state_file(name: str) -> bool:
+    return name in STATE_FILES or _temporary(name)
+
+
+def cache_file(name: str) -> bool:
+    return (name.startswith("rules-") and name.endswith(".cache")) or _temporary(name)
+
+
+def _temporary(name: str) -> bool:
+    return name.startswith(".") and name.endswith(".tmp")  # what an interrupted write_atomic leaves
+
+
+def own_folder(path: str, what: str, *, ours: Callable[[str], bool], subfolders: tuple[str, ...] = ()) -> list[str]:
     """Make sure ``path`` is a folder only this user can use, creating it owner-only (0700) when missing.
 
     An existing folder must belong to the user (as must every symbolic link on the way to it, unless root
-    made it); it is then repaired: the folder (and each of ``subfolders``) made 0700, files others could
-    read made 0600. What another user could have planted is not trusted: files and folders inside that
-    belong to someone else, files others could write (they may hold them open), and hard links (a repair
-    must not change the mode of a file elsewhere) are removed. Returns one note per repair, for the caller
-    to show. Raises ``FolderError`` (one line, with a hint) for a folder that is not the user's.
+    made it); it is then repaired: the folder (and each of ``subfolders``) made 0700, and of the entries
+    ``ours`` names as clientcheck's (everything in the subfolders is), files others could read made 0600.
+    What another user could have planted among those is not trusted, and removed: entries that belong to
+    someone else, files others could write (they may hold them open), hard links (a repair must not change
+    the mode of a file elsewhere). Other entries are left alone. Returns one note per repair, for the
+    caller to show. Raises ``FolderError`` (one line, with a hint) for a folder that is not the user's.
     """
     if sys.platform == "win32":  # ACLs, not modes (see the module's note)
         try:
@@ -149,7 +168,7 @@ def own_folder(path: str, what: str, *, subfolders: tuple[str, ...] = ()) -> lis
             pass
         except OSError as error:
             raise FolderError(f"cannot create {inner}: {error.strerror or error}") from None
-    _check_entries(real, path, what, user, subfolders, notes)
+    _check_entries(real, path, what, user, notes, ours, subfolders)
     return notes
 
 
@@ -171,13 +190,22 @@ def _check_folder(real: str, info: os.stat_result, path: str, what: str, user: i
 
 
 def _check_entries(
-    real: str, path: str, what: str, user: int, subfolders: tuple[str, ...], notes: list[str], depth: int = 0
+    real: str,
+    path: str,
+    what: str,
+    user: int,
+    notes: list[str],
+    ours: Callable[[str], bool],
+    subfolders: tuple[str, ...] = (),
+    depth: int = 0,
 ) -> None:
     try:
         entries = list(os.scandir(real))
     except OSError as error:
         raise FolderError(f"cannot read the {what} {path}: {error.strerror or error}") from None
     for entry in entries:
+        if depth == 0 and not ours(entry.name) and entry.name not in subfolders:
+            continue  # not clientcheck's: neither trusted nor touched
         try:
             info = entry.stat(follow_symlinks=False)
         except OSError:
@@ -188,7 +216,7 @@ def _check_entries(
             notes.append(f"removed {entry.path} from the {what}: {reason}")
         elif stat.S_ISDIR(info.st_mode) and depth == 0 and entry.name in subfolders:
             _check_folder(entry.path, info, entry.path, what, user, notes)
-            _check_entries(entry.path, path, what, user, (), notes, depth + 1)
+            _check_entries(entry.path, path, what, user, notes, lambda _name: True, (), depth + 1)
         elif stat.S_ISREG(info.st_mode) and info.st_mode & 0o077:
             try:
                 os.chmod(entry.path, 0o600)

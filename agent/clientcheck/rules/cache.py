@@ -39,11 +39,11 @@ def open_cache_folder(folder: str | None = None) -> tuple[str | None, list[str]]
     """The cache folder, checked and repaired (``folders.own_folder``), with notes of what was repaired;
     (None, [why]) when it cannot be used: the rules are then fetched without a cache."""
     from clientcheck.errors import ClientcheckError
-    from clientcheck.folders import own_folder
+    from clientcheck.folders import cache_file, own_folder
 
     directory = folder or cache_dir()
     try:
-        return directory, own_folder(directory, "rules cache folder")
+        return directory, own_folder(directory, "rules cache folder", ours=cache_file)
     except ClientcheckError as refused:
         return None, [f"{refused.message}; fetching without a cache"]
 

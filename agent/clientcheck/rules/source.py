@@ -228,7 +228,7 @@ class _FloorKeeper:
     """The rollback floor of one address (and its pinned key), from the state folder (``floor``)."""
 
     def __init__(self, url: str, key: PublicKey | None, folder: str | None, warnings: list[str]) -> None:
-        from clientcheck.folders import own_folder
+        from clientcheck.folders import own_folder, state_file
         from clientcheck.rules import floor
 
         self.url, self.warnings = url, warnings
@@ -242,14 +242,14 @@ class _FloorKeeper:
             )
             return
         try:
-            warnings.extend(own_folder(self.folder, "state folder"))
+            warnings.extend(own_folder(self.folder, "state folder", ours=state_file))
         except ClientcheckError as refused:
             # No floor can be kept, so no fetched file can be shown not to be a rollback: none is used.
             raise RulesError(url, [f"{refused.message}, so the rollback floor cannot be kept"]) from None
         try:
             self.kept = floor.read_floors(self.folder)
         except floor.DamagedFloorError as damaged:
-            warnings.append(f"{damaged}: replaced; the rollback floor starts again from the cached copy")
+            warnings.append(f"{damaged}: written anew; the rollback floor starts again from the cached copy")
 
     def floor(self, cached: CachedRules | None) -> Floor | None:
         """The highest serial accepted for this address or key, here or in the cache (which carries the
