@@ -167,6 +167,8 @@ def test_a_world_writable_state_folder_with_planted_files_is_repaired_and_the_ru
     _plant(folder / "last-complete", mode=0o666)
     os.utime(folder / "last-complete", (NOW.timestamp() - 60, NOW.timestamp() - 60))
     _plant(folder / "login.lock", mode=0o666)
+    (folder / "history").mkdir()
+    os.chown(folder / "history", OTHER, OTHER)
     with holding_lock(folder / "login.lock", OTHER):
         recorder = Recorder()
         outcome = recorder.run(StateFolder(str(folder)))
@@ -179,6 +181,7 @@ def test_a_world_writable_state_folder_with_planted_files_is_repaired_and_the_ru
         assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (0, 0o600), name
     assert json.loads((folder / "last.html").read_text())["format"] == "html"
     assert _mode(folder) == 0o700
+    assert (folder / "history").stat().st_uid == 0 and len(list((folder / "history").iterdir())) == 1
 
 
 def test_a_lock_the_user_left_readable_is_replaced_when_others_could_hold_it(reachable: Path):

@@ -39,7 +39,8 @@ def write_atomic(path: str, text: str | bytes, *, mode: int | None = None) -> No
             replaced = None
         except OSError as error:
             raise OutputError(f"cannot write {path}: {error.strerror}") from None
-        if replaced is not None and replaced.st_uid == (effective_uid() or 0):
+        user = effective_uid()
+        if replaced is not None and (user is None or replaced.st_uid == user):
             mode = replaced.st_mode & 0o777
         else:
             # A new file, or one another user owned (its mode, say 0666 in /tmp, was theirs to choose).
@@ -89,9 +90,10 @@ def write_output(path: str, text: str | bytes, *, mode: int | None = None) -> No
       replaced file's own mode);
     - a device (``/dev/null``), a FIFO, or an open descriptor (``/dev/stdout``, ``/dev/fd/N``): written in
       place, never replaced; a FIFO no program reads is an error, not a wait;
-    - a symbolic link: never replaced by a file. The file it leads to is written as above, beside itself.
-      Refused where following it is the attack the kernel's ``fs.protected_symlinks`` blocks: a link in
-      a world-writable sticky folder (``/tmp``) made by neither that folder's owner nor this user;
+    - a symbolic link: never replaced by a file. What it finally leads to is written as above (a file's
+      temporary copy sits beside that file). Refused where following it is the attack the kernel's
+      ``fs.protected_symlinks`` blocks: a link in a world-writable sticky folder (``/tmp``) made by neither
+      that folder's owner nor this user;
     - a folder, a socket: an error.
     """
     if not path:

@@ -160,7 +160,8 @@ def own_folder(path: str, what: str, *, ours: Callable[[str], bool], subfolders:
         raise FolderError(f"cannot create the {what} {path}: {error.strerror or error}") from None
     notes: list[str] = []
     _check_folder(real, info, path, what, user, notes)
-    for name in subfolders:
+    _check_entries(real, path, what, user, notes, ours, subfolders)
+    for name in subfolders:  # after the check: one of someone else's has just been removed
         inner = os.path.join(real, name)
         try:
             os.mkdir(inner, 0o700)
@@ -168,7 +169,6 @@ def own_folder(path: str, what: str, *, ours: Callable[[str], bool], subfolders:
             pass
         except OSError as error:
             raise FolderError(f"cannot create {inner}: {error.strerror or error}") from None
-    _check_entries(real, path, what, user, notes, ours, subfolders)
     return notes
 
 
