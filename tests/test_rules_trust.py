@@ -125,20 +125,22 @@ def test_a_cache_folder_that_is_not_ours_is_not_used(server, folders, tmp_path: 
 # The rollback floor (item 17) ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "key-pinned"])
 @pytest.mark.parametrize("damage", ["deleted", "truncated", "emptied-folder"])
-def test_losing_the_cache_does_not_lower_the_floor(server, folders, damage: str):  # noqa: F811
+def test_losing_the_cache_does_not_lower_the_floor(server, folders, damage: str, signed: bool):  # noqa: F811
+    public, secret = minisign.generate_keypair() if signed else (None, None)
     base, behaviour = server
     url = f"{base}/rules.json"
-    _serve(behaviour, "/rules.json", _with_serial(8))
-    assert _load(url, folders).info.serial == 8
+    _serve(behaviour, "/rules.json", _with_serial(8), secret)
+    assert _load(url, folders, key=public).info.serial == 8
     cache = Path(folders["cache_folder"])
     (entry,) = cache.iterdir()
     if damage == "truncated":
         entry.write_bytes(entry.read_bytes()[:-20])
     else:
         shutil.rmtree(cache) if damage == "emptied-folder" else entry.unlink()
-    _serve(behaviour, "/rules.json", _with_serial(7))
-    loaded = _load(url, folders)
+    _serve(behaviour, "/rules.json", _with_serial(7), secret)
+    loaded = _load(url, folders, key=public)
     assert loaded.info.source == "bundled"
     assert "serial 7 is not newer than serial 8 already accepted: refused as a rollback" in (
         loaded.info.fallback_reason or ""
