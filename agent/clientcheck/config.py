@@ -113,7 +113,13 @@ def _settings() -> tuple[Setting, ...]:
 # Variables that are not settings but are read by name elsewhere: an unknown CLIENTCHECK_ variable is an
 # error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_….
 OTHER_VARIABLES = frozenset(
-    {"CLIENTCHECK_CONFIG", "CLIENTCHECK_DEBUG", "CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_KEY_PASSWORD"}
+    {
+        "CLIENTCHECK_CONFIG",
+        "CLIENTCHECK_DEBUG",
+        "CLIENTCHECK_CACHE_DIR",
+        "CLIENTCHECK_STATE_DIR",
+        "CLIENTCHECK_KEY_PASSWORD",
+    }
 )
 BUILD_VARIABLES = "CLIENTCHECK_BUILD_"
 
@@ -362,6 +368,13 @@ def _environment_layer(env: Mapping[str, str], by_name: dict[str, Setting]) -> d
             raise ConfigError(
                 f"environment variable {variable}: not a clientcheck setting",
                 hint=f"did you mean {close[0]}?" if close else "known: " + ", ".join(by_variable),
+            )
+        if text == "" and setting.name == "rules.key":
+            # Elsewhere an empty variable unsets a setting; here that would silently turn signature checks
+            # off (a fleet script's CLIENTCHECK_RULES_KEY="$KEY" with $KEY never filled in).
+            raise ConfigError(
+                f"environment variable {variable}: empty: signature checks cannot be turned off this way",
+                hint=f"give the publisher's key, or unset {variable}",
             )
         if text == "":
             continue  # an empty variable is the usual way to unset one

@@ -83,7 +83,6 @@ MAX_RETRY_AFTER = 30.0
 DEFAULT_RETRY_AFTER = 1.0  # a 429/503 without Retry-After: one second, then the one retry
 _REDIRECTS = frozenset((301, 302, 307, 308))
 _RETRYABLE = frozenset((429, 503))
-_LOOPBACK = frozenset(("127.0.0.1", "localhost", "::1"))
 
 DEFAULT_FEEDS = {
     "mozilla": "https://product-details.mozilla.org/1.0/firefox_versions.json",
@@ -193,24 +192,26 @@ class GenerateError(ClientcheckError):
 # Fetching (I/O) -----------------------------------------------------------------------------------------
 
 
-def _split(url: str) -> tuple[str, str]:
-    from urllib.parse import urlsplit
+def _scheme(url: str) -> str:
+    from clientcheck.rules.urls import URLError, parse
 
     try:
-        parts = urlsplit(url)
-        return parts.scheme.lower(), (parts.hostname or "")
-    except ValueError:  # a malformed [IPv6] host, a bad port
-        return "", ""
+        return parse(url).scheme
+    except URLError:
+        return ""
 
 
 def check_feed_url(url: str) -> str:
-    """``url`` when it may be fetched: https, or plain http to this machine (which the tests use)."""
-    scheme, host = _split(url)
-    if scheme == "https" and host:
-        return url
-    if scheme == "http" and host in _LOOPBACK:
-        return url
-    raise FeedError(url, "only https:// URLs are fetched (plain http only to 127.0.0.1, localhost or ::1)")
+    """``url`` when it may be fetched: https, or plain http to this machine (which the tests use), decided
+    as the agent decides for rule files (``urls.check``: from urllib3's reading of it, no user names, no
+    backslashes)."""
+    from clientcheck.rules.urls import URLError, check
+
+    try:
+        check(url)
+    except URLError as refused:
+        raise FeedError(url, str(refused)) from None
+    return url
 
 
 def redirect_target(current: str, location: str | None) -> str:
@@ -220,7 +221,7 @@ def redirect_target(current: str, location: str | None) -> str:
     if not location:
         raise FeedError(current, "redirect without a Location header")
     target = urljoin(current, location)
-    if _split(current)[0] == "https" and _split(target)[0] != "https":
+    if _scheme(current) == "https" and _scheme(target) != "https":
         raise FeedError(current, f"refused a redirect from https to {target}")
     try:
         return check_feed_url(target)

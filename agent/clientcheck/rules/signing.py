@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from clientcheck.deliver import write_atomic, write_stream
+from clientcheck.deliver import write_output, write_stream
 from clientcheck.errors import ExitStatus, InputError, RulesError, UsageError
 
 TYPE_CHECKING = False
@@ -29,11 +29,12 @@ def keygen(public_path: str, secret_path: str, *, force: bool) -> int:
     from clientcheck.rules.minisign import generate_keypair, parse_public_key
 
     for path in (public_path, secret_path):
-        if os.path.exists(path) and not force:
+        # A file (or a link to one) is a key; /dev/stdout or a FIFO (to hand the key on) is not.
+        if os.path.isfile(path) and not force:
             raise UsageError(f"{path} exists: refusing to replace a key", hint="add --force to replace it")
     public, secret = generate_keypair()
-    write_atomic(secret_path, secret, mode=0o600)
-    write_atomic(public_path, public, mode=0o644)
+    write_output(secret_path, secret, mode=0o600)
+    write_output(public_path, public, mode=0o644)
     key = parse_public_key(public)
     write_stream(
         f"Secret key (keep it safe, it is not password-protected): {secret_path}\n"
@@ -72,7 +73,7 @@ def sign(path: str, secret_path: str, trusted_comment: str | None, env: Mapping[
                 raise InputError(f"--secret {secret_path}: {second}") from None
         else:
             raise InputError(f"--secret {secret_path}: {error}") from None
-    write_atomic(path + ".minisig", signature, mode=0o644)
+    write_output(path + ".minisig", signature, mode=0o644)
     write_stream(f"{path}.minisig written\n")
     return ExitStatus.OK
 
