@@ -14,12 +14,15 @@ import json
 import os
 
 from clientcheck.deliver import write_atomic
-from clientcheck.rules.source import sha256_hex
+from clientcheck.rules.source import MAX_RULE_FILE_BYTES, sha256_hex
 from clientcheck.rules.validate import MAX_SERIAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+# A cached entry is one rule file and one line of metadata (its signature included).
+_MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + 64 * 1024
 
 
 def cache_dir() -> str:
@@ -72,11 +75,13 @@ def _text_or_none(value: object) -> bool:
 
 def read_cached(url: str, folder: str | None = None) -> CachedRules | None:
     """The cached copy of ``url``, or None when there is none or it is damaged (never trusted then)."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
-        with open(_path(folder or cache_dir(), url), "rb") as stream:
-            header, _, body = stream.read().partition(b"\n")
+        # Read as every other file is: a regular file only, to a cap (a rule file and its line of metadata).
+        header, _, body = read_file(_path(folder or cache_dir(), url), _MAX_ENTRY_BYTES).partition(b"\n")
         meta = json.loads(header)
-    except (OSError, ValueError):
+    except (FileProblem, ValueError):
         return None
     if not isinstance(meta, dict) or meta.get("url") != url or meta.get("sha256") != sha256_hex(body):
         return None
