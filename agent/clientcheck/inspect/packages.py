@@ -11,8 +11,16 @@ from clientcheck.record import Record
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import Protocol
 
+    from clientcheck.inspect.formats.dpkg import Searchable
+    from clientcheck.inspect.fsroot import OpenFile
     from clientcheck.inspect.rpmdb import RpmDatabase
+
+    class Readable(Protocol):
+        size: int
+
+        def read_at(self, offset: int, size: int) -> bytes: ...
 
 
 class Owner(Record):
@@ -41,51 +49,84 @@ class PackageDatabase:
         """The installed package called ``name``."""
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Let go of the files held open for look-ups."""
+
 
 class DpkgDatabase(PackageDatabase):
+    """dpkg's status file, searched where it lies (never read whole: it grows by about 1 MB per thousand
+    packages), and the file lists of the packages asked about."""
+
     manager = "dpkg"
     STATUS = "/var/lib/dpkg/status"
     INFO = "/var/lib/dpkg/info"
     ARCHITECTURES = "/var/lib/dpkg/arch"
     COMMON_ARCHITECTURES = ("amd64", "arm64", "i386", "armhf", "ppc64el", "s390x", "riscv64")
 
-    def __init__(self, root: Root, status: bytes) -> None:
+    def __init__(self, root: Root, status: Searchable, file: OpenFile | None = None) -> None:
         self._root = root
         self._status = status
-        self._lists: dict[str, bytes | None] = {}
+        self._file = file
+        self._lists: dict[str, tuple[str, bytes] | None] = {}
+        self._packages: dict[str, dpkg.DpkgPackage | None] = {}
         # Multi-arch packages keep their file list in "<name>:<arch>.list".
         listed = (root.read_text(self.ARCHITECTURES) or "").split()
         self._architectures = tuple(dict.fromkeys([*listed, *self.COMMON_ARCHITECTURES]))
 
-    def _file_list(self, name: str) -> bytes | None:
+    @classmethod
+    def open(cls, root: Root) -> DpkgDatabase | None:
+        """The machine's dpkg database, None when it has none (or its status file cannot be opened: noted
+        in the root's problems)."""
+        file = root.open_file(cls.STATUS)
+        return cls(root, FileWindow(file), file) if file is not None else None
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def _file_list(self, name: str) -> tuple[str, bytes] | None:
+        """Where the package's file list is, and its bytes."""
         if name not in self._lists:
-            data = self._root.read_bytes(f"{self.INFO}/{name}.list")
-            for architecture in self._architectures if data is None else ():
-                data = self._root.read_bytes(f"{self.INFO}/{name}:{architecture}.list")
+            found = None
+            for path in (f"{self.INFO}/{name}.list", *(f"{self.INFO}/{name}:{a}.list" for a in self._architectures)):
+                data = self._root.read_bytes(path)
                 if data is not None:
+                    found = path, data
                     break
-            self._lists[name] = data
+            self._lists[name] = found
         return self._lists[name]
 
-    def _as_owner(self, package: dpkg.DpkgPackage) -> Owner:
-        problem = None if package.version else f"{self.STATUS}: no Version for package {package.name!r}"
-        return Owner(self.manager, package.name, package.version, problem)
+    def _package(self, name: str) -> dpkg.DpkgPackage | None:
+        """The package's stanza, looked up once per run however often it is asked for."""
+        if name not in self._packages:
+            try:
+                self._packages[name] = dpkg.find_package(self._status, name)
+            except OSError as error:
+                problem = f"cannot be read: {error.strerror or type(error).__name__}"
+                self._packages[name] = dpkg.DpkgPackage(name, None, None, installed=False, problem=problem)
+        return self._packages[name]
+
+    def _as_owner(self, name: str, package: dpkg.DpkgPackage) -> Owner:
+        if package.problem is not None:
+            return Owner(self.manager, name, None, f"{self.STATUS}: the entry for {name} {package.problem}")
+        problem = None if package.version else f"{self.STATUS}: no Version for package {name!r}"
+        return Owner(self.manager, name, package.version, problem)
 
     def owner(self, path: str, candidates: Iterable[str]) -> Owner | None:
         for name in candidates:
-            files = self._file_list(name)
-            if files is None or not dpkg.list_contains(files, path):
+            listed = self._file_list(name)
+            if listed is None or not dpkg.list_contains(listed[1], path):
                 continue
-            package = dpkg.find_package(self._status, name)
+            package = self._package(name)
             if package is None:
                 return Owner(self.manager, name, None, f"{self.STATUS}: no entry for package {name!r}")
-            if package.installed:
-                return self._as_owner(package)
+            if package.installed or package.problem is not None:
+                return self._as_owner(name, package)
         return None
 
     def package(self, name: str) -> Owner | None:
-        found = dpkg.find_package(self._status, name)
-        return self._as_owner(found) if found and found.installed else None
+        found = self._package(name)
+        return self._as_owner(name, found) if found and (found.installed or found.problem is not None) else None
 
 
 class RpmPackages(PackageDatabase):
@@ -184,9 +225,9 @@ RPM_DATABASE_FILES = (
 def open_package_databases(root: Root) -> list[PackageDatabase]:
     """Every package database the machine has (a few have more than one: rpm on Debian, for example)."""
     databases: list[PackageDatabase] = []
-    status = root.read_bytes(DpkgDatabase.STATUS)
-    if status is not None:
-        databases.append(DpkgDatabase(root, status))
+    dpkg_database = DpkgDatabase.open(root)
+    if dpkg_database is not None:
+        databases.append(dpkg_database)
     if any(root.is_file(path) for path in RPM_DATABASE_FILES):
         # Imported only here: sqlite3 costs start-up time that dpkg and pacman machines need not pay.
         from clientcheck.inspect.rpmdb import RpmDatabase, RpmDatabaseError
@@ -200,3 +241,97 @@ def open_package_databases(root: Root) -> list[PackageDatabase]:
     if root.is_dir(PacmanDatabase.LOCAL):
         databases.append(PacmanDatabase(root))
     return databases
+
+
+# A large file seen through a small window -------------------------------------------------------------------
+#
+# ``len``, ``find``, ``rfind`` and slices, as ``bytes`` has them, read with positioned reads of at most
+# ``MAX_READ`` bytes: the dpkg status search, written against those four operations, runs unchanged on
+# ``bytes`` in tests and on a file of any size here, and peak memory stays the size of one window instead of
+# the file's. (Here, not in a module of its own: one import less at every start.)
+
+FIRST_READ = 4 * 1024  # one probe of a binary search: the stanza or two around the probed offset
+MAX_READ = 1024 * 1024  # a long scan reads this much at a time at most
+
+
+def _adjust(start: int, end: int | None, length: int) -> tuple[int, int]:
+    """``start`` and ``end`` as ``bytes.find`` reads them: negative from the end, ``end`` capped at the length
+    (``start`` is not capped: past the end, nothing is found, not even ``b""``)."""
+    end = length if end is None or end > length else end
+    if end < 0:
+        end = max(end + length, 0)
+    if start < 0:
+        start = max(start + length, 0)
+    return start, end
+
+
+class FileWindow:
+    """The bytes of ``file`` (an ``OpenFile``), read a window at a time. The last window read is kept, so a
+    search that probes near its previous probe (a binary search closing in, a stanza's next line) costs no
+    read. ``OSError`` from the file passes through."""
+
+    __slots__ = ("_file", "_size", "_start", "_window", "_first_read", "_max_read")
+
+    def __init__(self, file: Readable, first_read: int = FIRST_READ, max_read: int = MAX_READ) -> None:
+        self._file = file
+        self._size = file.size
+        self._start = 0
+        self._window = b""
+        self._first_read = first_read
+        self._max_read = max_read
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _read(self, start: int, stop: int) -> bytes:
+        """Bytes ``[start, stop)`` (fewer if the file shrank), from the kept window when it holds them."""
+        offset = start - self._start
+        if offset >= 0 and stop - self._start <= len(self._window):
+            return self._window[offset : stop - self._start]
+        # Read a little more than asked: the next request is most often just after this one.
+        self._window = self._file.read_at(start, min(max(stop, start + self._first_read), self._size) - start)
+        self._start = start
+        return self._window[: stop - start]
+
+    def __getitem__(self, index: slice) -> bytes:
+        start, stop, step = index.indices(self._size)
+        if step != 1:
+            raise ValueError("a file window is sliced with step 1 only")
+        return self._read(start, stop) if stop > start else b""
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None, /) -> int:
+        start, end = _adjust(start, end, self._size)
+        if end - start < len(sub):
+            return -1
+        if not sub:
+            return start
+        size = self._first_read
+        position = start
+        while True:
+            stop = min(end, position + max(size, 2 * len(sub)))
+            window = self._read(position, stop)
+            found = window.find(sub)
+            if found != -1:
+                return position + found
+            if stop == end or len(window) < stop - position:  # the end, or the file shrank
+                return -1
+            position = stop - len(sub) + 1  # a match may straddle the windows' border
+            size = min(size * 2, self._max_read)
+
+    def rfind(self, sub: bytes, start: int = 0, end: int | None = None, /) -> int:
+        start, end = _adjust(start, end, self._size)
+        if end - start < len(sub):
+            return -1
+        if not sub:
+            return end
+        size = self._first_read
+        stop = end
+        while True:
+            begin = max(start, stop - max(size, 2 * len(sub)))
+            found = self._read(begin, stop).rfind(sub)
+            if found != -1:
+                return begin + found
+            if begin == start:
+                return -1
+            stop = begin + len(sub) - 1
+            size = min(size * 2, self._max_read)
