@@ -72,13 +72,28 @@ class DpkgDatabase(PackageDatabase):
         # Multi-arch packages keep their file list in "<name>:<arch>.list".
         listed = (root.read_text(self.ARCHITECTURES) or "").split()
         self._architectures = tuple(dict.fromkeys([*listed, *self.COMMON_ARCHITECTURES]))
+        self.damage: str | None = None  # what is wrong with the file as a whole: said once, as a warning
+        self._cut_short = False
+        try:
+            self._cut_short = dpkg.ends_cut_short(status)
+            if self._cut_short:
+                last = dpkg.last_stanza_name(status)
+                entry = f"the entry for {last}" if last else "its last entry"
+                self.damage = f"{self.STATUS}: {entry} is cut short (the file ends inside it)"
+        except OSError as error:
+            self.damage = f"{self.STATUS}: cannot read: {error.strerror or type(error).__name__}"
 
     @classmethod
     def open(cls, root: Root) -> DpkgDatabase | None:
         """The machine's dpkg database, None when it has none (or its status file cannot be opened: noted
-        in the root's problems)."""
+        in the root's problems). Damage to the file is noted there too."""
         file = root.open_file(cls.STATUS)
-        return cls(root, FileWindow(file), file) if file is not None else None
+        if file is None:
+            return None
+        database = cls(root, FileWindow(file), file)
+        if database.damage is not None:
+            root.problems.append(database.damage)
+        return database
 
     def close(self) -> None:
         if self._file is not None:
@@ -113,16 +128,28 @@ class DpkgDatabase(PackageDatabase):
         return Owner(self.manager, name, package.version, problem)
 
     def owner(self, path: str, candidates: Iterable[str]) -> Owner | None:
+        cut: Owner | None = None  # a candidate whose file list is cut short: it may have listed the path
         for name in candidates:
             listed = self._file_list(name)
-            if listed is None or not dpkg.list_contains(listed[1], path):
+            if listed is None:
+                continue
+            list_path, files = listed
+            if not dpkg.list_contains(files, path):
+                if cut is None and dpkg.list_cut_short(files):
+                    package = self._package(name)
+                    if package is not None and (package.installed or package.problem is not None):
+                        problem = f"{list_path}: cut short (it ends inside a line), so it may not list {path}"
+                        cut = Owner(self.manager, name, None, problem)
                 continue
             package = self._package(name)
             if package is None:
-                return Owner(self.manager, name, None, f"{self.STATUS}: no entry for package {name!r}")
+                problem = f"{self.STATUS}: no entry for package {name!r}"
+                if self._cut_short:
+                    problem += ", and the file is cut short: the entry may be in what was lost"
+                return Owner(self.manager, name, None, problem)
             if package.installed or package.problem is not None:
                 return self._as_owner(name, package)
-        return None
+        return cut
 
     def package(self, name: str) -> Owner | None:
         found = self._package(name)
@@ -149,8 +176,8 @@ class RpmPackages(PackageDatabase):
 
         try:
             found = self._database.packages([name]).get(name)
-        except RpmDatabaseError:
-            return None
+        except RpmDatabaseError as error:
+            return Owner(self.manager, name, None, str(error))  # a damaged database is not an absent package
         return Owner(self.manager, found.name, found.evr) if found else None
 
 
@@ -190,23 +217,33 @@ class PacmanDatabase(PackageDatabase):
                 self._entries[parsed[0]] = (directory, parsed[1])
 
     def _version(self, name: str, directory: str, fallback: str) -> Owner:
-        desc = self._root.read_text(f"{self.LOCAL}/{directory}/desc")
+        path = f"{self.LOCAL}/{directory}/desc"
+        desc = self._root.read_text(path)
         if desc is None:
-            return Owner(self.manager, name, None, f"{self.LOCAL}/{directory}/desc: missing")
+            return Owner(self.manager, name, None, f"{path}: missing")
+        if self._format.cut_short(desc):
+            return Owner(self.manager, name, None, f"{path}: cut short (the file ends inside a section)")
         versions = self._format.parse_sections(desc).get("VERSION")
         if not versions:
-            return Owner(self.manager, name, None, f"{self.LOCAL}/{directory}/desc: no %VERSION%")
+            return Owner(self.manager, name, None, f"{path}: no %VERSION%")
         return Owner(self.manager, name, versions[0] or fallback)
 
     def owner(self, path: str, candidates: Iterable[str]) -> Owner | None:
+        cut: Owner | None = None  # a candidate whose file list is cut short: it may have listed the path
         for name in candidates:
             if name not in self._entries:
                 continue
             directory, version = self._entries[name]
-            files = self._root.read_text(f"{self.LOCAL}/{directory}/files")
-            if files is not None and self._format.files_contain(files, path):
+            files_path = f"{self.LOCAL}/{directory}/files"
+            files = self._root.read_text(files_path)
+            if files is None:
+                continue
+            if self._format.files_contain(files, path):
                 return self._version(name, directory, version)
-        return None
+            if cut is None and self._format.cut_short(files):
+                problem = f"{files_path}: cut short (the file ends inside a section), so it may not list {path}"
+                cut = Owner(self.manager, name, None, problem)
+        return cut
 
     def package(self, name: str) -> Owner | None:
         entry = self._entries.get(name)

@@ -4,6 +4,10 @@ The status file is searched, never split: a machine with 30,000 packages has a 3
 handful of its stanzas. The search uses only ``len``, ``find``, ``rfind`` and slices of the file's bytes, so
 it runs the same on ``bytes`` and on a ``FileWindow`` that reads the file a window at a time.
 
+dpkg writes each stanza followed by a blank line, the last one too, and replaces the file whole (it writes
+``status-new`` and renames it). A stanza that the end of the file cuts short is therefore not dpkg's: a
+copy or a disk that lost the file's tail. Its fields may be cut too (``Version: 153.6~rc1`` read as
+``153.6``), so it is reported damaged, not read.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ _INSTALLED_STATES = {b"installed", b"half-configured", b"unpacked", b"triggers-a
 # The longest stanza read. Real ones are a few KB (the longest on a Debian desktop, 12 KB); a longer one
 # is damage or a hostile file, and reading it would cost memory without bound.
 MAX_STANZA = 1024 * 1024
+CUT_SHORT = "is cut short (the file ends inside it)"
 TOO_LONG = f"is longer than {MAX_STANZA // 1024 // 1024} MiB"
 
 
@@ -123,7 +128,7 @@ def _stanza_at(status: Searchable, start: int) -> tuple[bytes, str | None]:
         return status[start:end], None
     if len(status) - start > MAX_STANZA:
         return status[start : start + MAX_STANZA], TOO_LONG
-    return status[start:], None  # the last stanza
+    return status[start:], CUT_SHORT  # the end of the file, without the blank line dpkg writes after a stanza
 
 
 def _stanzas_of(status: Searchable, name: str) -> list[tuple[bytes, str | None]]:
@@ -171,6 +176,26 @@ def find_package(status: Searchable, name: str) -> DpkgPackage | None:
     return next(iter(intact or damaged or packages), None)
 
 
+def ends_cut_short(status: Searchable) -> bool:
+    """Whether the file ends inside a stanza, not as dpkg ends it (empty, or with a blank line)."""
+    return len(status) > 0 and status[-2:] != b"\n\n"
+
+
+def last_stanza_name(status: Searchable) -> str | None:
+    """The package name of the file's last stanza; None when its ``Package:`` line is lost or cut (a cut
+    ``firefox-esr`` may read ``firef``: only a line ended by its newline is known whole)."""
+    length = len(status)
+    found = status.rfind(b"\n\n", max(length - MAX_STANZA - 2, 0))  # where the stanza before it ends
+    if found == -1 and length > MAX_STANZA:
+        return None
+    start = found + 2 if found != -1 else 0
+    line = status[start : start + 512]
+    end = line.find(b"\n")
+    if not line.startswith(b"Package: ") or end == -1:
+        return None
+    return line[len(b"Package: ") : end].decode("utf-8", errors="replace")
+
+
 def _package(stanza: bytes, problem: str | None = None) -> DpkgPackage:
     status_words = (_field(stanza, b"Status") or b"").split()
     # "install ok installed", "hold ok installed"; "deinstall ok config-files" is a removed package.
@@ -185,12 +210,16 @@ def _package(stanza: bytes, problem: str | None = None) -> DpkgPackage:
 
 
 def list_contains(list_text: bytes, path: str) -> bool:
-    """Whether a ``.list`` file (one absolute path per line) names ``path``."""
+    """Whether a ``.list`` file (one absolute path per line, each ended by a newline) names ``path``.
+
+    A last line without its newline is not read: dpkg ends every line, so it is a cut line, and a cut
+    ``/usr/bin/evince-previewer`` must not be taken for ``/usr/bin/evince``.
+    """
     line = os.fsencode(path)  # file lists hold raw bytes; a path that is not UTF-8 comes back as it was
     # Compared in place: concatenating newlines around a list file would copy it for every look-up.
-    return (
-        list_text.startswith(line + b"\n")
-        or b"\n" + line + b"\n" in list_text
-        or list_text == line
-        or list_text.endswith(b"\n" + line)
-    )
+    return list_text.startswith(line + b"\n") or b"\n" + line + b"\n" in list_text
+
+
+def list_cut_short(list_text: bytes) -> bool:
+    """Whether a ``.list`` file ends inside a line (dpkg ends every line with a newline)."""
+    return bool(list_text) and not list_text.endswith(b"\n")
