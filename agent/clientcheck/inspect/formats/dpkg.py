@@ -38,6 +38,8 @@ _INSTALLED_STATES = {b"installed", b"half-configured", b"unpacked", b"triggers-a
 MAX_STANZA = 1024 * 1024
 CUT_SHORT = "is cut short (the file ends inside it)"
 TOO_LONG = f"is longer than {MAX_STANZA // 1024 // 1024} MiB"
+_NAME_LINE = 512  # the longest "Package:" line read
+_NARROW = 16 * 1024  # a binary search this close to its end reads the rest at once
 
 
 class DpkgPackage(Record):
@@ -88,7 +90,7 @@ def _stanza_from(status: Searchable, position: int) -> int:
 def _name_of(status: Searchable, start: int) -> bytes:
     """The package name on the ``Package:`` line at ``start`` (dpkg's names are short: a line longer than
     a name can be is read no further)."""
-    line = status[start : start + 512]
+    line = status[start : start + _NAME_LINE]
     end = line.find(b"\n")
     return line[len(b"Package: ") : end if end != -1 else len(line)].strip()
 
@@ -101,15 +103,21 @@ def _find_start(status: Searchable, wanted: bytes) -> int:
     tool) is searched from end to end when the binary search misses.
     """
     low, high = 0, len(status)
+    searched, offset = status, 0  # the part of the file searched, and where it starts
     while low < high:
+        if offset == 0 and searched is status and high - low <= _NARROW:
+            # Close enough: the rest of the search runs on these bytes, not through the file. (``low`` is 0
+            # or one past a stanza's start, so the part cannot begin with a "Package: " that is not one.)
+            searched, offset = status[low : high + _NAME_LINE], low
+            low, high = 0, high - low
         middle = (low + high) // 2
-        start = _stanza_from(status, middle)
+        start = _stanza_from(searched, middle)
         if start == -1 or start >= high:
             high = middle  # no stanza starts in [middle, high): the one we want, if any, starts earlier
             continue
-        found = _name_of(status, start)
+        found = _name_of(searched, start)
         if found == wanted:
-            return start
+            return offset + start
         if found < wanted:
             low = start + 1
         else:
