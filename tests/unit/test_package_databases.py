@@ -469,11 +469,11 @@ def test_this_machines_own_dpkg_status_is_whole():
         assert database.damage is None
         for line in listed:
             name, version, state = line.split("\t")
-            owner = database.package(name)
-            if state.strip() in ("ii", "hi", "iU", "iF", "iW", "it"):
+            # "libc6:i386": multi-arch packages are listed per architecture, under one name in the file.
+            owner = database.package(name.split(":")[0])
+            if state[1] in "iUFWt":  # installed, unpacked, half-configured, triggers awaited or pending
                 assert owner is not None, name
-                assert owner.problem is None, name
-                assert owner.version == version or ":" in name, name
+                assert (owner.version, owner.problem) == (version, None), name
     finally:
         database.close()
 

@@ -197,7 +197,7 @@ def last_stanza_name(status: Searchable) -> str | None:
     if found == -1 and length > MAX_STANZA:
         return None
     start = found + 2 if found != -1 else 0
-    line = status[start : start + 512]
+    line = status[start : start + _NAME_LINE]
     end = line.find(b"\n")
     if not line.startswith(b"Package: ") or end == -1:
         return None
