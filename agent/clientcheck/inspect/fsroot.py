@@ -19,6 +19,31 @@ MAX_TEXT_BYTES = 16 * 1024 * 1024
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _MAX_LINKS = 40
 _MAX_DEPTH = 8
+_pread = getattr(os, "pread", None)  # not on Windows, which may inspect a Linux --root tree too
+
+
+class OpenFile:
+    """A regular file open for reading pieces of it at any offset: a package database is searched a few
+    windows at a time, whatever its size, instead of being read whole."""
+
+    __slots__ = ("size", "_descriptor")
+
+    def __init__(self, descriptor: int, size: int) -> None:
+        self._descriptor = descriptor
+        self.size = size  # when opened: the file may shrink or grow while it is read
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes from ``offset``; fewer at the end of the file. Raises ``OSError``."""
+        if _pread is not None:
+            data: bytes = _pread(self._descriptor, size, offset)
+            return data
+        os.lseek(self._descriptor, offset, os.SEEK_SET)
+        return os.read(self._descriptor, size)
+
+    def close(self) -> None:
+        if self._descriptor != -1:
+            os.close(self._descriptor)
+            self._descriptor = -1
 
 
 class Root:
@@ -179,6 +204,28 @@ class Root:
             self.problems.append(f"{path}: larger than {limit // 1024 // 1024} MiB, not read")
             return None
         return data
+
+    def open_file(self, path: str) -> OpenFile | None:
+        """The regular file at ``path``, open to be read in pieces at any size; None when it is missing
+        (silently) or cannot be opened (noted in ``problems``). Opened without blocking, as ``read_bytes``
+        opens, so a FIFO in its place cannot hang the run."""
+        host = self.host_path(path)
+        if host is None:
+            return None
+        try:
+            descriptor = os.open(host, _OPEN_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as error:
+            self.note(path, error)
+            return None
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(descriptor)
+            problem = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            self.problems.append(f"{path}: {problem}, not read")
+            return None
+        return OpenFile(descriptor, info.st_size)
 
     def read_text(self, path: str, limit: int = MAX_TEXT_BYTES) -> str | None:
         data = self.read_bytes(path, limit)
