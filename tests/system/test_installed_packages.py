@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from conftest import CI
+
 pytestmark = pytest.mark.system
 
 # package -> product id, for the packages .ci/run installs from Debian's archive.
@@ -65,7 +67,7 @@ def inventory() -> dict:
 
 
 def test_ci_installed_every_system_test_package():
-    if os.environ.get("CI") != "true":
+    if not CI:
         pytest.skip("only CI promises to install them")
     assert sorted(_dpkg_versions()) == sorted(PACKAGES)
 
