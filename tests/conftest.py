@@ -5,6 +5,7 @@ import json
 import os
 import pwd
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import pytest
 
 from clientcheck.cli import main
 from clientcheck.config import Places
+from throwaway_root import ThrowawayRoot, ThrowawayRootError
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -186,6 +188,71 @@ def _fail_a_skip_under_ci(report: pytest.TestReport | pytest.CollectReport) -> N
     reason = reason.removeprefix("Skipped: ")
     report.outcome = "failed"
     report.longrepr = f"skipped under CI=true, where every prerequisite is installed: {reason}"
+
+
+# --- another user -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Nobody:
+    """How a test runs something as the unprivileged user nobody: ``prefix`` before any command, ``python``
+    to run the agent's code (the system's python3, with ``env`` making a copy of the package importable)."""
+
+    uid: int
+    prefix: list[str]
+    python: list[str]
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def nobody() -> Nobody:
+    """Needs root and setpriv. The package is copied to a folder anyone may read, and run by /usr/bin/python3:
+    nobody may not be able to reach this checkout or the venv's interpreter (under /root, say)."""
+    require_root("running as nobody")
+    setpriv = require_tool("setpriv", "util-linux")
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    if python is None:
+        missing("the system's python3 is not installed (apt-get install python3)")
+    entry = pwd.getpwnam("nobody")
+    prefix = [setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups", "--"]
+    shared = Path(tempfile.mkdtemp(prefix="clientcheck-nobody-"))
+    try:
+        shutil.copytree(REPO / "agent" / "clientcheck", shared / "clientcheck", ignore=shutil.ignore_patterns("*.pyc"))
+        for folder, _directories, files in os.walk(shared):
+            os.chmod(folder, 0o755)  # noqa: S103 - nobody must read the copy
+            for name in files:
+                os.chmod(os.path.join(folder, name), 0o644)
+        env = {"PATH": os.environ["PATH"], "LANG": "C.UTF-8", "PYTHONPATH": str(shared), "PYTHONDONTWRITEBYTECODE": "1"}
+        probe = subprocess.run([*prefix, python, "-c", "import clientcheck"], env=env, capture_output=True, text=True)
+        if probe.returncode != 0:
+            missing(f"nobody cannot run {python} with the package: {probe.stderr.strip()[-200:]}")
+        yield Nobody(entry.pw_uid, prefix, [*prefix, python], env)
+    finally:
+        shutil.rmtree(shared)
+
+
+# --- a throw-away root ---------------------------------------------------------------------------------------
+
+
+def make_throwaway_root(folder: Path) -> ThrowawayRoot:
+    """A started ThrowawayRoot with its layers in ``folder``; skips (fails under CI) where one cannot be made."""
+    root = ThrowawayRoot(folder)
+    try:
+        root.start()
+    except ThrowawayRootError as error:
+        missing(str(error))
+    return root
+
+
+@pytest.fixture
+def throwaway_root(tmp_path_factory: pytest.TempPathFactory):
+    """This machine's root, for this test only: dpkg, maintainer scripts and services run in it with
+    ``throwaway_root.run([...])`` change an overlay, never the machine (see throwaway_root.py)."""
+    root = make_throwaway_root(tmp_path_factory.mktemp("throwaway-root"))
+    try:
+        yield root
+    finally:
+        root.stop()
 
 
 # --- the command line in-process -----------------------------------------------------------------------------
