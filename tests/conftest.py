@@ -206,8 +206,9 @@ class Nobody:
 
 @pytest.fixture(scope="session")
 def nobody() -> Nobody:
-    """Needs root and setpriv. The package is copied to a folder anyone may read, and run by /usr/bin/python3:
-    nobody may not be able to reach this checkout or the venv's interpreter (under /root, say)."""
+    """Needs root and setpriv. The package is copied, as the wheel lays it out, to a folder anyone may read,
+    and run by /usr/bin/python3: nobody may not be able to reach this checkout or the venv's interpreter
+    (under /root, say)."""
     require_root("running as nobody")
     setpriv = require_tool("setpriv", "util-linux")
     python = shutil.which("python3", path="/usr/bin:/bin")
@@ -217,7 +218,11 @@ def nobody() -> Nobody:
     prefix = [setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups", "--"]
     shared = Path(tempfile.mkdtemp(prefix="clientcheck-nobody-"))
     try:
-        shutil.copytree(REPO / "agent" / "clientcheck", shared / "clientcheck", ignore=shutil.ignore_patterns("*.pyc"))
+        package = shared / "clientcheck"
+        shutil.copytree(REPO / "agent" / "clientcheck", package, ignore=shutil.ignore_patterns("*.pyc"))
+        # Laid out as the wheel installs it (pyproject's force-include): the data from outside agent/.
+        shutil.copytree(REPO / "packaging" / "autostart", package / "data" / "autostart")
+        shutil.copyfile(REPO / "rules" / "default.json", package / "data" / "default-rules.json")
         for folder, _directories, files in os.walk(shared):
             os.chmod(folder, 0o755)  # noqa: S103 - nobody must read the copy
             for name in files:

@@ -66,7 +66,7 @@ def fake_program(folder: Path, record: Path) -> Path:
     return program
 
 
-def runs(record: Path, count: int = 1, timeout: float = 10) -> list[dict]:
+def runs(record: Path, count: int = 1, timeout: float = 60) -> list[dict]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if record.exists():

@@ -165,7 +165,7 @@ class Desktop:
             process.wait(timeout=10)
 
 
-def wait_for(condition, what: str, seconds: float = 10.0) -> None:
+def wait_for(condition, what: str, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:

@@ -31,7 +31,7 @@ pytestmark = [
 PROBE = "clientcheck-restart-probe"
 
 
-def _wait_for(condition, timeout: float = 20.0):
+def _wait_for(condition, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()

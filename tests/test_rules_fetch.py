@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import socket
 import ssl
 import subprocess
@@ -21,7 +20,7 @@ from clientcheck import dates as dt
 from clientcheck.errors import UsageError
 from clientcheck.rules import fetch as fetch_module
 from clientcheck.rules import load_rules
-from conftest import DESIGN_EXAMPLE
+from conftest import DESIGN_EXAMPLE, require_tool
 
 TODAY = dt.date(2026, 11, 25)
 RULES = DESIGN_EXAMPLE.read_bytes()
@@ -281,8 +280,7 @@ def test_a_malformed_pinned_key_is_a_usage_error(cache: Path):
 
 @pytest.fixture
 def https_server(tmp_path: Path) -> Iterator[tuple[str, str, Behaviour]]:
-    if shutil.which("openssl") is None:
-        pytest.skip("needs openssl to make a test certificate")
+    require_tool("openssl")  # to make a test certificate
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [

@@ -27,11 +27,10 @@ from clientcheck.rules.minisign import (
     sign,
     verify,
 )
+from conftest import missing, needs_tool, require_tool
 
 MINISIGN = shutil.which("minisign")
-needs_minisign = pytest.mark.skipif(
-    MINISIGN is None, reason="the minisign command is not installed (Debian: apt-get install minisign)"
-)
+needs_minisign = needs_tool("minisign")
 DATA = b'{"schema": "clientcheck.rules/1", "serial": 7}\n'
 PASSWORD = "correct horse battery staple"  # noqa: S105 - the test keys' password
 
@@ -72,23 +71,20 @@ def minisign_keypair(directory: Path, password: str | None = None) -> tuple[Path
 @pytest.fixture(scope="module")
 def their_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A key pair minisign made, its secret key unencrypted (-W)."""
-    if MINISIGN is None:
-        pytest.skip("the minisign command is not installed (Debian: apt-get install minisign)")
+    require_tool("minisign")
     return minisign_keypair(tmp_path_factory.mktemp("minisign-key"))
 
 
 @pytest.fixture(scope="module")
 def their_other_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if MINISIGN is None:
-        pytest.skip("the minisign command is not installed (Debian: apt-get install minisign)")
+    require_tool("minisign")
     return minisign_keypair(tmp_path_factory.mktemp("minisign-other-key"))
 
 
 @pytest.fixture(scope="module")
 def their_encrypted_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A key pair minisign made with a password: scrypt with 1 GiB, a few seconds, so made once."""
-    if MINISIGN is None:
-        pytest.skip("the minisign command is not installed (Debian: apt-get install minisign)")
+    require_tool("minisign")
     return minisign_keypair(tmp_path_factory.mktemp("minisign-encrypted-key"), PASSWORD)
 
 
@@ -404,7 +400,7 @@ def test_minisigns_scrypt_parameters():
 def _libsodium() -> ctypes.CDLL:
     name = ctypes.util.find_library("sodium")
     if name is None:
-        pytest.skip("libsodium is not installed (it comes with minisign)")
+        missing("libsodium is not installed (apt-get install libsodium23; it comes with minisign)")
     sodium = ctypes.CDLL(name)
     assert sodium.sodium_init() >= 0
     return sodium
