@@ -393,13 +393,13 @@ def test_run_command_program_missing():
 
 
 def test_run_command_leaves_a_slow_program_running(tmp_path):
+    # It gave up waiting, and did not end the program: it is still running once run_command has returned (a
+    # run_command that waited for it to finish would raise nothing, one that killed it would leave no pid).
     pid_file = tmp_path / "pid"
-    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(30)"
-    start = time.monotonic()
+    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
     with pytest.raises(TimeoutError, match=r"still running after 0\.5 s"):
         run_command([sys.executable, "-c", code], None, 0.5)
-    assert time.monotonic() - start < 2
-    for _ in range(100):
+    for _ in range(600):
         if pid_file.exists() and pid_file.read_text():
             break
         time.sleep(0.05)

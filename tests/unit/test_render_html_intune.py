@@ -26,8 +26,9 @@ from test_render_formats import (
 from clientcheck.model import Rule, RuleSet
 from clientcheck.render import html, intune
 from clientcheck.version import Version
+from conftest import needs_tool
 
-CHROMIUM_BIN = "/usr/bin/chromium"
+CHROMIUM_BIN = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 VOID = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
 
@@ -147,7 +148,7 @@ _FLAGS = [
 ]
 
 
-@pytest.mark.skipif(not Path(CHROMIUM_BIN).exists(), reason="no Chromium at /usr/bin/chromium")
+@needs_tool("chromium")
 def test_html_renders_in_chromium(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(html.render_report(MIXED_REPORT), encoding="utf-8")
