@@ -43,9 +43,9 @@ def linux_cases() -> list[Path]:
 # no session bus or display, no PYTHON* variable. Each test gets a home of its own with its XDG folders
 # (configuration, data, state, cache, runtime), so neither the user's configuration nor their state is
 # read or written, and XDG_CONFIG_DIRS points there too, so the machine's /etc/xdg/clientcheck is not read
-# either. A run as root keeps its rule cache there, not in /var/cache/clientcheck. The one place no
-# variable moves is the managed policy, /etc/clientcheck/managed.toml (an administrator's policy must not be
-# escapable through the environment): the report header says when this machine has one.
+# either. A run as root keeps its rule cache and rollback floor there, not in /var/cache and /var/lib. The
+# one place no variable moves is the managed policy, /etc/clientcheck/managed.toml (an administrator's policy
+# must not be escapable through the environment): the report header says when this machine has one.
 
 _HOME_FOLDERS = {
     "XDG_CONFIG_HOME": ".config",
@@ -55,7 +55,11 @@ _HOME_FOLDERS = {
     "XDG_CONFIG_DIRS": "xdg-config-dirs",
     "XDG_RUNTIME_DIR": "runtime",
     "CLIENTCHECK_CACHE_DIR": ".cache/clientcheck",
+    "CLIENTCHECK_STATE_DIR": ".local/state/clientcheck",
 }
+# The folders a run as root would otherwise keep in /var/cache and /var/lib: an in-process run is given
+# these from the test's home too, unless the test names its own.
+_RUN_FOLDERS = ("CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_STATE_DIR")
 MACHINE_CONFIGURATION = ("/etc/clientcheck/managed.toml",)
 
 
@@ -281,7 +285,8 @@ def run_cli(capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPat
     empty = Places(machine=str(nowhere / "machine.toml"), user=None, managed=str(nowhere / "managed.toml"))
 
     def run(*args: str, env: dict[str, str] | None = None, now: dt.datetime = NOW, places: Places | None = None) -> Run:
-        status = main(list(args), env=env if env is not None else {}, now=now, places=places or empty)
+        folders = {name: os.environ[name] for name in _RUN_FOLDERS if name in os.environ}
+        status = main(list(args), env={**folders, **(env or {})}, now=now, places=places or empty)
         captured = capsys.readouterr()
         return Run(status, captured.out, captured.err)
 

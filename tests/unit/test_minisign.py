@@ -126,6 +126,13 @@ def test_a_public_key_file_and_the_key_as_printed(their_key):
     assert len(key.key) == 32
 
 
+def test_a_key_id_is_shown_as_minisign_shows_it_without_leading_zeros():
+    # minisign's comment is "%" PRIX64 of the little-endian id: about 1 key in 16 has a shorter id.
+    key = PublicKey(key_id=bytes.fromhex("8b7a6f5e4d3c2b00"), key=bytes(32))
+    assert key.id_text == "2B3C4D5E6F7A8B"
+    assert PublicKey(key_id=bytes(8), key=bytes(32)).id_text == "0"
+
+
 @needs_minisign
 @pytest.mark.parametrize("options", [(), ("-l",)], ids=["prehashed", "legacy"])
 def test_their_signature_verifies(tmp_path, their_key, options):
