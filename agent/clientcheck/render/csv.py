@@ -16,6 +16,7 @@ import csv
 import io
 
 from clientcheck.model import Installation
+from clientcheck.visible import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,7 +47,8 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     isoformat = getattr(value, "isoformat", None)  # a deadline: ISO 8601, as in the JSON report
-    text = str(isoformat()) if callable(isoformat) else str(value)
+    # Control characters are written out (a quoted line break is fine: the csv module quotes the cell).
+    text = visible(str(isoformat()) if callable(isoformat) else str(value))
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 

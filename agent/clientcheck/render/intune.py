@@ -19,10 +19,11 @@ picks them), and rely on ``UpdatesOwed`` elsewhere.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 
 from clientcheck.evaluate import pick_text
+from clientcheck.render.json import dumps as _dumps  # one line; controls inert, as in the JSON report
+from clientcheck.visible import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,10 +71,6 @@ def intune_version(version: Version | None) -> str:
     while len(parts) < 2:
         parts.append(0)
     return ".".join(str(part) for part in parts)
-
-
-def _dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _product_settings(report: Report) -> dict[str, str]:
@@ -141,7 +138,7 @@ def _remediation(rule: Rule, product: str, minimum: str, languages: Iterable[str
     for tag in tags:
         # A language the rule has no text for gets pick_text's choice (its primary language, else English),
         # so every device language that was asked for has a string.
-        text = " ".join((pick_text(rule.message, tag) or fallback).split())
+        text = one_line(pick_text(rule.message, tag) or fallback)
         strings.append(
             {"Language": locale(tag), "Title": _cut(text, MAX_TITLE), "Description": _cut(text, MAX_DESCRIPTION)}
         )

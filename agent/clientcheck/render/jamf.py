@@ -8,6 +8,7 @@ the tags as a string attribute.
 from __future__ import annotations
 
 from clientcheck.model import STATUS_ORDER
+from clientcheck.visible import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,13 +26,10 @@ def _escaped(char: str) -> str:
     return _ENTITIES.get(char, char)
 
 
-def _one_line(text: str) -> str:
-    # A name read from the machine may hold a newline or tab; the attribute is one line.
-    return " ".join(text.split())
-
-
 def _result(text: str) -> str:
-    text = _one_line(text)
+    # A name read from the machine may hold a newline, a tab or a control character; the attribute is one
+    # line of text, shown as it is in Jamf's inventory pages.
+    text = one_line(text)
     escaped = "".join(_escaped(char) for char in text)
     if len(escaped) > LIMIT:
         # Cut the text, not its escaped form, so no entity is split; then escape what is kept.

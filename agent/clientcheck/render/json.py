@@ -147,10 +147,16 @@ def inventory_dict(inventory: Inventory, generated_at: dt.datetime) -> dict[str,
     }
 
 
+# json escapes C0 controls itself; DEL, the C1 controls and the bidi controls it writes as they are, which a
+# terminal showing the file (`cat report.json`) would act on. They can only stand inside strings, so each
+# becomes its \\u escape: the same value to every JSON reader, inert on a screen.
+_INERT = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+
+
 def dumps(document: dict[str, Any]) -> str:
     # One line, as fleet tools and `jq` expect; without indent json uses its C encoder, several times
     # faster than the pure-Python one that indentation needs. Pipe through `jq .` to read it.
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).translate(_INERT) + "\n"
 
 
 def render_report(report: Report) -> str:

@@ -8,6 +8,7 @@ that failed (bad arguments, unreadable rules): the caller says that, never this 
 from __future__ import annotations
 
 from clientcheck.model import STATUS_ORDER
+from clientcheck.visible import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,8 +34,9 @@ def nagios_exit_status(report: Report) -> int:
 
 def _clean(text: str) -> str:
     # "|" starts the performance data and a newline starts the long output: either inside a name or a
-    # message read from the machine would corrupt the plugin's output for the parser.
-    return " ".join(text.replace("|", "/").split())
+    # message read from the machine would corrupt the plugin's output for the parser. Control characters
+    # are written out: the output ends up on consoles and in notification mails.
+    return one_line(text.replace("|", "/"))
 
 
 def _cut(text: str, limit: int) -> str:

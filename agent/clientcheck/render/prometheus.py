@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from clientcheck import dates as dt
 from clientcheck.model import STATUS_ORDER
+from clientcheck.visible import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
 
 
 def _escape(value: str) -> str:
-    # The exposition format's label value escapes, in this order so an added backslash is not doubled.
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    # The exposition format's label value escapes, in this order so an added backslash is not doubled; a
+    # version or an OS id read from the machine may hold controls, which are written out first.
+    return visible(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _help(text: str) -> str:

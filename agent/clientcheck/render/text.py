@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clientcheck import dates as dt
+from clientcheck.visible import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ def render_report(report: Report) -> str:
     if waiting:
         lines.append("Waiting for a restart: " + "; ".join(waiting))
     lines += ["", *_rules_lines(report, report.as_of)]
-    return "\n".join(lines) + "\n"
+    # Names, paths and messages come from the machine and the rule file: nothing in them may act on a terminal.
+    return visible("\n".join(lines)) + "\n"
 
 
 def _unjudged(report: Report) -> list[str]:
@@ -135,4 +137,4 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
         lines += ["", default]
     for warning in inventory.warnings:
         lines.append(f"warning: {warning}")
-    return "\n".join(lines) + "\n"
+    return visible("\n".join(lines)) + "\n"

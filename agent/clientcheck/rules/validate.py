@@ -12,6 +12,7 @@ import json
 from clientcheck import dates as dt
 from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
 from clientcheck.version import Version, VersionError
+from clientcheck.visible import unsafe_characters
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -141,9 +142,22 @@ def _describe(value: Any) -> str:
 def _string(_: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _ProblemError(f"must be a non-empty string, not {_describe(value)}")
-    if not _is_unicode(value):
-        raise _ProblemError("contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text")
+    problem = _text_problem(value)
+    if problem:
+        raise _ProblemError(problem)
     return value
+
+
+def _text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be shown to a person: a lone surrogate, or a character that a terminal acts on or
+    that reorders what is read (ESC, BEL, CR, C1 controls, bidi overrides and isolates). Newlines, tabs and
+    the bidi marks (U+200E, U+200F, U+061C) are text."""
+    if not _is_unicode(text):
+        return "contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text"
+    unsafe = unsafe_characters(text)
+    if unsafe:
+        return f"control character{'s' if len(unsafe) > 1 else ''} {', '.join(unsafe)}"
+    return None
 
 
 def _is_unicode(text: str) -> bool:
@@ -206,6 +220,9 @@ def _version(_: str, value: Any) -> Version:
 def _url(_: str, value: Any) -> str:
     if not isinstance(value, str) or not _is_url(value):
         raise _ProblemError(f"{_describe(value)} is not an http(s) URL")
+    if unsafe := unsafe_characters(value):
+        # Links are shown and clicked: an ESC or an override in one is never part of a real address.
+        raise _ProblemError(f"control character{'s' if len(unsafe) > 1 else ''} {', '.join(unsafe)}")
     return value
 
 
@@ -224,10 +241,8 @@ class RuleParser:
                 self.out.add(_join(where, tag), "is not a language tag (like 'en' or 'pt-BR')")
             elif not isinstance(text, str) or not text.strip():
                 self.out.add(_join(where, tag), f"must be a non-empty string, not {_describe(text)}")
-            elif not _is_unicode(text):
-                self.out.add(
-                    _join(where, tag), "contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text"
-                )
+            elif problem := _text_problem(text):
+                self.out.add(_join(where, tag), problem)
             else:
                 pairs.append((tag, text))
         return tuple(pairs)
