@@ -46,8 +46,16 @@ def _family(name: str, help_text: str, samples: Sequence[tuple[Labels, int]]) ->
     return lines
 
 
+_DAY = 24 * 60 * 60
+
+
 def _seconds(moment: dt.datetime) -> int:
     return int(moment.timestamp())
+
+
+def _day_start(day: dt.date) -> int:
+    """The first second of ``day`` in UTC, as seconds since the epoch (any date a rule file may hold)."""
+    return _seconds(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
 
 
 def _os_family(os_info: OSInfo) -> list[str]:
@@ -89,8 +97,8 @@ def render_report(report: Report) -> str:
     rules = report.rules
     # The rules are good through their expiry day (stale once today is after it): they expire at the end of
     # that day, taken in UTC, so `time() > clientcheck_rules_expiry_timestamp_seconds` agrees with stale.
-    expiry = dt.datetime(rules.expires.year, rules.expires.month, rules.expires.day, tzinfo=dt.timezone.utc)
-    expiry += dt.timedelta(days=1)
+    # The day's length is added to the seconds, not to the date: 9999-12-31 has no next day.
+    expiry = _day_start(rules.expires) + _DAY
     finding_samples = [
         (
             (("rule", f.rule), ("product", f.product), ("status", f.status), ("severity", f.severity)),
@@ -117,7 +125,7 @@ def render_report(report: Report) -> str:
         *_family(
             "clientcheck_rules_expiry_timestamp_seconds",
             "When the rule file used expires (the end of its expiry day, UTC).",
-            [((), _seconds(expiry))],
+            [((), expiry)],
         ),
         *_family("clientcheck_rules_stale", "1 when the rule file used has expired, else 0.", [((), int(rules.stale))]),
         *_last_run(report.generated_at),
