@@ -237,8 +237,12 @@ def test_broken_rules_fall_back_to_bundled(capsys: pytest.CaptureFixture[str], t
 
 
 @on_linux
-def test_missing_rules_file_falls_back_to_bundled(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    document = _check(capsys, ["--rules", str(tmp_path / "no-such-rules.json")])
+def test_a_configured_rules_file_that_is_missing_falls_back_to_bundled(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Configured (here by the environment), not named on the command line: a share not mounted yet.
+    env = {"CLIENTCHECK_RULES_SOURCE": str(tmp_path / "no-such-rules.json")}
+    document = _check(capsys, [], env=env)
     assert document["rules"]["source"] == "bundled"
     assert document["rules"]["fallback_reason"]
 

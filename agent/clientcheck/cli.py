@@ -393,14 +393,22 @@ def judge(
 
     today = as_of or now.date()
     source = settings["rules.source"]
-    folders: dict[str, str | None] = {}
+    cache_folder: str | None = None
+    state_folder: str | None = None
     if source is not None and "://" in source:
         from clientcheck.rules.floor import state_dir
 
         # From this run's environment (tests give their own); "" when there is none: no floor outside the cache.
-        folders = {"cache_folder": env.get("CLIENTCHECK_CACHE_DIR") or None, "state_folder": state_dir(env) or ""}
+        cache_folder, state_folder = env.get("CLIENTCHECK_CACHE_DIR") or None, state_dir(env) or ""
     loaded = load_rules(
-        source, today, key=settings["rules.key"], ca_bundle=settings["rules.ca_bundle"], now=now, **folders
+        source,
+        today,
+        key=settings["rules.key"],
+        ca_bundle=settings["rules.ca_bundle"],
+        now=now,
+        cache_folder=cache_folder,
+        state_folder=state_folder,
+        named=settings.origins["rules.source"].level == "command line",
     )
     for warning in loaded.warnings:
         _warn(warning)
