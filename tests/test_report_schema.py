@@ -87,11 +87,13 @@ def assert_valid_report(document: dict[str, Any]) -> None:
         expected = "owed"
     elif statuses & {"owed", "unsupported", "due"}:
         expected = "due"
-    elif "unknown" in statuses:
-        expected = "unknown"
+    elif "unknown" in statuses or document["unreadable"]:
+        expected = "unknown"  # a version could not be read, or a place that may hold an installation
     else:
         expected = "ok"
     assert summary["status"] == expected
+    # Every place in "unreadable" is also a warning line, as readers of "warnings" alone have always seen them.
+    assert all(f"{item['path']}: {item['problem']}" in document["warnings"] for item in document["unreadable"])
     ranks = [STATUS_ORDER.index(f["status"]) for f in findings]
     assert ranks == sorted(ranks), "findings are not worst first"
     for finding in findings:

@@ -82,6 +82,7 @@ def _info(ruleset: RuleSet, data: bytes, source: str, today: dt.date, fallback: 
         expires=ruleset.expires,
         stale=today > ruleset.expires,
         fallback_reason=fallback,
+        published_in_future=ruleset.published > today,
     )
 
 
