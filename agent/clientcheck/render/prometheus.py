@@ -87,6 +87,12 @@ def _restart_family(inventory: Inventory) -> list[str]:
     return _family("clientcheck_restart_pending", help_text, samples)
 
 
+def _unreadable_family(inventory: Inventory) -> list[str]:
+    # A count, not one series per path: labels carry only bounded values. The report names them.
+    help_text = "Places that could not be read and may hide an installation (summary status unknown)."
+    return _family("clientcheck_unreadable", help_text, [((), len(inventory.unreadable))])
+
+
 def _last_run(generated_at: dt.datetime) -> list[str]:
     return _family(
         "clientcheck_last_run_timestamp_seconds", "When clientcheck last ran.", [((), _seconds(generated_at))]
@@ -128,6 +134,22 @@ def render_report(report: Report) -> str:
             [((), expiry)],
         ),
         *_family("clientcheck_rules_stale", "1 when the rule file used has expired, else 0.", [((), int(rules.stale))]),
+        *_family(
+            "clientcheck_rules_fallback",
+            "1 when the rules asked for could not be used and others (the last good or the bundled) judged, else 0.",
+            [((), int(rules.fallback_reason is not None))],
+        ),
+        *_family(
+            "clientcheck_rules_published_timestamp_seconds",
+            "When the rule file used was published (the start of its publication day, UTC).",
+            [((), _day_start(rules.published))],
+        ),
+        *_family(
+            "clientcheck_rules_published_in_future",
+            "1 when the rule file used is dated after the day judged for (a wrong clock, or a bogus file), else 0.",
+            [((), int(rules.published_in_future))],
+        ),
+        *_unreadable_family(report.inventory),
         *_last_run(report.generated_at),
     ]
     return "\n".join(lines) + "\n"
@@ -138,6 +160,7 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
         *_software_family(inventory),
         *_os_family(inventory.os),
         *_restart_family(inventory),
+        *_unreadable_family(inventory),
         *_last_run(generated_at),
     ]
     return "\n".join(lines) + "\n"
