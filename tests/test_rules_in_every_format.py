@@ -147,3 +147,10 @@ def test_current_rules_asked_for_are_not_in_doubt(run_cli, tmp_path, format_name
     assert result.status == 0
     for case in CASES:
         assert EXPECTED[format_name][case] not in result.out
+
+
+def test_rules_validate_says_when_a_file_is_dated_after_today(run_cli, tmp_path):
+    rules = rules_file(tmp_path, published="9999-12-30", expires="9999-12-31")
+    result = run_cli("rules", "validate", rules)
+    assert result.status == 0
+    assert result.out.endswith("expires 9999-12-31 (published 9999-12-30, after today)\n")

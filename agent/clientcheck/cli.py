@@ -273,11 +273,14 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _say(line: str) -> None:
-    """One line on stderr. A closed or missing stderr never changes what the run does or returns."""
+    """One line on stderr. A closed or missing stderr never changes what the run does or returns. Errors
+    and warnings quote rule files, servers and paths: control characters in them are written out."""
     if sys.stderr is None:
         return
+    from clientcheck.visible import one_line
+
     try:
-        print(line, file=sys.stderr, flush=True)
+        print(one_line(line), file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
 
@@ -529,13 +532,18 @@ def _validate(path: str) -> int:
     try:
         ruleset, _ = read_rule_file(path)
     except RulesError as error:
-        write_stream("".join(f"{path}: {problem}\n" for problem in error.problems))
+        from clientcheck.visible import one_line
+
+        write_stream("".join(one_line(f"{path}: {problem}") + "\n" for problem in error.problems))
         write_stream(f"{path}: invalid, {len(error.problems)} problem{'s' if len(error.problems) != 1 else ''}\n")
         return ExitStatus.RULES_INVALID
-    expired = " (expired)" if ruleset.expires < dt.date.today() else ""
+    today = dt.date.today()
+    expired = " (expired)" if ruleset.expires < today else ""
+    # A publisher checking a file before it goes out, or a wrong clock here: either way, worth a word.
+    future = f" (published {ruleset.published}, after today)" if ruleset.published > today else ""
     write_stream(
         f"{path}: valid: {len(ruleset.rules)} rules from {ruleset.publisher}, serial {ruleset.serial}, "
-        f"expires {ruleset.expires}{expired}\n"
+        f"expires {ruleset.expires}{expired}{future}\n"
     )
     return ExitStatus.OK
 

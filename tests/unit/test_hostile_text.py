@@ -186,6 +186,25 @@ def test_rules_validate_names_the_character_and_where_it_is(run_cli, tmp_path: P
     ]
 
 
+def test_keys_of_a_hostile_rule_file_are_shown_not_acted_on(run_cli, tmp_path: Path) -> None:
+    # Unknown keys and language tags are the file's own text, quoted in every problem's location.
+    document = design_example()
+    rules = document["rules"]
+    assert isinstance(rules, list)
+    rules[0]["\x1b]0;owned\x07"] = 1
+    rules[0]["message"] = {"\x1b[2J\u202e": "x"}
+    bad = tmp_path / "rules.json"
+    bad.write_text(json.dumps(document), encoding="utf-8")
+    validate = run_cli("rules", "validate", str(bad))
+    assert validate.status == 3
+    assert f"{bad}: rules[0].\\x1b]0;owned\\x07: unknown key" in validate.out
+    assert f"{bad}: rules[0].message.\\x1b[2JU+202E: is not a language tag" in validate.out
+    check = run_cli("--rules", str(bad), "--format", "json", "--root", str(tmp_path), "--platform", "linux")
+    assert check.status == 0
+    for text in (validate.out, check.err, check.json()["rules"]["fallback_reason"]):
+        assert raw_unsafe(text.replace("\n", "")) == []
+
+
 # --- through the command line: a name read from the machine -------------------------------------------
 
 

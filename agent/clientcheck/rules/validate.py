@@ -12,7 +12,7 @@ import json
 from clientcheck import dates as dt
 from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
 from clientcheck.version import Version, VersionError
-from clientcheck.visible import unsafe_characters
+from clientcheck.visible import unsafe_characters, visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -128,6 +128,8 @@ class _ProblemError(Exception):
 
 
 def _join(where: str, key: str) -> str:
+    # A key is the file's own text: one holding an ESC sequence must not act on the screen that shows it.
+    key = visible(key)
     return f"{where}.{key}" if where else key
 
 
