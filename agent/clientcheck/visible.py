@@ -44,5 +44,7 @@ def one_line(text: str) -> str:
 
 def unsafe_characters(text: str) -> list[str]:
     """The characters ``visible`` would write out, each once, as ``U+001B``, in the order they appear."""
+    if text.translate(_TEXT) == text:
+        return []  # decided in C: a newline, a tab or a bidi mark is text
     found = dict.fromkeys(char for char in text if ord(char) in _TEXT)
     return [f"U+{ord(char):04X}" for char in found]

@@ -11,10 +11,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from test_render_formats import GENERATED, RULES, TODAY, install
 
 from clientcheck.model import Finding, Inventory, OSInfo, Report
-from clientcheck.render import FORMATS, report_renderer
+from clientcheck.render import FORMATS, report_renderer, words
 from clientcheck.rules import InvalidRuleFileError, parse_rules
 from clientcheck.version import Version
 from clientcheck.visible import one_line, unsafe_characters, visible
@@ -50,6 +52,13 @@ def test_visible_is_idempotent_and_one_line_folds_white_space() -> None:
     assert visible(once) == once
     assert raw_unsafe(once) == []
     assert one_line("a\nb\tc  \x1bd\re") == "a b c \\x1bd\\x0de"
+
+
+@given(st.text())
+def test_the_cheap_path_writes_out_exactly_what_visible_does(text: str) -> None:
+    # words.shown skips importing the sanitiser for plain text: it must never skip anything it would change.
+    assert words.shown(text) == visible(text)
+    assert unsafe_characters(text) == list(dict.fromkeys(f"U+{ord(c):04X}" for c in text if visible(c) != c))
 
 
 def test_unsafe_characters_names_each_once_in_order() -> None:

@@ -13,7 +13,6 @@ from html import escape
 from clientcheck import dates as dt
 from clientcheck.model import STATUS_ORDER
 from clientcheck.render import words
-from clientcheck.visible import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,7 +50,7 @@ footer{margin-top:2rem;font-size:.85rem;color:#555}
 def _e(value: object) -> str:
     # Escaped, and controls written out: C0 controls are not allowed in an HTML page, and a bidi override
     # would make a name or a message read in another order than it is.
-    return escape(visible(str(value)), quote=True)
+    return escape(words.shown(str(value)), quote=True)
 
 
 def _link(url: str) -> str:

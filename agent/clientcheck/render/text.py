@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from clientcheck.render import words
-from clientcheck.visible import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -73,7 +72,7 @@ def render_report(report: Report) -> str:
         lines += ["", f"{words.WARNINGS_HEADING}:", *(f"  - {warning}" for warning in report.inventory.warnings)]
     lines += ["", *_rules_lines(report)]
     # Names, paths and messages come from the machine and the rule file: nothing in them may act on a terminal.
-    return visible("\n".join(lines)) + "\n"
+    return words.shown("\n".join(lines)) + "\n"
 
 
 def _default_pdf_line(inventory: Inventory) -> str | None:
@@ -102,4 +101,4 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
         lines += ["", f"{words.UNREADABLE_HEADING}:", *(f"  - {item.sentence}" for item in inventory.unreadable)]
     for warning in inventory.warnings:
         lines.append(f"warning: {warning}")
-    return visible("\n".join(lines)) + "\n"
+    return words.shown("\n".join(lines)) + "\n"

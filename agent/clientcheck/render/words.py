@@ -20,6 +20,17 @@ UNJUDGED_HEADING = "Not covered by the rules"
 WARNINGS_HEADING = "Also noted"
 
 
+def shown(text: str) -> str:
+    """``text`` with its control characters written out, as ``clientcheck.visible`` does; that module is
+    imported only when there is one (every character it replaces is one ``isprintable`` refuses), so the
+    usual report, plain text, costs no import at login."""
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return text
+    from clientcheck.visible import visible
+
+    return visible(text)
+
+
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 

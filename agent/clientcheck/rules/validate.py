@@ -12,7 +12,6 @@ import json
 from clientcheck import dates as dt
 from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
 from clientcheck.version import Version, VersionError
-from clientcheck.visible import unsafe_characters, visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -128,8 +127,11 @@ class _ProblemError(Exception):
 
 
 def _join(where: str, key: str) -> str:
-    # A key is the file's own text: one holding an ESC sequence must not act on the screen that shows it.
-    key = visible(key)
+    if not key.isprintable():
+        # A key is the file's own text: one holding an ESC sequence must not act on the screen that shows it.
+        from clientcheck.visible import visible
+
+        key = visible(key)
     return f"{where}.{key}" if where else key
 
 
@@ -156,10 +158,16 @@ def _text_problem(text: str) -> str | None:
     the bidi marks (U+200E, U+200F, U+061C) are text."""
     if not _is_unicode(text):
         return "contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text"
+    return _unsafe(text)
+
+
+def _unsafe(text: str) -> str | None:
+    if text.isprintable():
+        return None  # the usual case, decided in C: no control or format character at all
+    from clientcheck.visible import unsafe_characters  # only for text with a newline, a mark, or worse
+
     unsafe = unsafe_characters(text)
-    if unsafe:
-        return f"control character{'s' if len(unsafe) > 1 else ''} {', '.join(unsafe)}"
-    return None
+    return f"control character{'s' if len(unsafe) > 1 else ''} {', '.join(unsafe)}" if unsafe else None
 
 
 def _is_unicode(text: str) -> bool:
@@ -222,9 +230,10 @@ def _version(_: str, value: Any) -> Version:
 def _url(_: str, value: Any) -> str:
     if not isinstance(value, str) or not _is_url(value):
         raise _ProblemError(f"{_describe(value)} is not an http(s) URL")
-    if unsafe := unsafe_characters(value):
+    problem = _unsafe(value)
+    if problem:
         # Links are shown and clicked: an ESC or an override in one is never part of a real address.
-        raise _ProblemError(f"control character{'s' if len(unsafe) > 1 else ''} {', '.join(unsafe)}")
+        raise _ProblemError(problem)
     return value
 
 
