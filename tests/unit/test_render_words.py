@@ -87,3 +87,17 @@ def test_headings_are_shared() -> None:
     assert f"\n{words.HEADINGS['unknown']}:\n" in text.render_report(
         report(finding("chrome", "Google Chrome", "unknown", None, None))
     )
+
+
+def test_every_inventory_format_says_what_could_not_be_read() -> None:
+    from test_render_formats import DEBIAN, GENERATED
+
+    from clientcheck.model import Inventory
+    from clientcheck.render import FORMATS, inventory_renderer
+
+    inventory = Inventory(os=DEBIAN, software=(EVINCE,), unreadable=(CLOSED,))
+    for format_name in FORMATS:
+        out = inventory_renderer(format_name)(inventory, GENERATED)
+        if format_name in ("csv", "intune", "jamf"):
+            continue  # a table of installations, a map of versions, one attribute: what was found, only
+        assert CLOSED.path in out or "clientcheck_unreadable 1" in out, format_name
