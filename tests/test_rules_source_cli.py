@@ -68,7 +68,7 @@ def test_a_fifo_given_as_rules_does_not_hang_a_real_run(tmp_path):
         timeout=120,
     )
     assert run.returncode == 3
-    assert "a FIFO, not a rule file" in run.stderr
+    assert "a named pipe (FIFO), not a regular file" in run.stderr
 
 
 def test_login_with_a_missing_rules_path_is_an_error_too(run_cli, tmp_path):

@@ -89,14 +89,16 @@ def _info(ruleset: RuleSet, data: bytes, source: str, today: dt.date, fallback: 
 def _require_regular_file(path: str) -> None:
     """RulesError unless ``path`` is a regular file (or a link to one): a missing file, a folder, a FIFO
     (which would hang the run) or a device is no rule file."""
+    from clientcheck.reading import kind_of
+
     hint = "--rules takes a rule file or an https:// URL; without it, the configured or bundled rules are used"
     try:
         mode = os.stat(path).st_mode
     except OSError as error:
         raise RulesError(path, [f"cannot read: {error.strerror or error}"], hint=hint) from None
-    if not stat.S_ISREG(mode):
-        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
-        raise RulesError(path, [f"{kind}, not a rule file"], hint=hint)
+    kind = kind_of(mode)
+    if kind is not None:
+        raise RulesError(path, [f"{kind}, not a regular file"], hint=hint)
 
 
 def _public_key(key: str) -> PublicKey:
