@@ -76,12 +76,13 @@ def _item(finding: Finding) -> str:
 
 
 def render_report(report: Report) -> str:
-    notes = [*filter(None, [words.unreadable_flag(report)]), *words.rules_flags(report)]
+    notes = "; ".join([*filter(None, [words.unreadable_flag(report)]), *words.rules_flags(report)])
     if report.status == "ok":
-        return _result(f"WARNING: {'; '.join(notes)}" if notes else "OK")
+        return _result(f"WARNING: {notes}" if notes else "OK")
     items = [_item(f) for status in STATUS_ORDER if status != "ok" for f in report.findings if f.status == status]
-    head = f"{report.status.upper()}: " + "; ".join(dict.fromkeys(items))
-    return _result(head, "; ".join(notes)) if items else _result(f"{report.status.upper()}: " + "; ".join(notes))
+    if not items:  # unknown only because a place could not be read
+        return _result(f"{report.status.upper()}: {notes}")
+    return _result(f"{report.status.upper()}: " + "; ".join(dict.fromkeys(items)), notes)
 
 
 def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
