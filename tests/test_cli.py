@@ -368,12 +368,14 @@ def _closed_pipe() -> int:
     return write_end
 
 
-def test_a_closed_stderr_changes_nothing():
-    # A warning (bad --rules) and a usage error, with nobody reading stderr.
+def test_a_closed_stderr_changes_nothing(tmp_path):
+    # A warning (an invalid --rules file) and a usage error, with nobody reading stderr.
+    invalid = tmp_path / "rules.json"
+    invalid.write_text("{", encoding="utf-8")
     write_end = _closed_pipe()
     try:
         owed = subprocess.run(
-            [_script(), "--root", _debian_root(), "--platform", "linux", "--rules", "/nonexistent"],
+            [_script(), "--root", _debian_root(), "--platform", "linux", "--rules", str(invalid)],
             stdout=subprocess.PIPE,
             stderr=write_end,
             timeout=60,

@@ -319,11 +319,12 @@ def test_very_long_body_arrives_shortened(desktop):
 
 
 @needs_desktop
-def test_control_characters_and_nul_are_dropped(desktop):
-    # D-Bus strings cannot hold NUL: the text still arrives, without it.
+def test_control_characters_and_nul_are_written_out(desktop):
+    # D-Bus strings cannot hold NUL, and an ESC or a bidi override must not act on what the person reads:
+    # the text arrives with them written out.
     title = "Control\0 characters\x07 test"
-    assert notify(title, "a\0b\x1bc\r\nd", platform="linux", env=desktop.bus.env()) is None
-    assert desktop.received("Control characters test")["body"] == "abc\nd"
+    assert notify(title, "a\0b\x1bc\r\nd\u202e", platform="linux", env=desktop.bus.env()) is None
+    assert desktop.received("Control\\x00 characters\\x07 test")["body"] == "a\\x00b\\x1bc\ndU+202E"
 
 
 @needs_desktop

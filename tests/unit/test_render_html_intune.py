@@ -117,7 +117,7 @@ def test_html_ok_and_rules_notes() -> None:
     assert "<dt>Serial</dt><dd>2026112501</dd>" in page
     assert "Generated 2026-11-25 08:30:00 UTC" in page
     stale = html.render_report(LONG_REPORT)
-    assert "These rules expired on 2026-02-28 (270 days ago)" in stale
+    assert "Note: these rules expired on 2026-02-28 (270 days ago)" in stale
 
 
 def test_html_unsafe_link_is_text() -> None:
@@ -215,12 +215,20 @@ def test_intune_values() -> None:
         "Evince": "43.1",
         "Firefox": "128.3.0",  # "128.3.0esr" as Intune's Version type reads it
         "Okular": "24.8.3",
+        "Unreadable": 0,
+        "RulesStale": False,
+        "RulesFallback": False,
+        "RulesPublishedInFuture": False,
     }
     assert json.loads(intune.render_report(OK_REPORT)) == {
         "ClientcheckStatus": "ok",
         "UpdatesOwed": 0,
         "Debian": "12.8",
         "Okular": "24.8.3",
+        "Unreadable": 0,
+        "RulesStale": False,
+        "RulesFallback": False,
+        "RulesPublishedInFuture": False,
     }
 
 
