@@ -40,7 +40,7 @@ class Fetched:
 def check_url(url: str) -> str:
     """``url`` as the request is made, when it may be fetched: https, or plain http to this machine (which
     tests use); FetchError otherwise. The decision is made from urllib3's reading of it (``urls.check``)."""
-    from clientcheck.rules.urls import URLError, check
+    from clientcheck.net.urls import URLError, check
 
     try:
         return check(url).text
@@ -49,7 +49,7 @@ def check_url(url: str) -> str:
 
 
 def _is_loopback(url: str) -> bool:
-    from clientcheck.rules.urls import is_loopback, parse
+    from clientcheck.net.urls import is_loopback, parse
 
     return is_loopback(parse(url).host)
 
@@ -174,7 +174,7 @@ def _fetch_blocking(
 
 
 def _scheme(url: str) -> str:
-    from clientcheck.rules.urls import URLError, parse
+    from clientcheck.net.urls import URLError, parse
 
     try:
         return parse(url).scheme

@@ -193,7 +193,7 @@ class GenerateError(ClientcheckError):
 
 
 def _scheme(url: str) -> str:
-    from clientcheck.rules.urls import URLError, parse
+    from clientcheck.net.urls import URLError, parse
 
     try:
         return parse(url).scheme
@@ -205,7 +205,7 @@ def check_feed_url(url: str) -> str:
     """``url`` when it may be fetched: https, or plain http to this machine (which the tests use), decided
     as the agent decides for rule files (``urls.check``: from urllib3's reading of it, no user names, no
     backslashes)."""
-    from clientcheck.rules.urls import URLError, check
+    from clientcheck.net.urls import URLError, check
 
     try:
         check(url)

@@ -208,9 +208,9 @@ def _load_url(
     folders: tuple[str | None, str | None],
     warnings: list[str],
 ) -> LoadedRules:
+    from clientcheck.net.urls import URLError, check
     from clientcheck.rules.cache import open_cache_folder, read_cached
     from clientcheck.rules.fetch import FetchError
-    from clientcheck.rules.urls import URLError, check
 
     try:
         check(url)  # before anything is read or kept for it
@@ -310,8 +310,8 @@ def _check_bound(url: str, ruleset: RuleSet, comment: str | None) -> None:
     """A file that names where it is published, or whose signature names its file, is used only from
     there: another file signed by the same key (a pilot's, served at the production address) is refused.
     Compared with the address asked for, not where a redirect led."""
+    from clientcheck.net.urls import URLError, file_name, normalised
     from clientcheck.rules.minisign import comment_file_name
-    from clientcheck.rules.urls import URLError, file_name, normalised
 
     if ruleset.url is not None:
         try:
