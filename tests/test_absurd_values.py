@@ -18,7 +18,9 @@ from clientcheck.errors import ConfigError
 from clientcheck.inspect import inspect_machine
 from clientcheck.inspect.registry import ExportedRegistry
 from clientcheck.rules import load_rules
-from clientcheck.rules.generate import MAX_RETRY_AFTER, FeedError, PolicyError, fetch_json, load_policy, retry_delay
+from clientcheck.rules.generate.download import MAX_RETRY_AFTER, fetch_json, retry_delay
+from clientcheck.rules.generate.errors import FeedError, PolicyError
+from clientcheck.rules.generate.policy import load_policy
 
 HUGE = "9" * 5000
 CURRENT_VERSION = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"

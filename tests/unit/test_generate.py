@@ -21,21 +21,12 @@ import requests
 from clientcheck import dates as dt
 from clientcheck.errors import ClientcheckError
 from clientcheck.rules import parse_rules
-from clientcheck.rules.generate import (
-    MAX_RETRY_AFTER,
-    FeedError,
-    GenerateError,
-    PolicyError,
-    check_feed_url,
-    chrome_line,
-    fetch_json,
-    generate,
-    load_policy,
-    redirect_target,
-    render,
-    retry_delay,
-    validate_policy,
-)
+from clientcheck.rules.generate import generate
+from clientcheck.rules.generate.build import render
+from clientcheck.rules.generate.download import MAX_RETRY_AFTER, fetch_json, redirect_target, retry_delay
+from clientcheck.rules.generate.errors import FeedError, GenerateError, PolicyError
+from clientcheck.rules.generate.feeds.chrome import chrome_line
+from clientcheck.rules.generate.policy import check_feed_url, load_policy, validate_policy
 from clientcheck.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
