@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 BUNDLED = "bundled"
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 MAX_KEY_BYTES = 64 * 1024  # a public key or a .minisig: a few lines
-MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024  # the system's whole bundle is about 200 KiB
 
 
 class LoadedRules(Record):
@@ -342,13 +341,15 @@ def _fetch_newer(
     from clientcheck.rules.fetch import FetchError, fetch
 
     if ca_bundle is not None:
-        # requests opens the bundle itself, with a plain open(): a FIFO there would hang the run.
+        # The client checks the bundle as well (requests opens it with a plain open(): a FIFO there would
+        # hang the run); checked here first, a refusal names the option the user gave.
+        from clientcheck.net.https import MAX_CA_BUNDLE_BYTES
         from clientcheck.reading import FileProblem, check_file
 
         try:
             check_file(ca_bundle, MAX_CA_BUNDLE_BYTES)
         except FileProblem as problem:
-            raise FetchError(f"--ca-bundle {ca_bundle}: {problem.reason}") from None
+            raise FetchError(f"--ca-bundle {ca_bundle}", problem.reason) from None
     got = fetch(
         url,
         etag=cached.etag if cached else None,
@@ -357,7 +358,7 @@ def _fetch_newer(
     )
     if got.body is None:
         if good is None:
-            raise FetchError(f"{url}: answered 304 Not Modified, but no good copy is cached")
+            raise FetchError(url, "answered 304 Not Modified, but no good copy is cached")
         return good
     try:
         ruleset = parse_rules(got.body)

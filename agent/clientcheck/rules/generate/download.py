@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from clientcheck import dates as dt
-from clientcheck.rules.fetch import error_reason
+from clientcheck.net.https import error_reason
 from clientcheck.rules.generate.errors import FeedError
 from clientcheck.rules.generate.policy import check_feed_url
 
