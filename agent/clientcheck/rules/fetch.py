@@ -17,7 +17,7 @@ DEADLINE = 30.0
 # Static hosting serves .json and .minisig files as it likes: text/plain (raw file hosts), octet-stream
 # (object stores), or with no type at all; an HTML page (a captive portal, an error page) is refused.
 _TYPES = (*JSON_TYPES, "text/plain", "application/octet-stream", "")
-RULES = Policy("rules", max_bytes=MAX_BYTES, read_timeout=15.0, deadline=DEADLINE, content_types=_TYPES)
+RULES_POLICY = Policy("rules", max_bytes=MAX_BYTES, read_timeout=15.0, deadline=DEADLINE, content_types=_TYPES)
 
 
 class Fetched:
@@ -47,7 +47,7 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    policy = RULES.replace(ca_bundle=ca_bundle, max_bytes=max_bytes, deadline=deadline)
+    policy = RULES_POLICY.replace(ca_bundle=ca_bundle, max_bytes=max_bytes, deadline=deadline)
     response = send(Request(url, headers=headers), policy)
     if response.status == 304:
         return Fetched(response.url, None, etag, last_modified)
