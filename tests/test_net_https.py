@@ -406,3 +406,9 @@ def test_a_response_is_a_plain_value() -> None:
     response = Response("https://a.example/x", "https://a.example/x", 404, "Not Found", [("ETag", '"v1"')], b"")
     assert (response.header("etag"), response.header("ETAG"), response.header("missing")) == ('"v1"', '"v1"', None)
     assert (response.status_line, response.where) == ("HTTP 404 Not Found", "https://a.example/x")
+
+
+def test_the_address_is_named_as_the_request_is_made(server: Server) -> None:
+    server.answer("/x", _json(404, {}))
+    response = send(Request(server.base.replace("http://", "HTTP://") + "/./x"), Policy("rules"))
+    assert (response.where, response.status_line) == (f"{server.base}/x", "HTTP 404 Not Found")

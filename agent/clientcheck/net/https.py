@@ -61,15 +61,15 @@ def send(
     for tests. Raises ``FetchError`` when no usable answer came."""
     import time
 
-    url = _checked(request.url)
-    verify = _trust(policy.ca_bundle, request.url)
+    url = _checked(request.url)  # from here on, as urllib3 reads it (and the request is made)
+    verify = _trust(policy.ca_bundle, url)
     pause = sleep or time.sleep
     started = time.monotonic()
     asked = request.replace(url=url)
     retries = 0
     while True:
         left = policy.deadline - (time.monotonic() - started)
-        response = _in_time(lambda: _exchange(asked, request.url, policy, verify, started), left, request.url, policy)
+        response = _in_time(lambda: _exchange(asked, policy, verify, started), left, url, policy)
         if response.status in RETRYABLE and retries < policy.retries:
             wait = policy.retry_wait(response.header("retry-after"), clock() if clock else None)
             if time.monotonic() - started + wait < policy.deadline:
@@ -190,7 +190,7 @@ def _in_time(work: Callable[[], Response], seconds: float, url: str, policy: Pol
     return result
 
 
-def _exchange(request: Request, requested: str, policy: Policy, verify: str | bool, started: float) -> Response:
+def _exchange(request: Request, policy: Policy, verify: str | bool, started: float) -> Response:
     """One request and its redirects, blocking: the answer, its body read under the policy."""
     import requests
     from requests.structures import CaseInsensitiveDict
@@ -198,6 +198,7 @@ def _exchange(request: Request, requested: str, policy: Policy, verify: str | bo
     from clientcheck import __version__
 
     method, url, body = request.method.upper(), request.url, request.body
+    requested = url
     headers = CaseInsensitiveDict(dict(request.headers))
     headers["User-Agent"] = f"clientcheck/{__version__} ({policy.purpose})"
     headers["Accept-Encoding"] = "identity"
