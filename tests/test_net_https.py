@@ -126,14 +126,6 @@ def other_server(_servers: tuple[Server, Server]) -> Server:
     return state
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The client reads proxies and CA bundles from the environment: the caller's must not count here."""
-    for name in list(os.environ):
-        if name.lower().endswith("_proxy") or name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC"):
-            monkeypatch.delenv(name)
-
-
 def _json(status: int, document: Any, **headers: str) -> tuple[int, dict[str, str], bytes]:
     fields = {"Content-Type": "application/json", **{name.replace("_", "-"): v for name, v in headers.items()}}
     return status, fields, json.dumps(document).encode()
