@@ -14,7 +14,7 @@ import json
 import os
 
 from clientcheck.deliver import write_atomic
-from clientcheck.rules.source import MAX_RULE_FILE_BYTES, sha256_hex
+from clientcheck.rules.source import MAX_KEY_BYTES, MAX_RULE_FILE_BYTES, sha256_hex
 from clientcheck.rules.validate import MAX_SERIAL
 
 TYPE_CHECKING = False
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 # A cached entry is one rule file and one line of metadata (its signature included).
-_MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + 64 * 1024
+_MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + MAX_KEY_BYTES
 
 
 def cache_dir() -> str:

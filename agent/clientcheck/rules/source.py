@@ -366,7 +366,7 @@ def _fetch_newer(
         raise RulesError(url, invalid.problems) from None
     signature_text = comment = None
     if key is not None:
-        signature = fetch(url + ".minisig", ca_bundle=ca_bundle, max_bytes=64 * 1024, deadline=10.0).body
+        signature = fetch(url + ".minisig", ca_bundle=ca_bundle, max_bytes=MAX_KEY_BYTES, deadline=10.0).body
         signature_text, comment = _verify(url, got.body, signature, key)
     _check_bound(url, ruleset, comment)
     _check_floor(url, ruleset, got.body, floor)
