@@ -12,6 +12,7 @@ from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError
 from clientcheck.model import PLATFORMS
+from clientcheck.platforms import this_platform
 from clientcheck.render import FORMATS
 
 TYPE_CHECKING = False
@@ -287,13 +288,6 @@ def _say(line: str) -> None:
 
 def _warn(message: str) -> None:
     _say(f"clientcheck: warning: {message}")
-
-
-def this_platform() -> str:
-    """The running machine's OS, for its configuration and state folders: another Unix uses Linux's."""
-    from clientcheck.inspect import host_platform
-
-    return host_platform() or "linux"
 
 
 def _settings(args: Parsed, env: Mapping[str, str], places: Places | None) -> tuple[Settings, Places]:

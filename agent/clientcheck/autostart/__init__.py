@@ -27,6 +27,7 @@ from clientcheck.autostart.entries import (
     run_command,
 )
 from clientcheck.errors import UsageError
+from clientcheck.platforms import this_platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ __all__ = [
     "CommandResult",
     "EntryStatus",
     "NeedsAdminError",
-    "current_platform",
     "default_command",
     "describe",
     "describe_status",
@@ -66,13 +66,6 @@ PLATFORMS = ("linux", "macos", "windows")
 METHODS = ("auto", "xdg", "systemd")  # how Linux runs it; the other platforms have one way ("auto")
 
 
-def current_platform() -> str:
-    """The running machine's OS (another Unix is written to as Linux)."""
-    from clientcheck.inspect import host_platform
-
-    return host_platform() or "linux"
-
-
 def default_command(
     platform: str | None = None,
     executable: str | None = None,
@@ -85,7 +78,7 @@ def default_command(
     On Windows ``pythonw.exe`` instead of ``python.exe`` (a console program would flash a window at every
     logon), and never the ``clientcheck.exe`` script, which is a console program too.
     """
-    platform = platform or current_platform()
+    platform = platform or this_platform()
     frozen = executable is None and bool(getattr(sys, "frozen", False))
     executable = executable if executable is not None else sys.executable
     if frozen:

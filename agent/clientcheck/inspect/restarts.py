@@ -137,8 +137,8 @@ def pending_restarts(
     machine: what cannot be read is not evidence of a pending restart.
     """
     from clientcheck.errors import UsageError
-    from clientcheck.inspect import running_platform
     from clientcheck.inspect.fsroot import Root
+    from clientcheck.platforms import running_platform
 
     try:
         this_platform: str | None = running_platform()

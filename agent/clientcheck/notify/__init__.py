@@ -67,9 +67,9 @@ def _notify(
     runner: Runner | None,
 ) -> str | None:
     if platform is None:
-        from clientcheck.inspect import host_platform
+        from clientcheck.platforms import this_platform
 
-        platform = host_platform() or "linux"
+        platform = this_platform()
     environment = env if env is not None else os.environ
     title = clean_text(title, TITLE_LIMIT)
     body = clean_text(body, BODY_LIMIT)
