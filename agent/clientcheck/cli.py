@@ -11,9 +11,9 @@ from clientcheck import dates as dt
 from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError
+from clientcheck.formats import FORMATS
 from clientcheck.model import PLATFORMS
 from clientcheck.platforms import this_platform
-from clientcheck.render import FORMATS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

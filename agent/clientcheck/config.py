@@ -60,7 +60,7 @@ _table: list[tuple[Setting, ...]] = []  # built once, on first use: a run reads 
 def _settings() -> tuple[Setting, ...]:
     if _table:
         return _table[0]
-    from clientcheck.render import FORMATS
+    from clientcheck.formats import FORMATS
 
     _table.append(
         (
@@ -507,7 +507,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _sink(item: str, problem: str) -> tuple[str, str]:
-    from clientcheck.render import FORMATS
+    from clientcheck.formats import FORMATS
 
     format_name, colon, path = item.partition(":")
     if not colon or format_name not in FORMATS or not path.strip():
