@@ -8,7 +8,7 @@ import sys
 
 from clientcheck import __version__
 from clientcheck import dates as dt
-from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser
+from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser, dest_of
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError
 from clientcheck.formats import FORMATS
@@ -18,6 +18,7 @@ from clientcheck.platforms import this_platform
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+    from typing import Any
 
     from clientcheck.config import Places, Settings
     from clientcheck.login import Notice
@@ -87,7 +88,7 @@ _JUDGE_OPTIONS = (
 
 
 def _duration(text: str) -> int:
-    from clientcheck.config import over_maximum, parse_duration
+    from clientcheck.config.table import over_maximum, parse_duration
 
     seconds = parse_duration(text)
     shown = text if len(text) <= 40 else f"{text[:30]}…"
@@ -291,24 +292,40 @@ def _warn(message: str) -> None:
 
 
 def _settings(args: Parsed, env: Mapping[str, str], places: Places | None) -> tuple[Settings, Places]:
-    from clientcheck.config import default_places, given_options, load_settings
+    from clientcheck.config import default_places, load_settings
 
     platform = this_platform()
     config_file = args.values.get("config")
     if places is None:
-        places = default_places(platform, env, config_file)
+        registry = None
+        if platform == "windows":  # the policy keys
+            from clientcheck.inspect.registry import LiveRegistry
+
+            registry = LiveRegistry()
+        places = default_places(platform, env, config_file, registry)
     elif config_file:
         places = places.replace(user=config_file)
     settings = load_settings(
         platform,
         env,
-        given_options(args.values),
+        given_options(args),
         places,
         user_file_required=bool(config_file or env.get("CLIENTCHECK_CONFIG")),
     )
     for note in settings.notes:
         _warn(note)
     return settings, places
+
+
+def given_options(args: Parsed) -> dict[str, Any]:
+    """The settings this command line gave, by option (``{"--rules": …}``)."""
+    from clientcheck.config.table import SETTINGS
+
+    given: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.option is not None and args.values.get(dest_of(setting.option)) is not None:
+            given[setting.option] = args.values[dest_of(setting.option)]
+    return given
 
 
 def run(args: Parsed, env: Mapping[str, str], now: dt.datetime, places: Places | None = None) -> int:
@@ -334,7 +351,7 @@ def run(args: Parsed, env: Mapping[str, str], now: dt.datetime, places: Places |
     if args.command == ("check",):
         args.values["effective_format"] = settings["report.format"]  # for main's error mapping
     if args.command == ("config", "show"):
-        from clientcheck.config import as_json, describe
+        from clientcheck.config.show import as_json, describe
 
         if args.show_format == "json":
             import json

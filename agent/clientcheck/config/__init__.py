@@ -8,120 +8,32 @@ the setting: a command-line option that tries to change it is ignored, with a wa
 
 Every source is checked the same way: an unknown setting or a value of the wrong kind is an error naming the
 file (or variable, or registry key), the setting and the problem; nothing is silently ignored.
+
+This module reads the sources and layers them; ``table`` declares the settings and converts their values;
+``show`` describes the result for ``config show``. Settings sit low in the package: they import neither the
+command line, nor the renderers, nor inspection (the Windows registry they read is handed to them).
 """
 
 from __future__ import annotations
 
 import os
 
+from clientcheck.config.table import BUILD_VARIABLES, OTHER_VARIABLES, SETTINGS, convert
 from clientcheck.errors import ConfigError
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from typing import Any
+    from typing import Any, Protocol
 
-    from clientcheck.inspect.registry import Registry
+    from clientcheck.config.table import Setting
 
+    class PolicyKeys(Protocol):
+        """What the settings read of a registry (``inspect.registry.Registry`` is one)."""
 
-class Setting(Record):
-    __slots__ = ("name", "kind", "default", "help", "option", "choices", "maximum")
-
-    name: str  # "section.key", as in the TOML file
-    kind: str  # text, choice, bool, count, duration, sinks
-    default: Any
-    help: str
-    option: str | None  # the command-line option that sets it
-    choices: tuple[str, ...]
-    maximum: int | None  # counts and durations (seconds): the largest value that makes sense
-
-    def __init__(
-        self,
-        name: str,
-        kind: str,
-        default: Any,
-        help: str,
-        option: str | None = None,
-        choices: tuple[str, ...] = (),
-        maximum: int | None = None,
-    ) -> None:
-        self._set(locals())
-
-    @property
-    def env_name(self) -> str:
-        return "CLIENTCHECK_" + self.name.replace(".", "_").upper()
-
-
-_DAY = 86400
-_table: list[tuple[Setting, ...]] = []  # built once, on first use: a run reads it more than once
-
-
-def _settings() -> tuple[Setting, ...]:
-    if _table:
-        return _table[0]
-    from clientcheck.formats import FORMATS
-
-    _table.append(
-        (
-            Setting("rules.source", "text", None, "rule file or https:// URL (default: the bundled rules)", "--rules"),
-            Setting("rules.key", "text", None, "the publisher's minisign public key, or a .pub file", "--rules-key"),
-            Setting(
-                "rules.ca_bundle", "text", None, "PEM file of CA certificates to trust for fetching", "--ca-bundle"
-            ),
-            Setting("report.format", "choice", "text", "output format of check", "--format", FORMATS),
-            Setting(
-                "report.output", "text", None, "file to write the report to (default: standard output)", "--output"
-            ),
-            Setting("report.language", "text", None, "language of messages (default: from the locale)", "--lang"),
-            Setting("report.sinks", "sinks", (), 'extra copies of each report, as "FORMAT:FILE" (written atomically)'),
-            Setting(
-                "privacy.home_paths",
-                "choice",
-                "hide",
-                "paths inside home folders: hide (left out), tilde (~/…, no user name) or show",
-                choices=("hide", "tilde", "show"),
-            ),
-            Setting(
-                "login.delay",
-                "duration",
-                10,
-                "login: wait a random time up to this before checking",
-                "--delay",
-                maximum=_DAY,
-            ),
-            Setting(
-                "login.interval",
-                "duration",
-                3600,
-                "login: skip the run if the last one is more recent",
-                maximum=366 * _DAY,
-            ),
-            Setting("login.notify", "bool", True, "login: show a desktop notification when something is owed"),
-            Setting(
-                "login.history",
-                "count",
-                10,
-                "login: how many past reports to keep in the state folder",
-                maximum=10_000,
-            ),
-        )
-    )
-    return _table[0]
-
-
-# Variables that are not settings but are read by name elsewhere: an unknown CLIENTCHECK_ variable is an
-# error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_….
-OTHER_VARIABLES = frozenset(
-    {
-        "CLIENTCHECK_CONFIG",
-        "CLIENTCHECK_DEBUG",
-        "CLIENTCHECK_CACHE_DIR",
-        "CLIENTCHECK_STATE_DIR",
-        "CLIENTCHECK_KEY_PASSWORD",
-    }
-)
-BUILD_VARIABLES = "CLIENTCHECK_BUILD_"
+        def subkeys(self, path: str) -> list[str]: ...
+        def values(self, path: str) -> dict[str, object] | None: ...
 
 
 class Origin(Record):
@@ -145,36 +57,24 @@ class Places(Record):
     machine: str | None  # the machine's config.toml
     user: str | None  # the user's config.toml, or the file --config / CLIENTCHECK_CONFIG names
     managed: str | None  # the managed policy file (TOML, or a plist on macOS)
-    registry: Registry | None  # Windows: where the policy keys are read
+    registry: PolicyKeys | None  # Windows: where the policy keys are read
 
     def __init__(
-        self, machine: str | None, user: str | None, managed: str | None, registry: Registry | None = None
+        self, machine: str | None, user: str | None, managed: str | None, registry: PolicyKeys | None = None
     ) -> None:
         self._set(locals())
 
 
-def given_options(parsed: Mapping[str, Any]) -> dict[str, Any]:
-    """The settings the command line gave, by option (``{"--rules": …}``), from the parser's values."""
-    from clientcheck.arguments import dest_of
-
-    given: dict[str, Any] = {}
-    for setting in _settings():
-        if setting.option is not None and parsed.get(dest_of(setting.option)) is not None:
-            given[setting.option] = parsed[dest_of(setting.option)]
-    return given
-
-
-def default_places(platform: str, env: Mapping[str, str], config_file: str | None = None) -> Places:
+def default_places(
+    platform: str, env: Mapping[str, str], config_file: str | None = None, registry: PolicyKeys | None = None
+) -> Places:
+    """The platform's places, for the user the environment names; on Windows, ``registry`` is the one the
+    policy keys are read from (the caller opens the live registry: that is inspection's seam)."""
     from clientcheck import dirs
 
     user_dir = dirs.user_config_dir(platform, env)
     separator = "\\" if platform == "windows" else "/"
     user = config_file or env.get("CLIENTCHECK_CONFIG") or (f"{user_dir}{separator}config.toml" if user_dir else None)
-    registry = None
-    if platform == "windows":
-        from clientcheck.inspect.registry import LiveRegistry
-
-        registry = LiveRegistry()
     return Places(
         machine=f"{dirs.site_config_dir(platform, env)}{separator}config.toml",
         user=user,
@@ -206,10 +106,9 @@ def load_settings(
     """The settings in force. ``command_line`` maps option names (``--rules``) to the values given.
 
     Raises ``ConfigError`` for a configuration that cannot be read or names an unknown setting."""
-    settings = _settings()
-    by_name = {setting.name: setting for setting in settings}
-    values: dict[str, Any] = {setting.name: setting.default for setting in settings}
-    origins = {setting.name: Origin("default") for setting in settings}
+    by_name = {setting.name: setting for setting in SETTINGS}
+    values: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
+    origins = {setting.name: Origin("default") for setting in SETTINGS}
     layers: list[tuple[Origin, dict[str, Any]]] = []  # lowest precedence first
     for level, path, required in (
         ("machine", places.machine, False),
@@ -218,7 +117,7 @@ def load_settings(
         if path:
             layers.append((Origin(level, path), _toml_layer(path, by_name, required=required)))
     layers.append((Origin("environment"), _environment_layer(env, by_name)))
-    by_option = {setting.option: setting for setting in settings if setting.option}
+    by_option = {setting.option: setting for setting in SETTINGS if setting.option}
     layers.append((Origin("command line"), {by_option[option].name: value for option, value in command_line.items()}))
     managed_layers = _managed_layers(platform, places, by_name)
     for origin, layer in layers:
@@ -339,7 +238,7 @@ def _checked(
         setting = by_name.get(name)
         if setting is None:
             raise ConfigError(f"{where}: {name}: unknown setting", hint=_suggestion(name, by_name))
-        layer[name] = _convert(setting, raw, where, from_text=from_text)
+        layer[name] = convert(setting, raw, where, from_text=from_text)
     return layer
 
 
@@ -378,11 +277,11 @@ def _environment_layer(env: Mapping[str, str], by_name: dict[str, Setting]) -> d
             )
         if text == "":
             continue  # an empty variable is the usual way to unset one
-        layer[setting.name] = _convert(setting, text, f"environment variable {variable}", from_text=True)
+        layer[setting.name] = convert(setting, text, f"environment variable {variable}", from_text=True)
     return layer
 
 
-def _registry_layer(registry: Registry, key: str, by_name: dict[str, Setting]) -> dict[str, Any]:
+def _registry_layer(registry: PolicyKeys, key: str, by_name: dict[str, Setting]) -> dict[str, Any]:
     """Values under the policy key: ``rules.source`` as a value name, or ``source`` in a ``rules`` subkey (the
     shape Group Policy templates write)."""
     document: dict[str, Any] = {}
@@ -410,157 +309,3 @@ def _plist_layer(path: str, by_name: dict[str, Setting]) -> dict[str, Any]:
     # Configuration profiles add their own bookkeeping keys (PayloadUUID, PayloadType, …) to the domain's file.
     document = {key: value for key, value in document.items() if not key.startswith("Payload")}
     return _checked(_flatten(document, path), path, by_name)
-
-
-def _convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False) -> Any:
-    """The value in the setting's kind; ``from_text`` for strings that stand for other kinds (environment)."""
-    problem = f"{where}: {setting.name}"
-    kind = setting.kind
-    if kind == "bool":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, int) and raw in (0, 1):  # a registry DWORD
-            return bool(raw)
-        if isinstance(raw, str) and from_text and raw.strip().lower() in _BOOLEANS:
-            return _BOOLEANS[raw.strip().lower()]
-        raise ConfigError(f"{problem}: expected true or false, got {raw!r}")
-    if kind in ("count", "duration"):
-        number: int | None = None
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            if raw < 0:
-                raise ConfigError(f"{problem}: must not be negative, got {_shown(raw)}")
-            number = raw
-        elif isinstance(raw, str) and (from_text or kind == "duration"):
-            number = parse_duration(raw) if kind == "duration" else _count(raw)
-        if number is not None:
-            too_large = over_maximum(setting, number)
-            if too_large:
-                raise ConfigError(f"{problem}: {too_large}, got {_shown(raw)}")
-            return number
-        expected = "a duration like 30s, 15m, 4h or 1d, or seconds" if kind == "duration" else "a whole number"
-        raise ConfigError(f"{problem}: expected {expected}, got {_shown(raw)}")
-    if kind == "sinks":
-        items = raw.split(";") if isinstance(raw, str) and from_text else raw
-        if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
-            raise ConfigError(f'{problem}: expected a list of "FORMAT:FILE" strings, got {raw!r}')
-        return tuple(_sink(item.strip(), problem) for item in items if item.strip())
-    if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"{problem}: expected a non-empty string, got {raw!r}")
-    if setting.choices and raw not in setting.choices:
-        raise ConfigError(f"{problem}: {raw!r} is not one of {', '.join(setting.choices)}")
-    return raw
-
-
-_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
-
-
-def _count(text: str) -> int | None:
-    text = text.strip()
-    if not text.isascii() or not text.isdigit():
-        return None
-    # int() refuses more than 4300 digits; any number this long is past every maximum, and is said so.
-    return int(text) if len(text) <= 100 else _ABSURD
-
-
-_ABSURD = 10**100
-
-
-def over_maximum(setting: Setting | str, value: int) -> str | None:
-    """Why ``value`` is too large for the setting (or setting name); None when it is not."""
-    if isinstance(setting, str):
-        setting = next(item for item in _settings() if item.name == setting)
-    if setting.maximum is None or value <= setting.maximum:
-        return None
-    if setting.kind == "duration":
-        return f"at most {_duration_text(setting.maximum)} ({setting.maximum} seconds)"
-    return f"at most {setting.maximum}"
-
-
-def _duration_text(seconds: int) -> str:
-    for unit in ("d", "h", "m"):
-        if seconds % _UNITS[unit] == 0:
-            return f"{seconds // _UNITS[unit]}{unit}"
-    return f"{seconds}s"
-
-
-def _shown(raw: Any) -> str:
-    """A value as an error message quotes it: a number 5,000 digits long is cut short."""
-    if isinstance(raw, int) and abs(raw) > _ABSURD:
-        return "a number of more than 100 digits"  # repr() itself refuses past 4300 digits
-    if isinstance(raw, str) and len(raw) > 40:
-        return f"{raw[:30]!r}… ({len(raw)} characters)"
-    return repr(raw)
-
-
-def parse_duration(text: str) -> int | None:
-    """Seconds in ``"90"``, ``"90s"``, ``"15m"``, ``"4h"`` or ``"1d"``; None for anything else."""
-    text = text.strip().lower()
-    unit = 1
-    if text[-1:] in _UNITS:
-        unit = _UNITS[text[-1]]
-        text = text[:-1].strip()
-    count = _count(text)
-    return None if count is None else count * unit
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def _sink(item: str, problem: str) -> tuple[str, str]:
-    from clientcheck.formats import FORMATS
-
-    format_name, colon, path = item.partition(":")
-    if not colon or format_name not in FORMATS or not path.strip():
-        raise ConfigError(
-            f"{problem}: {item!r} is not FORMAT:FILE",
-            hint=f"like json:/var/lib/clientcheck/report.json; formats: {', '.join(FORMATS)}",
-        )
-    return format_name, path.strip()
-
-
-def describe(settings: Settings, places: Places) -> str:
-    """``config show``: the settings in force as a TOML file, each with where its value came from."""
-    import json
-
-    lines = ["# clientcheck settings in force, highest precedence first:"]
-    lines.append("#   managed policy: " + ", ".join(_managed_names(places)))
-    lines.append("#   command line, then environment (CLIENTCHECK_SECTION_KEY)")
-    for level, path in (("user", places.user), ("machine", places.machine)):
-        state = "" if path is None else (" (present)" if path and os.path.exists(path) else " (not present)")
-        lines.append(f"#   {level}: {path or 'none (no home folder in the environment)'}{state}")
-    section = ""
-    for setting in _settings():
-        head, _, key = setting.name.partition(".")
-        if head != section:
-            lines += ["", f"[{head}]"]
-            section = head
-        value = settings.values[setting.name]
-        origin = settings.origins[setting.name]
-        if value is None:
-            lines.append(f"# {key} is not set  # {origin}; {setting.help}")
-            continue
-        if setting.kind == "sinks":
-            value = [f"{name}:{path}" for name, path in value]
-        lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}  # {origin}")
-    return "\n".join(lines) + "\n" + "".join(f"# note: {note}\n" for note in settings.notes)
-
-
-def as_json(settings: Settings) -> dict[str, Any]:
-    """``config show --format json``: each setting's value and origin."""
-    result: dict[str, Any] = {}
-    for setting in _settings():
-        value = settings.values[setting.name]
-        if setting.kind == "sinks":
-            value = [f"{name}:{path}" for name, path in value]
-        origin = settings.origins[setting.name]
-        result[setting.name] = {"value": value, "origin": origin.level, "where": origin.where}
-    return result
-
-
-def _managed_names(places: Places) -> list[str]:
-    from clientcheck import dirs
-
-    names = list(dirs.WINDOWS_POLICY_KEYS) if places.registry is not None else []
-    if places.managed:
-        names.append(places.managed + (" (present)" if os.path.exists(places.managed) else " (not present)"))
-    return names or ["none"]
