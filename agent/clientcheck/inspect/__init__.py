@@ -89,8 +89,9 @@ def inspect_machine(
     if registry is not None and chosen != "windows":
         raise UsageError("--registry is a Windows registry export: use it with --platform windows")
     if chosen == "windows":
-        inventory, opened = _inspect_windows(root, registry)
-        return _with_restarts(inventory, chosen, root, os.environ if env is None else env, opened)
+        environment = os.environ if env is None else env
+        inventory, opened = _inspect_windows(root, registry, environment)
+        return _with_restarts(inventory, chosen, root, environment, opened)
     base = os.path.abspath(root) if root is not None else "/"
     live = base == "/" and chosen == running_platform()
     if not os.path.isdir(base):
@@ -120,7 +121,7 @@ def _with_restarts(
     return inventory.replace(restarts=restarts) if restarts else inventory
 
 
-def _inspect_windows(root: str | None, registry: str | None) -> tuple[Inventory, Registry]:
+def _inspect_windows(root: str | None, registry: str | None, env: Mapping[str, str]) -> tuple[Inventory, Registry]:
     from clientcheck.inspect.windows import inspect_windows
 
     live = root is None and registry is None
@@ -136,4 +137,4 @@ def _inspect_windows(root: str | None, registry: str | None) -> tuple[Inventory,
     from clientcheck.inspect.registry import open_registry
 
     opened = open_registry(registry)
-    return inspect_windows(os.path.abspath(root) if root else None, opened, live=live), opened
+    return inspect_windows(os.path.abspath(root) if root else None, opened, live=live, env=env), opened

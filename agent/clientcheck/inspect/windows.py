@@ -26,6 +26,8 @@ from clientcheck.version import Version, VersionError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from clientcheck.catalog import Catalog, Product
     from clientcheck.inspect.registry import Registry
     from clientcheck.model import Scope
@@ -509,9 +511,9 @@ class WindowsInspector:
         )
 
 
-def inspect_windows(base: str | None, registry: Registry, *, live: bool) -> Inventory:
+def inspect_windows(base: str | None, registry: Registry, *, live: bool, env: Mapping[str, str]) -> Inventory:
     from clientcheck.catalog import load_catalog
 
-    drive = os.environ.get("SYSTEMDRIVE", "C:").rstrip(":\\") if live else "C"
+    drive = env.get("SYSTEMDRIVE", "C:").rstrip(":\\") if live else "C"
     disk = base if base is not None else (f"{drive}:\\" if live and sys.platform == "win32" else None)
     return WindowsInspector(registry, load_catalog("windows"), disk, system_drive=drive).inventory()
