@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from clientcheck.formats import FORMATS
+from clientcheck.config.table import FORMATS
 from clientcheck.privacy import Redactor
 
 FIXTURES = Path(__file__).parent / "fixtures"

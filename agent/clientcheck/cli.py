@@ -9,9 +9,9 @@ import sys
 from clientcheck import __version__
 from clientcheck import dates as dt
 from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser, dest_of
+from clientcheck.config.table import FORMATS
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, RulesError, UsageError
-from clientcheck.formats import FORMATS
 from clientcheck.model import PLATFORMS
 from clientcheck.platforms import this_platform
 

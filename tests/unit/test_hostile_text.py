@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_render_formats import GENERATED, RULES, TODAY, install
 
-from clientcheck.formats import FORMATS
+from clientcheck.config.table import FORMATS
 from clientcheck.model import Finding, Inventory, OSInfo, Report
 from clientcheck.render import report_renderer, words
 from clientcheck.rules import InvalidRuleFileError, parse_rules

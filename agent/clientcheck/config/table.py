@@ -1,11 +1,13 @@
 """Every setting clientcheck has (its name, kind, default, help and command-line option), and how a raw
 value from any source becomes a value of the setting's kind, or a ``ConfigError`` naming where it came from.
+
+The settings declare their own choices: ``FORMATS`` is the list of output formats (``report.format``,
+``--format``), and ``render`` loads the module of the one asked for by the same name.
 """
 
 from __future__ import annotations
 
 from clientcheck.errors import ConfigError
-from clientcheck.formats import FORMATS
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
@@ -42,6 +44,7 @@ class Setting(Record):
 
 
 _DAY = 86400
+FORMATS = ("text", "json", "html", "nagios", "prometheus", "jamf", "intune", "csv", "ansible")  # one per render/ module
 
 SETTINGS = (
     Setting("rules.source", "text", None, "rule file or https:// URL (default: the bundled rules)", "--rules"),

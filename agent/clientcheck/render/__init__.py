@@ -1,11 +1,12 @@
 """Renderers: one small module per output format, each a pure function of a ``Report`` (or an
-``Inventory``) to text, one per name in ``formats.FORMATS``; only the one asked for is imported."""
+``Inventory``) to text, one per name in the settings' ``FORMATS`` (``config.table``); only the one asked for
+is imported."""
 
 from __future__ import annotations
 
 import sys
 
-from clientcheck.formats import FORMATS
+from clientcheck.config.table import FORMATS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
