@@ -19,16 +19,17 @@ from clientcheck.rules.validate import MAX_SERIAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 # A cached entry is one rule file and one line of metadata (its signature included).
 _MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + MAX_KEY_BYTES
 
 
-def cache_dir() -> str:
-    """Where cached rule files live: ``CLIENTCHECK_CACHE_DIR``, else the machine's cache folder for a
-    service running as root, else the user's (platformdirs decides per OS)."""
-    configured = os.environ.get("CLIENTCHECK_CACHE_DIR")
+def cache_dir(env: Mapping[str, str]) -> str:
+    """Where cached rule files live: ``CLIENTCHECK_CACHE_DIR`` in ``env``, else the machine's cache folder
+    for a service running as root, else the user's (platformdirs decides per OS)."""
+    configured = env.get("CLIENTCHECK_CACHE_DIR")
     if configured:
         return configured
     import platformdirs
@@ -38,13 +39,14 @@ def cache_dir() -> str:
     return platformdirs.user_cache_dir("clientcheck")
 
 
-def open_cache_folder(folder: str | None = None) -> tuple[str | None, list[str]]:
-    """The cache folder, checked and repaired (``folders.own_folder``), with notes of what was repaired;
-    (None, [why]) when it cannot be used: the rules are then fetched without a cache."""
+def open_cache_folder(folder: str | None, env: Mapping[str, str]) -> tuple[str | None, list[str]]:
+    """The cache folder (``folder``, else the one ``env`` names), checked and repaired
+    (``folders.own_folder``), with notes of what was repaired; (None, [why]) when it cannot be used: the
+    rules are then fetched without a cache."""
     from clientcheck.errors import ClientcheckError
     from clientcheck.folders import cache_file, own_folder
 
-    directory = folder or cache_dir()
+    directory = folder or cache_dir(env)
     try:
         return directory, own_folder(directory, "rules cache folder", ours=cache_file)
     except ClientcheckError as refused:
@@ -73,13 +75,13 @@ def _text_or_none(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.isprintable())
 
 
-def read_cached(url: str, folder: str | None = None) -> CachedRules | None:
+def read_cached(url: str, folder: str) -> CachedRules | None:
     """The cached copy of ``url``, or None when there is none or it is damaged (never trusted then)."""
     from clientcheck.reading import FileProblem, read_file
 
     try:
         # Read as every other file is: a regular file only, to a cap (a rule file and its line of metadata).
-        header, _, body = read_file(_path(folder or cache_dir(), url), _MAX_ENTRY_BYTES).partition(b"\n")
+        header, _, body = read_file(_path(folder, url), _MAX_ENTRY_BYTES).partition(b"\n")
         meta = json.loads(header)
     except (FileProblem, ValueError):
         return None
@@ -104,11 +106,10 @@ def write_cached(
     last_modified: str | None,
     signature: str | None,
     fetched_at: str,
-    folder: str | None = None,
+    folder: str,
 ) -> None:
     """Body and metadata in one file, replaced in one rename: there is never a new body with old metadata.
     The folder must have been opened with ``open_cache_folder``."""
-    directory = folder or cache_dir()
     meta = {
         "url": url,
         "serial": serial,
@@ -119,4 +120,4 @@ def write_cached(
         "fetched_at": fetched_at,
     }
     header = json.dumps(meta, ensure_ascii=True).encode()  # one line: ASCII, no raw newline
-    write_atomic(_path(directory, url), header + b"\n" + body, mode=0o600)
+    write_atomic(_path(folder, url), header + b"\n" + body, mode=0o600)
