@@ -6,6 +6,7 @@ import json
 import os
 from functools import lru_cache
 
+from clientcheck import DATA_DIR
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from clientcheck.model import Category
     from clientcheck.version import Version
 
-_CATALOG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "catalog.json")
+_CATALOG_FILE = os.path.join(DATA_DIR, "catalog.json")
 
 
 # What valid names look like. Names read from a machine (a desktop entry's X-SnapInstanceName, an rpm

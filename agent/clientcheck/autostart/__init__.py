@@ -7,7 +7,7 @@ user or (``system=True``) for every user of the machine.
 
 Every function takes the platform, the environment, the command to run, a staging ``root`` and a runner
 for outside commands (systemctl, launchctl, schtasks) as arguments, so each OS's entries are written and
-tested anywhere. The files come from the templates in ``packaging/autostart`` (``templates.py``).
+tested anywhere. The files come from the templates in the package's ``data/autostart`` (``templates.py``).
 
 Nothing here runs at login: only ``clientcheck autostart …`` imports this package.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from clientcheck import DATA_DIR
 from clientcheck import dates as dt
 from clientcheck.errors import ClientcheckError, RulesError
 from clientcheck.model import RuleSet, RulesInfo
@@ -35,12 +36,8 @@ class LoadedRules(Record):
 
 
 def bundled_rules_path() -> str:
-    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    installed = os.path.join(package_dir, "data", "default-rules.json")
-    if os.path.isfile(installed):
-        return installed
-    # Running from a source checkout (not an installed wheel): the file sits at the top of the repository.
-    return os.path.join(os.path.dirname(os.path.dirname(package_dir)), "rules", "default.json")
+    """The rule file the package carries: what a fresh machine is judged by, offline."""
+    return os.path.join(DATA_DIR, "default-rules.json")
 
 
 def sha256_hex(data: bytes) -> str:
