@@ -530,12 +530,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def _fetch_rules_from_a_local_server(root: ThrowawayRoot) -> dict:
     """As root, with no CLIENTCHECK_CACHE_DIR, the agent caches the rule file in /var/cache/clientcheck (of
     the throw-away root), which purge must then remove."""
-    handler = functools.partial(_QuietHandler, directory=str(REPO / "rules"))
+    handler = functools.partial(_QuietHandler, directory=str(DEFAULT_RULES.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/default.json"
+        url = f"http://127.0.0.1:{server.server_address[1]}/{DEFAULT_RULES.name}"
         env = {k: v for k, v in os.environ.items() if k not in ("CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_STATE_DIR")}
         proc = root.run(["/usr/bin/clientcheck", "--rules", url, "--format", "json"], env=env)
     finally:
