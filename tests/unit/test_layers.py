@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
             "dates",
             "visible",
             "reading",
+            "cjson",
             "tomlread",
             "version",
             "language",
