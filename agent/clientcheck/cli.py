@@ -11,7 +11,7 @@ from clientcheck import __version__
 from clientcheck import dates as dt
 from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser, dest_of
 from clientcheck.commands import protocol_of, say, warn
-from clientcheck.config.table import FORMATS
+from clientcheck.config.table import FORMATS, SETTINGS, over_maximum, parse_duration
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus
 from clientcheck.model import PLATFORMS
@@ -89,8 +89,6 @@ _JUDGE_OPTIONS = (
 
 
 def _duration(text: str) -> int:
-    from clientcheck.config.table import over_maximum, parse_duration
-
     seconds = parse_duration(text)
     shown = text if len(text) <= 40 else f"{text[:30]}…"
     if seconds is None:
@@ -294,8 +292,6 @@ def _settings(args: Parsed, env: Mapping[str, str], places: Places | None) -> tu
 
 def given_options(args: Parsed) -> dict[str, Any]:
     """The settings this command line gave, by option (``{"--rules": …}``)."""
-    from clientcheck.config.table import SETTINGS
-
     given: dict[str, Any] = {}
     for setting in SETTINGS:
         if setting.option is not None and args.values.get(dest_of(setting.option)) is not None:
