@@ -560,15 +560,15 @@ def accept_authentication(connection) -> bytes:
 
 
 def test_peer_that_authenticates_and_then_never_answers(tmp_path):
-    # jeepney's blocking connection would wait for the Hello reply for ever; our deadline covers it.
+    # jeepney's blocking connection would wait for the Hello reply for ever; our deadline covers it. The peer
+    # hangs up after 10 s: a client that waited for that would say "closed the connection".
     def silent_after_ok(connection, stop):
         accept_authentication(connection)
         stop.wait(10)
 
     with fake_bus(tmp_path, silent_after_ok) as env:
-        reason, seconds = timed(send_notification, "t", "b", url=None, location=None, env=env, timeout=0.3)
+        reason = send_notification("t", "b", url=None, location=None, env=env, timeout=0.3)
     assert reason == "no answer within 0.3 s while authenticating to the session bus"
-    assert seconds < 0.6
 
 
 def pad_to(data: bytes, alignment: int) -> bytes:
