@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from clientcheck.cli import main
 from clientcheck.config import Places
@@ -17,6 +19,14 @@ LINUX_FIXTURES = FIXTURES / "linux"
 DESIGN_EXAMPLE = REPO / "rules" / "examples" / "design-example.json"
 DEFAULT_RULES = REPO / "rules" / "default.json"
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
+
+# Property tests explore new inputs on a developer's machine (and remember failures in .hypothesis/), but
+# CI runs the same examples every time: a test that fails there fails for everyone, not one run in fifty,
+# and the failing input is printed to reproduce. bench/mutation.py runs the "mutation" profile, where a
+# mutant must be killed or not by the same inputs each time it is tried.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("mutation", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "default"))
 
 
 def linux_cases() -> list[Path]:
