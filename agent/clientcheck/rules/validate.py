@@ -123,12 +123,21 @@ class _ProblemError(Exception):
 
 
 def _join(where: str, key: str) -> str:
+    key = _visible(key)  # a key is the file's text: an escape sequence in it must not reach a terminal
     return f"{where}.{key}" if where else key
+
+
+def _visible(text: str) -> str:
+    """``text`` with what a terminal would act on rather than show (controls, bidi overrides) spelt as
+    escapes, as ``repr`` spells them."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def _describe(value: Any) -> str:
     try:
-        text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        text = repr(value) if isinstance(value, str) else _visible(json.dumps(value, ensure_ascii=False))
     except RecursionError:  # json.loads accepts slightly deeper nesting than json.dumps can write back
         text = f"a deeply nested {'list' if isinstance(value, list) else 'object'}"
     return text if len(text) <= 60 else text[:57] + "..."
