@@ -43,6 +43,10 @@ def parse(text: str) -> dict[str, Any]:
         document: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise TomlError(str(error)) from None
+    except RecursionError:  # tomllib reads nested arrays and inline tables by recursion
+        raise TomlError("arrays or tables nested too deeply") from None
+    except ValueError:  # int() refuses a decimal integer of more than 4300 digits
+        raise TomlError("an integer too long to read (more than 4300 digits)") from None
     return document
 
 
@@ -50,7 +54,7 @@ def fast_parse(text: str) -> dict[str, Any] | None:
     """The document, if it is within the plain subset; None otherwise (the caller asks tomllib)."""
     try:
         return _Reader(text).document()
-    except _GiveUp:
+    except (_GiveUp, RecursionError):  # deep nesting is tomllib's to refuse, with its own words
         return None
 
 
@@ -211,6 +215,7 @@ def _integer(word: str) -> int:
         or digits.endswith("_")
         or "__" in digits
         or (len(digits) > 1 and digits[0] == "0")  # leading zeros, and 0x/0o/0b forms, are tomllib's to judge
+        or len(digits) > 4000  # int() refuses more than 4300 digits: tomllib's, and parse()'s, to refuse
     ):
         raise _GiveUp
     return int(word.replace("_", ""))
