@@ -368,6 +368,9 @@ def _plist_layer(path: str, by_name: dict[str, Setting]) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a property list: {error}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: not a dictionary of settings")
+    for key in document:
+        if not isinstance(key, str):  # a binary plist's keys may be numbers or dates
+            raise ConfigError(f"{path}: {_shown(key)}: unknown setting (a setting's name is text)")
     # Configuration profiles add their own bookkeeping keys (PayloadUUID, PayloadType, …) to the domain's file.
     document = {key: value for key, value in document.items() if not key.startswith("Payload")}
     return _checked(_flatten(document, path), path, by_name)
@@ -384,7 +387,7 @@ def _convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False)
             return bool(raw)
         if isinstance(raw, str) and from_text and raw.strip().lower() in _BOOLEANS:
             return _BOOLEANS[raw.strip().lower()]
-        raise ConfigError(f"{problem}: expected true or false, got {raw!r}")
+        raise ConfigError(f"{problem}: expected true or false, got {_shown(raw)}")
     if kind in ("count", "duration"):
         if isinstance(raw, int) and not isinstance(raw, bool):
             if raw < 0:
@@ -395,17 +398,27 @@ def _convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False)
             if seconds is not None:
                 return seconds
         expected = "a duration like 30s, 15m, 4h or 1d, or seconds" if kind == "duration" else "a whole number"
-        raise ConfigError(f"{problem}: expected {expected}, got {raw!r}")
+        raise ConfigError(f"{problem}: expected {expected}, got {_shown(raw)}")
     if kind == "sinks":
         items = raw.split(";") if isinstance(raw, str) and from_text else raw
         if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
-            raise ConfigError(f'{problem}: expected a list of "FORMAT:FILE" strings, got {raw!r}')
+            raise ConfigError(f'{problem}: expected a list of "FORMAT:FILE" strings, got {_shown(raw)}')
         return tuple(_sink(item.strip(), problem) for item in items if item.strip())
     if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"{problem}: expected a non-empty string, got {raw!r}")
+        raise ConfigError(f"{problem}: expected a non-empty string, got {_shown(raw)}")
     if setting.choices and raw not in setting.choices:
-        raise ConfigError(f"{problem}: {raw!r} is not one of {', '.join(setting.choices)}")
+        raise ConfigError(f"{problem}: {_shown(raw)} is not one of {', '.join(setting.choices)}")
     return raw
+
+
+def _shown(value: Any) -> str:
+    """``repr`` of a value from a source, bounded in depth and length: a binary plist can reference one
+    list from many places, which a plain ``repr`` walks as a tree of any size (2**40 items, 40 levels on)."""
+    import reprlib  # only on this error path
+
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxstring, shown.maxother = 3, 80, 80
+    return shown.repr(value)
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -413,7 +426,8 @@ _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "fals
 
 def _count(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    # At most 18 digits: more is no count or duration anyone means, and past 4300 int() refuses to convert.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def parse_duration(text: str) -> int | None:
