@@ -134,6 +134,8 @@ def _package(stanza: bytes) -> DpkgPackage:
 
 def list_contains(list_text: bytes, path: str) -> bool:
     """Whether a ``.list`` file (one absolute path per line) names ``path``."""
+    if "\n" in path or not path:
+        return False  # a list holds one path a line: no line is a path with a line end in it
     line = os.fsencode(path)  # file lists hold raw bytes; a path that is not UTF-8 comes back as it was
     # Compared in place: concatenating newlines around a list file would copy it for every look-up.
     return (
