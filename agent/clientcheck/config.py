@@ -392,9 +392,13 @@ def _convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False)
         if isinstance(raw, int) and not isinstance(raw, bool):
             if raw < 0:
                 raise ConfigError(f"{problem}: must not be negative, got {raw}")
+            if raw > _LARGEST:  # a TOML hexadecimal or a plist integer can be of any size
+                raise ConfigError(f"{problem}: too large (more than 18 digits)")
             return raw
         if isinstance(raw, str) and (from_text or kind == "duration"):
             seconds = parse_duration(raw) if kind == "duration" else _count(raw)
+            if seconds is not None and seconds > _LARGEST:
+                raise ConfigError(f"{problem}: too large (more than 18 digits of seconds), got {_shown(raw)}")
             if seconds is not None:
                 return seconds
         expected = "a duration like 30s, 15m, 4h or 1d, or seconds" if kind == "duration" else "a whole number"
@@ -422,6 +426,9 @@ def _shown(value: Any) -> str:
 
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+_LARGEST = 10**18 - 1  # no count or duration anyone means is larger; nothing downstream need handle more
 
 
 def _count(text: str) -> int | None:
