@@ -721,3 +721,41 @@ def test_an_unidentified_os_comes_after_what_is_owed_and_before_what_is_ok():
 )
 def test_an_identified_os_gets_no_such_finding(os_info: OSInfo):
     assert judge(os_info=os_info) == ()
+
+
+def test_a_support_end_ahead_with_no_message_names_the_program_and_its_version():
+    rule = acrobat_rule(
+        minimum=None, message=(), url=None, unsupported=Unsupported(below=Version("24"), since=dt.date(2026, 12, 31))
+    )
+    finding = only(judge(rule, software=(reader("20.005.30574"),)))
+    assert (finding.status, finding.deadline) == ("due", dt.date(2026, 12, 31))
+    assert finding.message == (
+        "Adobe Acrobat Reader 20.005.30574 is no longer supported by its vendor: "
+        "upgrade to a supported release or replace it"
+    )
+
+
+def test_the_os_is_named_in_its_findings():
+    rule = Rule(id="debian", products=("debian",), minimum=Version("13"))
+    finding = only(judge(rule))
+    assert (finding.name, finding.message) == ("Debian GNU/Linux", "Update Debian GNU/Linux to 13 or newer")
+    unreadable = DEBIAN.replace(version=None, problem="/etc/debian_version: not a version: 'trixie/sid'")
+    unknown = only(judge(rule, os_info=unreadable))
+    assert unknown.status == "unknown"
+    assert "/etc/debian_version: not a version: 'trixie/sid'" in unknown.message
+
+
+def test_english_is_the_fallback_wherever_it_is_in_the_list():
+    text = (("de", "Aktualisieren"), ("en", "Update"))
+    assert pick_text(text, "ja") == "Update"
+    assert pick_text((("de", "Hallo"), ("en-GB", "Colour")), "en") == "Colour"
+
+
+def test_messages_are_in_english_unless_asked_otherwise():
+    rule = Rule(
+        id="chrome", products=("chrome",), minimum=Version("155"), message=(("de", "Hallo"), ("en-GB", "Update"))
+    )
+    chrome = Installation(product="chrome", category="browser", name="Google Chrome", version=Version("154"))
+    ruleset = RuleSet(publisher="Test", serial=1, published=TODAY, expires=TODAY, rules=(rule,))
+    (finding,) = evaluate(Inventory(os=DEBIAN, software=(chrome,)), ruleset, TODAY)
+    assert finding.message == "Update"
