@@ -792,3 +792,45 @@ def test_a_value_too_deep_to_quote_is_described() -> None:
         deep_object = {"a": deep_object}
     assert validate_module._describe(deep_list) == "a deeply nested list"
     assert validate_module._describe(deep_object) == "a deeply nested object"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("2026-x1-20", id="month-not-digits"),
+        pytest.param("2026-11-x0", id="day-not-digits"),
+        pytest.param("20261120", id="basic-format-without-dashes"),
+        pytest.param("2026-1120", id="one-dash"),
+    ],
+)
+def test_a_date_is_exactly_yyyy_mm_dd(text: str) -> None:
+    assert problems_of(_with("published", text)) == [f"published: {text!r} is not a date (YYYY-MM-DD)"]
+
+
+def test_exactly_the_most_rules_allowed_load() -> None:
+    document = design_example()
+    document["rules"] = [{"id": f"r{i}", "product": "firefox", "minimum": "1"} for i in range(10_000)]
+    assert len(parse_rules(encode(document)).rules) == 10_000
+
+
+def test_bytes_that_are_not_utf8_after_a_byte_order_mark_are_counted_from_the_files_start() -> None:
+    assert problems_of(b'\xef\xbb\xbf{"publisher": "Soci\xe9t\xe9"}') == ["byte 22: not UTF-8 text"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        pytest.param("comment", "", "comment: must be a non-empty string, not ''", id="file-comment"),
+        pytest.param("rules.1.comment", "", "rules[1].comment: must be a non-empty string, not ''", id="rule-comment"),
+        pytest.param(
+            "publisher",
+            "\ud800",
+            "publisher: contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text",
+            id="publisher-lone-surrogate",
+        ),
+    ],
+)
+def test_a_text_field_says_where_it_is(path: str, value: Any, expected: str) -> None:
+    document = design_example()
+    rule_edits.set_at(path, value)(document)
+    assert problems_of(json.dumps(document).encode()) == [expected]
