@@ -765,6 +765,12 @@ def test_a_problem_inside_a_part_says_where(path: str, value: Any, expected: str
     assert problems_of(json.dumps(document).encode()) == [expected]
 
 
+def test_a_key_is_shown_with_its_controls_escaped() -> None:
+    document = design_example()
+    document["rules"][0]["x\x1b[2J\u202e"] = 1
+    assert problems_of(encode(document)) == ["rules[0].x\\x1b[2J\\u202e: unknown key (extensions must start with 'x-')"]
+
+
 def test_an_empty_key_is_named_by_its_problem_alone() -> None:
     document = design_example()
     document[""] = 1
@@ -778,6 +784,8 @@ def test_an_empty_key_is_named_by_its_problem_alone() -> None:
         pytest.param("a" * 59, repr("a" * 59)[:57] + "...", id="61-characters-shortened"),
         pytest.param({"é": 1}, '{"é": 1}', id="non-ascii-shown-as-it-is"),
         pytest.param(["\x1b[2J"], '["\\u001b[2J"]', id="controls-escaped"),
+        pytest.param(["\u202e\x85\x7f"], '["\\u202e\\x85\\x7f"]', id="bidi-c1-and-del-escaped"),
+        pytest.param(["\x85\\"], '["\\x85\\\\"]', id="an-escape-beside-a-backslash"),
     ],
 )
 def test_how_a_bad_value_is_quoted(value: Any, expected: str) -> None:
