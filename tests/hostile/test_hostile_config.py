@@ -126,14 +126,24 @@ def test_the_toml_reader_agrees_with_tomllib_or_refuses_with_its_error(text: str
 
 
 def _same(mine: Any, theirs: Any) -> bool:
-    """Equal, with nan equal to nan (TOML has nan; Python's == says nan != nan)."""
-    if isinstance(mine, float) and isinstance(theirs, float) and mine != mine:
-        return theirs != theirs
-    if isinstance(mine, dict) and isinstance(theirs, dict):
-        return list(mine) == list(theirs) and all(_same(mine[key], theirs[key]) for key in mine)
-    if isinstance(mine, list) and isinstance(theirs, list):
-        return len(mine) == len(theirs) and all(_same(a, b) for a, b in zip(mine, theirs, strict=True))
-    return type(mine) is type(theirs) and mine == theirs
+    """Equal, with nan equal to nan (TOML has nan; Python's == says nan != nan). Walked with a stack, not
+    by recursion: what tomllib reads can be nested deeper than Python recurses."""
+    stack = [(mine, theirs)]
+    while stack:
+        a, b = stack.pop()
+        if type(a) is not type(b):
+            return False
+        if isinstance(a, dict):
+            if list(a) != list(b):
+                return False
+            stack.extend((a[key], b[key]) for key in a)
+        elif isinstance(a, list):
+            if len(a) != len(b):
+                return False
+            stack.extend(zip(a, b, strict=True))
+        elif not (a == b or (isinstance(a, float) and a != a and b != b)):
+            return False
+    return True
 
 
 @pytest.mark.parametrize(
