@@ -407,6 +407,9 @@ def _plist_layer(path: str, by_name: dict[str, Setting]) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a property list: {error}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: not a dictionary of settings")
+    for key in document:
+        if not isinstance(key, str):  # a binary plist's keys may be numbers or dates
+            raise ConfigError(f"{path}: {_shown(key)}: unknown setting (a setting's name is text)")
     # Configuration profiles add their own bookkeeping keys (PayloadUUID, PayloadType, …) to the domain's file.
     document = {key: value for key, value in document.items() if not key.startswith("Payload")}
     return _checked(_flatten(document, path), path, by_name)
@@ -423,7 +426,7 @@ def _convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False)
             return bool(raw)
         if isinstance(raw, str) and from_text and raw.strip().lower() in _BOOLEANS:
             return _BOOLEANS[raw.strip().lower()]
-        raise ConfigError(f"{problem}: expected true or false, got {raw!r}")
+        raise ConfigError(f"{problem}: expected true or false, got {_shown(raw)}")
     if kind in ("count", "duration"):
         number: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
@@ -442,12 +445,12 @@ def _convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False)
     if kind == "sinks":
         items = raw.split(";") if isinstance(raw, str) and from_text else raw
         if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
-            raise ConfigError(f'{problem}: expected a list of "FORMAT:FILE" strings, got {raw!r}')
+            raise ConfigError(f'{problem}: expected a list of "FORMAT:FILE" strings, got {_shown(raw)}')
         return tuple(_sink(item.strip(), problem) for item in items if item.strip())
     if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"{problem}: expected a non-empty string, got {raw!r}")
+        raise ConfigError(f"{problem}: expected a non-empty string, got {_shown(raw)}")
     if setting.choices and raw not in setting.choices:
-        raise ConfigError(f"{problem}: {raw!r} is not one of {', '.join(setting.choices)}")
+        raise ConfigError(f"{problem}: {_shown(raw)} is not one of {', '.join(setting.choices)}")
     return raw
 
 
@@ -484,12 +487,23 @@ def _duration_text(seconds: int) -> str:
 
 
 def _shown(raw: Any) -> str:
-    """A value as an error message quotes it: a number 5,000 digits long is cut short."""
+    """A value as an error message quotes it, bounded: a number 5,000 digits long or a long text is cut
+    short, and a list or table only its first levels (a binary plist can reference one list from many
+    places, which a plain ``repr`` walks as a tree of any size: 2**40 items, 40 levels on)."""
     if isinstance(raw, int) and abs(raw) > _ABSURD:
         return "a number of more than 100 digits"  # repr() itself refuses past 4300 digits
     if isinstance(raw, str) and len(raw) > 40:
         return f"{raw[:30]!r}… ({len(raw)} characters)"
-    return repr(raw)
+    if not isinstance(raw, (list, tuple, dict)):
+        return repr(raw)
+    import reprlib  # only on this error path
+
+    shown = reprlib.Repr()
+    shown.maxlevel, shown.maxstring, shown.maxother = 3, 80, 80
+    try:
+        return shown.repr(raw)
+    except ValueError:  # an integer inside too long for repr()
+        return f"a {type(raw).__name__} holding a number too long to show"
 
 
 def parse_duration(text: str) -> int | None:
