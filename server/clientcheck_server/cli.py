@@ -72,12 +72,13 @@ def entry(argv: list[str] | None = None) -> int:
     command = rest[0]
     try:
         config = conf.load()
-        if command in ("serve", "migrate", "restore"):
-            conf.prepare_data_dir(config.data)
         if command == "serve":
             from clientcheck_server.serving.metrics import prepare
 
+            conf.prepare_data_dir(config.data)
             prepare(config.data)  # before anything imports prometheus_client
+        elif command in ("migrate", "restore"):
+            conf.prepare_data_dir(config.data)
         elif command in COMMANDS and not config.database and not (config.data / conf.SQLITE_NAME).exists():
             sys.stderr.write(
                 f"clientcheck-server: no database in {config.data}: start the server there first "

@@ -44,6 +44,7 @@ def read_password(source: str | None) -> str:
 
 class Command(BaseCommand):
     help = "Users of the dashboard: create one (an admin by default), list them."
+    requires_system_checks: list[str] = []  # a quick command; serve runs the checks
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)

@@ -32,6 +32,7 @@ def find(value: str) -> APIToken:
 
 class Command(BaseCommand):
     help = "API tokens: create one (printed once, alone on stdout), list them, revoke one."
+    requires_system_checks: list[str] = []  # a quick command; serve runs the checks
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)

@@ -13,6 +13,7 @@ from clientcheck_server.core import backups
 
 class Command(BaseCommand):
     help = "Copy the database to FILE while the server runs (SQLite's online backup, or pg_dump -Fc)."
+    requires_system_checks: list[str] = []  # a quick command; serve runs the checks
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="the backup to write (owner-only; must not exist)")

@@ -23,6 +23,7 @@ from clientcheck_server.fleet import housekeeping
 
 class Command(BaseCommand):
     help = "Pass deadlines, mark stale and archived hosts, prune history, update today's rollup."
+    requires_system_checks: list[str] = []  # a quick command; serve runs the checks
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--every", type=int, default=0, help="keep running, once every so many seconds")

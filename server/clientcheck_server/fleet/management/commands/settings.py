@@ -24,6 +24,7 @@ NAMES = {
 
 class Command(BaseCommand):
     help = "The fleet's windows: stale and archive, re-image, history and report-id retention (days)."
+    requires_system_checks: list[str] = []  # a quick command; serve runs the checks
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
