@@ -4,7 +4,7 @@ Django runs a worker's views one at a time in one thread, so anything slow must 
 request reaches it: the guard reads the whole body first, on the event loop, where a slow client costs a
 coroutine and a socket instead of the worker. It answers 413 for a body over the cap (before reading it
 when Content-Length says so), 408 when the body does not arrive within ``body_timeout``, and 503 with
-Retry-After when the worker already holds ``max_pending`` requests (queueing more would only make every
+Retry-After when the worker already holds ``max_pending`` whole requests (queueing more would only make every
 answer late). Slow headers are the protocol's business (serving.protocol).
 """
 
@@ -47,20 +47,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if load.pending >= self.max_pending:
-            await _send_error(
-                send,
-                503,
-                "overloaded",
-                "the server is busy: try again later",
-                [(b"retry-after", str(load.retry_after()).encode())],
-            )
-            return
-        load.pending += 1
-        try:
-            await self._handle(scope, receive, send)
-        finally:
-            load.pending -= 1
+        await self._handle(scope, receive, send)
 
     async def _handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         declared = None
@@ -108,4 +95,19 @@ class Guard:
             message: Message = await receive()
             return message
 
-        await self.app(scope, replay, send)
+        # Only now, with the whole request in hand, does it wait for Django: a client still sending is
+        # not counted (it costs nothing but its socket), so slow senders cannot make the worker shed load.
+        if load.pending >= self.max_pending:
+            await _send_error(
+                send,
+                503,
+                "overloaded",
+                "the server is busy: try again later",
+                [(b"retry-after", str(load.retry_after()).encode())],
+            )
+            return
+        load.pending += 1
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            load.pending -= 1
