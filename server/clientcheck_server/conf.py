@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+import tomllib
 
 DATA_ENV = "CLIENTCHECK_SERVER_DATA"
 DATABASE_ENV = "CLIENTCHECK_SERVER_DATABASE"
@@ -125,15 +126,16 @@ def _checked(path: Path, key: str, value: Any) -> Any:
 
 def database_settings(url: str, data: Path) -> dict[str, Any]:
     """Django's DATABASES["default"] for a database URL: empty for SQLite in the data folder,
-    ``sqlite:///ABSOLUTE/PATH``, or ``postgresql://USER:PASSWORD@HOST:PORT/NAME?sslmode=…`` (any libpq
+    ``sqlite:///srv/clientcheck.sqlite3``, or ``postgresql://USER:PASSWORD@HOST:PORT/NAME?sslmode=…`` (any libpq
     parameter in the query, ``host=/run/postgresql`` for a socket folder)."""
     if not url:
         return _sqlite(data / SQLITE_NAME)
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         if not parts.path or parts.netloc:
-            raise ConfigError(f"database {url!r}: write sqlite:///ABSOLUTE/PATH")
-        return _sqlite(Path(unquote(parts.path)))
+            raise ConfigError(f"database {url!r}: write sqlite:///ABSOLUTE/PATH (three slashes, then the path)")
+        # sqlite:///srv/x.db and SQLAlchemy's sqlite:////srv/x.db both name /srv/x.db.
+        return _sqlite(Path("/" + unquote(parts.path).lstrip("/")))
     if parts.scheme not in ("postgresql", "postgres"):
         raise ConfigError(f"database {_redacted(url)!r}: the scheme must be postgresql:// or sqlite:///")
     options: dict[str, Any] = dict(parse_qsl(parts.query))
@@ -186,7 +188,7 @@ def _redacted(url: str) -> str:
 
 def redacted_database(config: Config) -> str:
     if not config.database:
-        return f"sqlite:///{config.data / SQLITE_NAME}"
+        return f"sqlite://{config.data / SQLITE_NAME}"
     return _redacted(config.database)
 
 

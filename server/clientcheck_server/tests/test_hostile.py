@@ -15,7 +15,7 @@ import uuid
 import zlib
 
 import pytest
-from conftest import Agent, Server, api, canonical_hash, cli, real_report, request, with_finding
+from servertest import Agent, Server, api, canonical_hash, cli, real_report, request, with_finding
 
 LIMITS = "enroll_failures_per_hour = 20\nheader_timeout = 2.0\nbody_timeout = 3.0\nmax_report_bytes = 4194304\n"
 

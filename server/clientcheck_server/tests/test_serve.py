@@ -7,7 +7,7 @@ import json
 import stat
 import subprocess
 
-from conftest import Agent, Server, api, cli, real_report, request
+from servertest import Agent, Server, api, cli, real_report, request
 
 
 def test_first_start_makes_the_data_folder_and_prints_url_secret_and_admin_command(servers, data_dir):

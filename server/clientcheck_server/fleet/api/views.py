@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -74,8 +75,11 @@ def _host_id(item: Any) -> int:
     return int(item.pk if isinstance(item, Host) else item.host_id)
 
 
-def _csv(name: str, header: list[str], rows: Iterator[list[object]]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csvsafe.streamed(csvsafe.rows(header, rows)), content_type="text/csv; charset=utf-8")
+def _csv(request: HttpRequest, name: str, header: list[str], rows: Iterator[list[object]]) -> StreamingHttpResponse:
+    lines = csvsafe.rows(header, rows)
+    # Under ASGI (serve) Django would read a plain iterator whole before sending: it gets an async one.
+    content = csvsafe.streamed(lines) if isinstance(request, ASGIRequest) else lines
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -100,7 +104,7 @@ def hosts_csv(request: HttpRequest, caller: Caller) -> HttpResponse:
     except FilterError as error:
         return _bad_filter(error)
     rows = (serializers.host_row(item) for item in queryset.iterator(chunk_size=2000))
-    return _csv("hosts.csv", serializers.HOST_COLUMNS, rows)
+    return _csv(request, "hosts.csv", serializers.HOST_COLUMNS, rows)
 
 
 @api_view(admin_methods=("DELETE",))
@@ -173,7 +177,7 @@ def rule_hosts_csv(request: HttpRequest, caller: Caller, rule: str) -> HttpRespo
         serializers.host_row(state.host) + [state.rule] + [_cell(serializers.rule_state(state), c) for c in header[-7:]]
         for state in states.iterator(chunk_size=2000)
     )
-    return _csv(f"rule-{rule}-hosts.csv", header, rows)
+    return _csv(request, f"rule-{rule}-hosts.csv", header, rows)
 
 
 def _cell(data: dict[str, Any], column: str) -> object:
@@ -198,7 +202,7 @@ def rules(request: HttpRequest, caller: Caller) -> HttpResponse:
 @api_view()
 def rules_csv(request: HttpRequest, caller: Caller) -> HttpResponse:
     header = ["rule", "hosts", *FINDING_STATUSES]
-    return _csv("rules.csv", header, iter([[entry[c] for c in header] for entry in _rules(caller)]))
+    return _csv(request, "rules.csv", header, iter([[entry[c] for c in header] for entry in _rules(caller)]))
 
 
 @api_view()
