@@ -322,9 +322,9 @@ class Postgres:
 
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         if self.owner:
-            command = ("runuser", "-u", self.owner, "--", *command)
+            command = ("/usr/sbin/runuser", "-u", self.owner, "--", *command)
         return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120,
-                              env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, cwd="/")
+                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}, cwd="/")
 
     def start(self) -> None:
         self.sockets.mkdir(parents=True)
