@@ -23,7 +23,7 @@ from clientcheck_server.fleet.models import (
     StateChange,
 )
 from clientcheck_server.fleet.timekeeping import server_day
-from clientcheck_server.ingest.store import summarise
+from clientcheck_server.ingest.store import set_status, summarise
 
 CHUNK = 1000
 
@@ -59,11 +59,11 @@ def pass_deadlines(now: dt.datetime) -> int:
             RuleState.objects.filter(pk__in=[state.pk for state in states]).update(
                 status="owed", since=now, deadline=None
             )
-            _resummarise({state.host_id for state in states})
+            _resummarise({state.host_id for state in states}, now)
             passed += len(states)
 
 
-def _resummarise(host_ids: set[int]) -> None:
+def _resummarise(host_ids: set[int], now: dt.datetime) -> None:
     pairs: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for host_id, status, severity in RuleState.objects.filter(host_id__in=host_ids).values_list(
         "host_id", "status", "severity"
@@ -71,8 +71,9 @@ def _resummarise(host_ids: set[int]) -> None:
         pairs[host_id].append((status, severity))
     hosts = list(Host.objects.filter(pk__in=host_ids))
     for host in hosts:
-        host.status, host.owed, host.due, host.unknown = summarise(pairs[host.pk])
-    Host.objects.bulk_update(hosts, ["status", "owed", "due", "unknown"])
+        status, host.owed, host.due, host.unknown = summarise(pairs[host.pk])
+        set_status(host, status, now)
+    Host.objects.bulk_update(hosts, ["status", "owed_since", "owed", "due", "unknown"])
 
 
 def mark_silent(now: dt.datetime, fleet: FleetSettings) -> tuple[int, int]:

@@ -49,6 +49,8 @@ class Host(models.Model):
     owed = models.PositiveSmallIntegerField(default=0)
     due = models.PositiveSmallIntegerField(default=0)
     unknown = models.PositiveSmallIntegerField(default=0)
+    # Since when the host has owed something (status "owed"), on the server's clock; null when it does not.
+    owed_since = models.DateTimeField(null=True, blank=True)
     rules_serial = models.BigIntegerField(null=True, blank=True)
     rules_stale = models.BooleanField(default=False)
     rules_fallback = models.BooleanField(default=False)

@@ -184,7 +184,8 @@ def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: 
         status, owed, due, unknown = summarise([(s["status"], s["severity"]) for s in states.values()])
         os_info = report.get("os", {})
         rules = report.get("rules", {})
-        host.status, host.owed, host.due, host.unknown = status, owed, due, unknown
+        set_status(host, status, now)
+        host.owed, host.due, host.unknown = owed, due, unknown
         host.platform = str(os_info.get("platform", ""))[:16]
         host.os_id = str(os_info.get("id", ""))[:64]
         host.os_version = str(os_info.get("version") or "")[:64]
@@ -197,6 +198,15 @@ def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: 
         _touch(host, now, envelope, save=False)
         host.save()
     return STORED
+
+
+def set_status(host: Host, status: str, now: dt.datetime) -> None:
+    """A host's status, and since when it owes something (kept while it stays owed)."""
+    if status == "owed" and (host.status != "owed" or host.owed_since is None):
+        host.owed_since = now
+    elif status != "owed":
+        host.owed_since = None
+    host.status = status
 
 
 def _change(host: Host, rule: str, old: str, state: dict[str, Any], now: dt.datetime) -> StateChange:

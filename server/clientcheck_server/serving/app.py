@@ -31,11 +31,12 @@ def default_workers() -> int:
     return max(2, 2 * (os.cpu_count() or 1))
 
 
-def _start_housekeeper(interval: int) -> None:
+def _start_housekeeper(data: Path, interval: int) -> None:
     global _housekeeper
     if interval <= 0:
         return
-    command = [sys.executable, "-m", "clientcheck_server", "housekeeping", "--every", str(interval), "--quiet"]
+    command = [sys.executable, "-m", "clientcheck_server", "--data", str(data), "housekeeping", "--every",
+               str(interval), "--quiet"]
     _housekeeper = subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own fixed command
 
 
@@ -97,7 +98,7 @@ def run(
         "proc_name": "clientcheck-server",
         "child_exit": _child_exit,
         # Listening by now: say so (the URL, the first secret), then start the housekeeper.
-        "when_ready": lambda server: (banner(), _start_housekeeper(config.housekeeping_interval)),
+        "when_ready": lambda server: (banner(), _start_housekeeper(config.data, config.housekeeping_interval)),
         "on_exit": lambda server: _stop_housekeeper(),
         "raw_env": [f"PROMETHEUS_MULTIPROC_DIR={metrics_dir}"],
         "limit_request_line": 8190,
