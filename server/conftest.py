@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from servertest import PG_BIN, Postgres, Server, cli, missing
 
 # In-process Django: settings from a data folder of our own, never the caller's.
@@ -33,7 +34,6 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.DATABASES  # noqa: B018 - reads the settings now, so pytest-django sets Django up
-
 
 
 @pytest.fixture
@@ -76,6 +76,8 @@ def server(servers, migrated_data: Path, migrated_template: Path) -> Server:
     started = servers(migrated_data).wait_ready()
     started.first_secret = (migrated_template.parent / "first-secret").read_text()
     return started
+
+
 @pytest.fixture(scope="session")
 def postgres():
     if not (PG_BIN / "initdb").exists():

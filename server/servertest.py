@@ -39,6 +39,7 @@ CI = os.environ.get("CI") == "true"
 _HOME = tempfile.mkdtemp(prefix="clientcheck-server-home-")
 atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 
+
 def missing(what: str) -> None:
     """A prerequisite is missing: a failure under CI, a skip elsewhere."""
     if CI:
@@ -177,22 +178,38 @@ class Agent:
         self.key: str | None = None
 
     def enroll(self, secret: str, **extra: Any) -> Answer:
-        body = {"secret": secret, "agent_id": self.agent_id, "hostname": self.hostname, "hints": self.hints,
-                "boot_id": self.boot_id, "platform": "linux", "agent_version": "0.1.0", **extra}
-        answer = request(self.url, "POST", "/api/v1/enroll", json.dumps(body).encode(),
-                         {"Content-Type": "application/json"})
+        body = {
+            "secret": secret,
+            "agent_id": self.agent_id,
+            "hostname": self.hostname,
+            "hints": self.hints,
+            "boot_id": self.boot_id,
+            "platform": "linux",
+            "agent_version": "0.1.0",
+            **extra,
+        }
+        answer = request(
+            self.url, "POST", "/api/v1/enroll", json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
         if answer.status == 200:
             self.key = answer.json()["host_key"]
         return answer
 
     def envelope(self, report: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-        document = envelope(report, agent_id=self.agent_id, hostname=self.hostname, hints=self.hints,
-                            boot_id=self.boot_id)
+        document = envelope(
+            report, agent_id=self.agent_id, hostname=self.hostname, hints=self.hints, boot_id=self.boot_id
+        )
         document.update(overrides)
         return document
 
-    def ship(self, report: dict[str, Any] | None = None, *, document: dict[str, Any] | None = None,
-             gzipped: bool = False, key: str | None = None) -> Answer:
+    def ship(
+        self,
+        report: dict[str, Any] | None = None,
+        *,
+        document: dict[str, Any] | None = None,
+        gzipped: bool = False,
+        key: str | None = None,
+    ) -> Answer:
         document = document if document is not None else self.envelope(report or real_report())
         body = json.dumps(document).encode()
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key or self.key}"}
@@ -228,13 +245,15 @@ def cli_path() -> str:
     return str(path)
 
 
-def cli(data: Path, *args: str, database: str | None = None, input: str | None = None,
-        check: bool = True) -> subprocess.CompletedProcess[str]:
+def cli(
+    data: Path, *args: str, database: str | None = None, input: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     command = [cli_path(), "--data", str(data)]
     if database:
         command += ["--database", database]
-    done = subprocess.run([*command, *args], env=clean_env(), capture_output=True, text=True, input=input,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [*command, *args], env=clean_env(), capture_output=True, text=True, input=input, timeout=300, check=False
+    )
     if check and done.returncode != 0:
         raise AssertionError(f"clientcheck-server {' '.join(args)} failed ({done.returncode}): {done.stderr}")
     return done
@@ -244,20 +263,42 @@ class Server:
     """One ``clientcheck-server serve`` process (gunicorn's arbiter, its workers, the housekeeper) in its
     own process group, so a test can stop or kill exactly what it started."""
 
-    def __init__(self, data: Path, *, database: str | None = None, workers: int = 2, port: int | None = None,
-                 args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        data: Path,
+        *,
+        database: str | None = None,
+        workers: int = 2,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.data = data
         self.database = database
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / f"serve-{self.port}.log"
-        command = [cli_path(), "--data", str(data), "serve", "--bind", f"127.0.0.1:{self.port}",
-                   "--workers", str(workers), *args]
+        command = [
+            cli_path(),
+            "--data",
+            str(data),
+            "serve",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            *args,
+        ]
         if database:
             command[1:1] = ["--database", database]
         self.stream = open(self.log, "w+", encoding="utf-8")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(command, env=clean_env(), stdout=self.stream, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            env=clean_env(),
+            stdout=self.stream,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def wait_ready(self, timeout: float = 90) -> Server:
         deadline = time.monotonic() + timeout
@@ -302,8 +343,6 @@ class Server:
         self.stop(signal.SIGKILL)
 
 
-
-
 def api(server: Server, token: str, path: str) -> Answer:
     return request(server.url, "GET", path, headers={"Authorization": f"Bearer {token}"})
 
@@ -323,23 +362,51 @@ class Postgres:
     def _run(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         if self.owner:
             command = ("/usr/sbin/runuser", "-u", self.owner, "--", *command)
-        return subprocess.run(command, capture_output=True, text=True, check=check, timeout=120,
-                              env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}, cwd="/")
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"},
+            cwd="/",
+        )
 
     def start(self) -> None:
         self.sockets.mkdir(parents=True)
         if self.owner:
             shutil.chown(self.root, self.owner)
             shutil.chown(self.sockets, self.owner)
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--locale=C.UTF-8")
+        self._run(
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        )
         self.run_server()
 
     def run_server(self) -> None:
-        options = (f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=on "
-                   "-c synchronous_commit=on -c max_connections=200")
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "postgres.log"),
-                  "-o", options, "-w", "-t", "60", "start")
+        options = (
+            f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=on "
+            "-c synchronous_commit=on -c max_connections=200"
+        )
+        self._run(
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "postgres.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
@@ -350,4 +417,3 @@ class Postgres:
         name = f"clientcheck{self.count}"
         self._run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
-

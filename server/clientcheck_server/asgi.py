@@ -6,10 +6,10 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clientcheck_server.settings")
 
-from django.conf import settings  # noqa: E402 - after the settings module is named
-from django.core.asgi import get_asgi_application  # noqa: E402
+from django.conf import settings
+from django.core.asgi import get_asgi_application
 
-from clientcheck_server.serving.guard import Guard  # noqa: E402
+from clientcheck_server.serving.guard import Guard
 
 application = Guard(
     get_asgi_application(),

@@ -94,7 +94,7 @@ LOGGING = {
     "loggers": {
         "clientcheck_server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
-        # Refused requests are logged once, by the views, with the reason; not again per 4xx here.
+        # RefusedError requests are logged once, by the views, with the reason; not again per 4xx here.
         "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
     },
 }

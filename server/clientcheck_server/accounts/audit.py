@@ -23,9 +23,7 @@ def cli_actor() -> str:
     return f"cli:{name}"
 
 
-def record(
-    action: str, target: str = "", *, actor: str, via: str, address: str = "", **detail: Any
-) -> AuditEvent:
+def record(action: str, target: str = "", *, actor: str, via: str, address: str = "", **detail: Any) -> AuditEvent:
     return AuditEvent.objects.create(
         at=timezone.now(), actor=actor, via=via, action=action, target=target[:300], detail=detail, address=address
     )

@@ -63,7 +63,7 @@ def backup(database: dict[str, Any], target: Path, *, pg_bin: str | None = None)
             uri, env = _libpq(database)
             os.close(_owner_only(temporary))
             command = [_tool("pg_dump", pg_bin), "--format=custom", "--no-owner", f"--file={temporary}", uri]
-            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise CommandError(f"pg_dump failed: {done.stderr.strip()}")
         with open(temporary, "rb") as stream:
@@ -90,8 +90,15 @@ def restore(database: dict[str, Any], source: Path, *, pg_bin: str | None = None
             backup_db.close()
         return
     uri, env = _libpq(database)
-    command = [_tool("pg_restore", pg_bin), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-               f"--dbname={uri}", str(source)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    command = [
+        _tool("pg_restore", pg_bin),
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--single-transaction",
+        f"--dbname={uri}",
+        str(source),
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise CommandError(f"pg_restore failed: {done.stderr.strip()}")

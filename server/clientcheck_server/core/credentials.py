@@ -13,9 +13,9 @@ import hashlib
 import hmac
 import secrets
 
-SECRET = "ccs_"
+SECRET = "ccs_"  # noqa: S105 - prefixes, not credentials
 HOST_KEY = "cck_"
-API_TOKEN = "cct_"
+API_TOKEN = "cct_"  # noqa: S105
 _LENGTH = 43  # 32 bytes in unpadded base64url
 SHOWN = 8  # characters of the random part kept in clear to name a credential
 

@@ -17,10 +17,6 @@ from pathlib import Path
 from django.db import connection
 
 
-class LockTimeout(RuntimeError):
-    pass
-
-
 def _key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"clientcheck-server:{name}".encode()).digest()[:8], "big", signed=True)
 

@@ -26,7 +26,9 @@ class DatabaseUnavailable:
         if isinstance(exception, (OperationalError, InterfaceError)):
             log.warning("database unavailable on %s: %s", request.path, str(exception).strip().splitlines()[0:1])
             return refuse(
-                503, "unavailable", "the database is not available: try again later",
+                503,
+                "unavailable",
+                "the database is not available: try again later",
                 {"Retry-After": str(retry_after())},
             )
         return None

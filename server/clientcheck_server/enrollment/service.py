@@ -58,11 +58,15 @@ def enroll(
     with transaction.atomic():
         host = Host.objects.select_for_update().filter(agent_id=agent_id).first()
         if host is None:
-            matches = list(
-                Host.objects.select_for_update()
-                .filter(pk__in=HostHint.objects.filter(hint__in=hints).values("host"))
-                .order_by("-last_seen")
-            ) if hints else []
+            matches = (
+                list(
+                    Host.objects.select_for_update()
+                    .filter(pk__in=HostHint.objects.filter(hint__in=hints).values("host"))
+                    .order_by("-last_seen")
+                )
+                if hints
+                else []
+            )
             active = [match for match in matches if match.last_seen >= now - window]
             if matches and not active:
                 host = matches[0]  # re-imaged: the newest silent host with these hints

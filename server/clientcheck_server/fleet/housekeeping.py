@@ -35,9 +35,7 @@ def pass_deadlines(now: dt.datetime) -> int:
     while True:
         with transaction.atomic():
             states = list(
-                RuleState.objects.select_for_update()
-                .filter(status="due", deadline__lte=today)
-                .order_by("pk")[:CHUNK]
+                RuleState.objects.select_for_update().filter(status="due", deadline__lte=today).order_by("pk")[:CHUNK]
             )
             if not states:
                 return passed
@@ -88,7 +86,9 @@ def mark_silent(now: dt.datetime, fleet: FleetSettings) -> tuple[int, int]:
 
 def prune(now: dt.datetime, fleet: FleetSettings) -> dict[str, int]:
     changes, _ = StateChange.objects.filter(at__lt=now - dt.timedelta(days=fleet.history_retention_days)).delete()
-    seen, _ = SeenReport.objects.filter(received_at__lt=now - dt.timedelta(days=fleet.report_id_retention_days)).delete()
+    seen, _ = SeenReport.objects.filter(
+        received_at__lt=now - dt.timedelta(days=fleet.report_id_retention_days)
+    ).delete()
     counters, _ = RateCounter.objects.filter(window_start__lt=now - dt.timedelta(days=1)).delete()
     rollups, _ = DailyRollup.objects.filter(
         day__lt=server_day(now) - dt.timedelta(days=fleet.history_retention_days)
@@ -125,7 +125,9 @@ def rollup(now: dt.datetime) -> int:
     with transaction.atomic():
         DailyRollup.objects.filter(day=today).delete()
         RuleRollup.objects.filter(day=today).delete()
-        DailyRollup.objects.bulk_create(DailyRollup(day=today, group_id=row.pop("group_id"), **row) for row in host_rows)
+        DailyRollup.objects.bulk_create(
+            DailyRollup(day=today, group_id=row.pop("group_id"), **row) for row in host_rows
+        )
         RuleRollup.objects.bulk_create(
             RuleRollup(day=today, group_id=group_id, rule=rule, **counts)
             for (group_id, rule), counts in rule_counts.items()

@@ -27,7 +27,7 @@ _HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
 MAX_HINTS = 8
 
 
-class Refused(ValueError):
+class RefusedError(ValueError):
     """A body the server will never accept (the agent drops it): ``status`` 413 or 422, ``error`` the
     machine-readable reason."""
 
@@ -45,18 +45,18 @@ def decode_body(body: bytes, encoding: str, limit: int) -> bytes:
     if encoding in ("", "identity"):
         return body
     if encoding != "gzip":
-        raise Refused(422, "bad_encoding", f"Content-Encoding {encoding!r} is not supported: send gzip or none")
+        raise RefusedError(422, "bad_encoding", f"Content-Encoding {encoding!r} is not supported: send gzip or none")
     decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
         out = decompressor.decompress(body, limit + 1)
     except zlib.error as error:
-        raise Refused(422, "bad_gzip", f"the body is not valid gzip: {error}") from None
+        raise RefusedError(422, "bad_gzip", f"the body is not valid gzip: {error}") from None
     if len(out) > limit or decompressor.unconsumed_tail:
-        raise Refused(413, "too_large", f"the report is larger than {limit} bytes once decompressed")
+        raise RefusedError(413, "too_large", f"the report is larger than {limit} bytes once decompressed")
     if not decompressor.eof:
-        raise Refused(422, "bad_gzip", "the gzip stream is truncated")
+        raise RefusedError(422, "bad_gzip", "the gzip stream is truncated")
     if decompressor.unused_data:
-        raise Refused(422, "bad_gzip", "data after the end of the gzip stream")
+        raise RefusedError(422, "bad_gzip", "data after the end of the gzip stream")
     return out
 
 
@@ -64,9 +64,9 @@ def parse_json(data: bytes) -> Any:
     try:
         return json.loads(data)
     except UnicodeDecodeError:
-        raise Refused(422, "not_json", "the body is not UTF-8 JSON") from None
+        raise RefusedError(422, "not_json", "the body is not UTF-8 JSON") from None
     except (ValueError, RecursionError) as error:
-        raise Refused(422, "not_json", f"the body is not JSON: {error}") from None
+        raise RefusedError(422, "not_json", f"the body is not JSON: {error}") from None
 
 
 def canonical(document: Any) -> bytes:
@@ -75,9 +75,9 @@ def canonical(document: Any) -> bytes:
         _reject_floats(document)
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        raise Refused(422, "not_canonical", "a string is not valid Unicode (a lone surrogate)") from None
-    except (ValueError, RecursionError) as error:
-        raise Refused(422, "not_canonical", f"the report has no canonical form: {error}") from None
+        raise RefusedError(422, "not_canonical", "a string is not valid Unicode (a lone surrogate)") from None
+    except (TypeError, ValueError, RecursionError) as error:
+        raise RefusedError(422, "not_canonical", f"the report has no canonical form: {error}") from None
 
 
 def _reject_floats(document: Any) -> None:
@@ -85,7 +85,7 @@ def _reject_floats(document: Any) -> None:
     while stack:
         item = stack.pop()
         if isinstance(item, float):
-            raise ValueError("floating-point numbers are not part of a report")
+            raise TypeError("floating-point numbers are not part of a report")
         if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, list):
@@ -100,27 +100,29 @@ def content_hash(report: dict[str, Any]) -> str:
 
 def uuid_field(value: Any, name: str) -> uuid.UUID:
     if not isinstance(value, str):
-        raise Refused(422, "bad_envelope", f"{name} must be a UUID string")
+        raise RefusedError(422, "bad_envelope", f"{name} must be a UUID string")
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise Refused(422, "bad_envelope", f"{name} is not a UUID: {value[:60]!r}") from None
+        raise RefusedError(422, "bad_envelope", f"{name} is not a UUID: {value[:60]!r}") from None
 
 
 def text_field(value: Any, name: str, longest: int, *, empty: bool = False) -> str:
     if not isinstance(value, str) or (not value and not empty) or len(value) > longest:
-        raise Refused(422, "bad_envelope", f"{name} must be a string of 1 to {longest} characters")
+        raise RefusedError(422, "bad_envelope", f"{name} must be a string of 1 to {longest} characters")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise Refused(422, "bad_envelope", f"{name} contains control characters")
+        raise RefusedError(422, "bad_envelope", f"{name} contains control characters")
     return value
 
 
 def hints(value: Any, name: str = "hints") -> list[str]:
     if not isinstance(value, list) or len(value) > MAX_HINTS:
-        raise Refused(422, "bad_envelope", f"{name} must be a list of at most {MAX_HINTS} SHA-256 hex digests")
+        raise RefusedError(422, "bad_envelope", f"{name} must be a list of at most {MAX_HINTS} SHA-256 hex digests")
     for item in value:
         if not isinstance(item, str) or not _HEX64.match(item):
-            raise Refused(422, "bad_envelope", f"{name}: {str(item)[:70]!r} is not a lower-case SHA-256 hex digest")
+            raise RefusedError(
+                422, "bad_envelope", f"{name}: {str(item)[:70]!r} is not a lower-case SHA-256 hex digest"
+            )
     return sorted(set(value))
 
 
@@ -134,7 +136,7 @@ def run_as(value: Any) -> str:
     if value is None:
         return "machine"
     if value not in ("machine", "user"):
-        raise Refused(422, "bad_envelope", 'run_as must be "machine" or "user"')
+        raise RefusedError(422, "bad_envelope", 'run_as must be "machine" or "user"')
     return str(value)
 
 
@@ -156,14 +158,14 @@ class Envelope:
 
     def __init__(self, document: Any) -> None:
         if not isinstance(document, dict):
-            raise Refused(422, "bad_envelope", "the body must be a JSON object (the envelope)")
+            raise RefusedError(422, "bad_envelope", "the body must be a JSON object (the envelope)")
         if document.get("envelope") != ENVELOPE:
-            raise Refused(422, "bad_envelope", f'"envelope" must be "{ENVELOPE}"')
+            raise RefusedError(422, "bad_envelope", f'"envelope" must be "{ENVELOPE}"')
         self.report_id = uuid_field(document.get("report_id"), "report_id")
         self.agent_id = uuid_field(document.get("agent_id"), "agent_id")
         declared = document.get("content_hash")
         if not isinstance(declared, str) or not _HEX64.match(declared):
-            raise Refused(422, "bad_envelope", "content_hash must be a lower-case SHA-256 hex digest")
+            raise RefusedError(422, "bad_envelope", "content_hash must be a lower-case SHA-256 hex digest")
         self.content_hash = declared
         self.hostname = text_field(document.get("hostname"), "hostname", 255)
         self.hints = hints(document.get("hints", []))
@@ -172,11 +174,11 @@ class Envelope:
         self.run_as = run_as(document.get("run_as"))
         report = document.get("report")
         if not isinstance(report, dict):
-            raise Refused(422, "bad_envelope", "report must be a JSON object (a clientcheck.report/1)")
+            raise RefusedError(422, "bad_envelope", "report must be a JSON object (a clientcheck.report/1)")
         self.report: dict[str, Any] = report
         computed = content_hash(report)
         if computed != declared:
-            raise Refused(
+            raise RefusedError(
                 422,
                 "content_hash_mismatch",
                 f"content_hash {declared} is not the report's canonical hash {computed}"

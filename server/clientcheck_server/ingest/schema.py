@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from clientcheck_server.ingest.envelope import Refused
+from clientcheck_server.ingest.envelope import RefusedError
 
 
 @functools.cache
@@ -40,4 +40,4 @@ def check_report(report: Any) -> None:
     except fastjsonschema.JsonSchemaValueException as error:
         where = error.name.replace("data", "report", 1) if error.name else "report"
         message = str(error.message).replace(error.name or "data", where, 1) if error.message else "invalid"
-        raise Refused(422, "schema", f"{where}: {message}"[:500]) from None
+        raise RefusedError(422, "schema", f"{where}: {message}"[:500]) from None

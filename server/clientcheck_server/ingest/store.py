@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from clientcheck_server.core.ratelimit import db_time
 from clientcheck_server.fleet.models import ABSENT, Host, HostHint, LatestReport, RuleState, SeenReport, StateChange
 from clientcheck_server.fleet.timekeeping import effective_time, parse_timestamp, server_day
-from clientcheck_server.ingest.envelope import Envelope, Refused
+from clientcheck_server.ingest.envelope import Envelope, RefusedError
 
 STORED = "stored"
 CHECK_IN = "check-in"
@@ -104,7 +104,7 @@ def _uuid_param(value: uuid.UUID) -> object:
 
 
 def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: dt.timedelta) -> str:
-    """Store a changed report of host ``host_id``; the outcome, or Refused for a report id that belongs to
+    """Store a changed report of host ``host_id``; the outcome, or RefusedError for a report id that belongs to
     another host or another content. Runs its own durable transaction: committed before it returns."""
     report = envelope.report
     generated = parse_timestamp(report["generated_at"])
@@ -113,16 +113,14 @@ def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: 
     with transaction.atomic():
         host = Host.objects.select_for_update().get(pk=host_id)
         with connection.cursor() as cursor:
-            cursor.execute(
-                _REMEMBER, [_uuid_param(envelope.report_id), host.pk, envelope.content_hash, db_time(now)]
-            )
+            cursor.execute(_REMEMBER, [_uuid_param(envelope.report_id), host.pk, envelope.content_hash, db_time(now)])
             fresh = cursor.rowcount == 1
         if not fresh:
             seen = SeenReport.objects.filter(pk=envelope.report_id).values_list("host_id", "content_hash").first()
             if seen is None or seen[0] != host.pk:
-                raise Refused(422, "report_id_conflict", "this report_id belongs to another host")
+                raise RefusedError(422, "report_id_conflict", "this report_id belongs to another host")
             if seen[1] != envelope.content_hash:
-                raise Refused(422, "report_id_conflict", "this report_id was sent before with other content")
+                raise RefusedError(422, "report_id_conflict", "this report_id was sent before with other content")
             _touch(host, now, envelope)
             return DUPLICATE
         latest = LatestReport.objects.filter(pk=host.pk).only("effective_at").first()
@@ -167,8 +165,14 @@ def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: 
         for old in gone:
             changes.append(
                 StateChange(
-                    host=host, rule=old.rule, product=old.product, old=old.status, new=ABSENT, at=now,
-                    installed=old.installed, required=old.required,
+                    host=host,
+                    rule=old.rule,
+                    product=old.product,
+                    old=old.status,
+                    new=ABSENT,
+                    at=now,
+                    installed=old.installed,
+                    required=old.required,
                 )
             )
         if gone:

@@ -35,9 +35,18 @@ def _start_housekeeper(data: Path, interval: int) -> None:
     global _housekeeper
     if interval <= 0:
         return
-    command = [sys.executable, "-m", "clientcheck_server", "--data", str(data), "housekeeping", "--every",
-               str(interval), "--quiet"]
-    _housekeeper = subprocess.Popen(command, stdin=subprocess.DEVNULL)  # noqa: S603 - our own fixed command
+    command = [
+        sys.executable,
+        "-m",
+        "clientcheck_server",
+        "--data",
+        str(data),
+        "housekeeping",
+        "--every",
+        str(interval),
+        "--quiet",
+    ]
+    _housekeeper = subprocess.Popen(command, stdin=subprocess.DEVNULL)
 
 
 def _stop_housekeeper() -> None:

@@ -15,6 +15,7 @@ import uuid
 import zlib
 
 import pytest
+
 from servertest import Agent, Server, api, canonical_hash, cli, real_report, request, with_finding
 
 LIMITS = "enroll_failures_per_hour = 20\nheader_timeout = 2.0\nbody_timeout = 3.0\nmax_report_bytes = 4194304\n"
@@ -44,8 +45,13 @@ def _alive(server: Server) -> None:
 
 
 def _post(agent: Agent, body: bytes, **headers: str) -> object:
-    return request(agent.url, "POST", "/api/v1/reports", body,
-                   {"Authorization": f"Bearer {agent.key}", "Content-Type": "application/json", **headers})
+    return request(
+        agent.url,
+        "POST",
+        "/api/v1/reports",
+        body,
+        {"Authorization": f"Bearer {agent.key}", "Content-Type": "application/json", **headers},
+    )
 
 
 def test_not_json_and_not_an_envelope_are_422_with_the_reason(hostile, enrolled):
@@ -160,8 +166,11 @@ def test_a_report_claiming_another_host_changes_nothing_there(hostile, enrolled)
     before = api(hostile, token, "/api/v1/hosts").json()["results"][0]
     attacker = Agent(hostile.url, "attacker")
     attacker.enroll(hostile.secret())
-    forged = attacker.envelope(with_finding(real_report(), "chrome", status="ok", installed="999.0"),
-                               agent_id=enrolled.agent_id, hostname="victim")
+    forged = attacker.envelope(
+        with_finding(real_report(), "chrome", status="ok", installed="999.0"),
+        agent_id=enrolled.agent_id,
+        hostname="victim",
+    )
     answer = attacker.ship(document=forged)
     assert (answer.status, answer.json()["error"]) == (422, "agent_mismatch")
     # A report id the victim used, sent with the attacker's own key and id: refused too.
@@ -223,8 +232,10 @@ def test_slow_loris_clients_do_not_stall_others_and_are_cut_off(hostile, phase):
         payload = b"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"a" * 200
     else:
         for sock in slow:
-            sock.sendall(b"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n"
-                         + f"Authorization: Bearer {agent.key}\r\n\r\n".encode())
+            sock.sendall(
+                b"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n"
+                + f"Authorization: Bearer {agent.key}\r\n\r\n".encode()
+            )
         payload = b"{" * 200
     stop = threading.Event()
     dripper = threading.Thread(target=_drip, args=(slow, payload, stop), daemon=True)

@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+
 from servertest import Agent, api, cli, real_report, request, with_finding
 
 
@@ -115,8 +116,14 @@ def test_housekeeping_runs_once_at_a_time_and_inside_serve(servers, migrated_dat
             rollup = db.execute("SELECT hosts, owed FROM fleet_dailyrollup WHERE hosts > 0").fetchall()
         time.sleep(0.5)
     assert rollup == [(1, 1)], server.output()
+    running = subprocess.run(
+        ["pgrep", "-f", f"-m clientcheck_server --data {migrated_data} housekeeping"], capture_output=True, check=False
+    )
+    assert running.stdout.strip(), "serve runs no housekeeper"
     server.stop()
-    leftover = subprocess.run(["pgrep", "-f", f"housekeeping.*{migrated_data}"], capture_output=True, check=False)
+    leftover = subprocess.run(
+        ["pgrep", "-f", f"-m clientcheck_server --data {migrated_data} housekeeping"], capture_output=True, check=False
+    )
     assert leftover.stdout == b""
 
 
@@ -133,9 +140,30 @@ def certificate(tmp_path):
     if shutil.which("openssl") is None:
         pytest.skip("no openssl")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -164,10 +192,21 @@ def test_client_addresses_from_a_trusted_proxy_only(servers, migrated_data, tmp_
     direct = servers(migrated_data).wait_ready()
 
     def enroll(server, forwarded: str) -> int:
-        body = json.dumps({"secret": "ccs_" + "0" * 43, "agent_id": "00000000-0000-4000-8000-000000000001",
-                           "hostname": "x", "hints": []}).encode()
-        return request(server.url, "POST", "/api/v1/enroll", body,
-                       {"Content-Type": "application/json", "X-Forwarded-For": forwarded}).status
+        body = json.dumps(
+            {
+                "secret": "ccs_" + "0" * 43,
+                "agent_id": "00000000-0000-4000-8000-000000000001",
+                "hostname": "x",
+                "hints": [],
+            }
+        ).encode()
+        return request(
+            server.url,
+            "POST",
+            "/api/v1/enroll",
+            body,
+            {"Content-Type": "application/json", "X-Forwarded-For": forwarded},
+        ).status
 
     # Behind a trusted proxy, each forwarded client address has its own count.
     assert [enroll(behind_proxy, "203.0.113.5") for _ in range(6)] == [401] * 5 + [429]

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
 from servertest import PG_BIN, Agent, Postgres, api, cli, real_report, with_finding
 
 pytestmark = pytest.mark.postgres
@@ -23,8 +24,25 @@ def _serve(servers, tmp_path: Path, database: str, name: str, **options):
 
 def _psql(postgres: Postgres, database: str, sql: str) -> str:
     name = database.rsplit("/", 1)[1]
-    done = subprocess.run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres",
-                           "-d", name, "-At", "-c", sql], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [
+            str(PG_BIN / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(postgres.port),
+            "-U",
+            "postgres",
+            "-d",
+            name,
+            "-At",
+            "-c",
+            sql,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip()
 
 
@@ -34,8 +52,11 @@ def test_three_servers_starting_together_on_a_new_database_migrate_once(servers,
     for server in started:
         server.wait_ready()
     migrations = sum(1 for _ in Path(__file__).resolve().parents[1].glob("*/migrations/0*.py"))
-    ours = _psql(postgres, database, "SELECT count(*) FROM django_migrations WHERE app IN "
-                                     "('core', 'fleet', 'accounts', 'enrollment')")
+    ours = _psql(
+        postgres,
+        database,
+        "SELECT count(*) FROM django_migrations WHERE app IN ('core', 'fleet', 'accounts', 'enrollment')",
+    )
     assert int(ours) == migrations
     # Exactly one of them made the first secret (it is shown once, by whoever made it).
     printed = [server for server in started if "ccs_" in server.output()]
@@ -45,17 +66,22 @@ def test_three_servers_starting_together_on_a_new_database_migrate_once(servers,
 
 def _storm(urls: list[str], secret: str, hosts: int = 12) -> None:
     """Each host enrolls through one server and ships three reports, each through the next server."""
+
     def one(index: int) -> None:
         agent = Agent(urls[index % len(urls)], f"ws-{index:03d}", machine=f"m-{index}")
         agent.agent_id = f"00000000-0000-4000-8000-{index:012d}"
         assert agent.enroll(secret).status == 200
-        reports = [real_report(), with_finding(real_report(), "chrome", status="ok", installed="999.0"),
-                   with_finding(real_report(), "chrome", status="owed", installed=f"120.{index}")]
+        reports = [
+            real_report(),
+            with_finding(real_report(), "chrome", status="ok", installed="999.0"),
+            with_finding(real_report(), "chrome", status="owed", installed=f"120.{index}"),
+        ]
         for step, report in enumerate(reports):
             agent.url = urls[(index + step + 1) % len(urls)]
             answer = agent.ship(report)
             assert answer.status == 202, answer
             assert agent.ship(report).json()["outcome"] == "check-in"
+
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(one, range(hosts)))
 
@@ -65,11 +91,17 @@ def _outcome(server, token: str) -> list[tuple]:
     result = []
     for host in sorted(hosts, key=lambda h: h["hostname"]):
         detail = api(server, token, f"/api/v1/hosts/{host['id']}").json()
-        result.append((
-            host["hostname"], host["agent_id"], host["status"], host["owed"], host["due"],
-            tuple(sorted((s["rule"], s["status"], s["installed"]) for s in detail["rule_states"])),
-            tuple(sorted((c["rule"], c["old"], c["new"], c["installed"]) for c in detail["history"])),
-        ))
+        result.append(
+            (
+                host["hostname"],
+                host["agent_id"],
+                host["status"],
+                host["owed"],
+                host["due"],
+                tuple(sorted((s["rule"], s["status"], s["installed"]) for s in detail["rule_states"])),
+                tuple(sorted((c["rule"], c["old"], c["new"], c["installed"]) for c in detail["history"])),
+            )
+        )
     return result
 
 

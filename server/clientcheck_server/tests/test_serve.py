@@ -83,7 +83,9 @@ def test_deleting_a_host_revokes_its_key(server: Server):
     assert api(server, token, "/api/v1/hosts").json()["count"] == 0
     audit = subprocess.run(
         ["sqlite3", str(server.data / "clientcheck.sqlite3"), "SELECT action, actor, via FROM accounts_auditevent"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if audit.returncode == 0:  # the sqlite3 shell is optional here; the audit test reads it in-process
         assert "host.delete|cli:" in audit.stdout
@@ -97,10 +99,24 @@ def test_admin_create_reads_the_password_from_a_file_never_the_command_line(serv
     good = tmp_path / "password"
     good.write_text("correct horse battery staple 42\n")
     cli(server.data, "admin", "create", "alice", "--password-file", str(good))
-    cli(server.data, "admin", "create", "bob", "--password-file", "-", "--role", "viewer", "--group", "Sales",
-        input="another long enough passphrase\n")
+    cli(
+        server.data,
+        "admin",
+        "create",
+        "bob",
+        "--password-file",
+        "-",
+        "--role",
+        "viewer",
+        "--group",
+        "Sales",
+        input="another long enough passphrase\n",
+    )
     users = json.loads(cli(server.data, "admin", "list", "--json").stdout)
-    assert [(u["name"], u["role"], u["groups"]) for u in users] == [("alice", "admin", []), ("bob", "viewer", ["Sales"])]
+    assert [(u["name"], u["role"], u["groups"]) for u in users] == [
+        ("alice", "admin", []),
+        ("bob", "viewer", ["Sales"]),
+    ]
     no_terminal = cli(server.data, "admin", "create", "carol", check=False)
     assert no_terminal.returncode == 1 and "--password-file" in no_terminal.stderr
 

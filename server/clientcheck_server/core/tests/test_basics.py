@@ -15,13 +15,22 @@ def test_database_urls(tmp_path: Path):
     assert conf.database_settings("", tmp_path)["NAME"] == str(tmp_path / "clientcheck.sqlite3")
     assert conf.database_settings("sqlite:////srv/x.db", tmp_path)["NAME"] == "/srv/x.db"
     pg = conf.database_settings("postgresql://cc:p%40ss@db.example:6432/fleet?sslmode=verify-full", tmp_path)
-    assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == ("fleet", "cc", "p@ss", "db.example",
-                                                                               "6432")
+    assert (pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
+        "fleet",
+        "cc",
+        "p@ss",
+        "db.example",
+        "6432",
+    )
     assert pg["OPTIONS"] == {"sslmode": "verify-full"}
     socket = conf.database_settings("postgresql:///fleet?host=/run/postgresql", tmp_path)
     assert (socket["HOST"], socket["OPTIONS"]) == ("/run/postgresql", {})
-    for bad, says in [("mysql://x/y", "scheme"), ("postgresql://h", "no database name"),
-                      ("postgresql://u:secret@h:x/d", "port"), ("sqlite://relative", "ABSOLUTE")]:
+    for bad, says in [
+        ("mysql://x/y", "scheme"),
+        ("postgresql://h", "no database name"),
+        ("postgresql://u:secret@h:x/d", "port"),
+        ("sqlite://relative", "ABSOLUTE"),
+    ]:
         with pytest.raises(conf.ConfigError) as error:
             conf.database_settings(bad, tmp_path)
         assert says in str(error.value)
@@ -54,15 +63,24 @@ def test_prepare_data_dir_makes_a_secret_key_once(tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("value", "cell"),
-    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"),
-     ("\tx", "'\tx"), ("ws-01", "ws-01"), (None, ""), (True, "true"), (7, "7")],
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1", "'+1"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("ws-01", "ws-01"),
+        (None, ""),
+        (True, "true"),
+        (7, "7"),
+    ],
 )
 def test_csv_cells_that_spreadsheets_would_evaluate_are_quoted(value, cell):
     assert csvsafe.guard(value) == cell
 
 
 def test_csv_rows():
-    assert list(csvsafe.rows(["a", "b"], [["=1", "x,y"]])) == ["a,b\r\n", "'=1,\"x,y\"\r\n"]
+    assert list(csvsafe.rows(["a", "b"], [["=1", "x,y"]])) == ["a,b\r\n", '\'=1,"x,y"\r\n']
 
 
 def test_credentials():

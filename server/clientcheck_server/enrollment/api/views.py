@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -20,11 +21,33 @@ from clientcheck_server.core import ratelimit
 from clientcheck_server.core.http import answer, client_address, refuse
 from clientcheck_server.core.metrics import ENROLLMENTS
 from clientcheck_server.enrollment.service import enroll, find_secret
-from clientcheck_server.ingest.envelope import Refused, boot_id, hints, parse_json, run_as, text_field, uuid_field
+from clientcheck_server.ingest.envelope import RefusedError, boot_id, hints, parse_json, run_as, text_field, uuid_field
 
 log = logging.getLogger("clientcheck_server.enrollment")
 HOUR = dt.timedelta(hours=1)
 MAX_BODY = 16_384
+
+
+def _enrollment_of(body: bytes) -> dict[str, Any]:
+    """The fields of an enrollment request, checked; RefusedError (413, 422) says what is wrong."""
+    if len(body) > MAX_BODY:
+        raise RefusedError(413, "too_large", f"an enrollment is at most {MAX_BODY} bytes")
+    document = parse_json(body)
+    if not isinstance(document, dict):
+        raise RefusedError(422, "bad_request", "the body must be a JSON object")
+    platform = document.get("platform", "")
+    if platform not in ("", "linux", "macos", "windows"):
+        raise RefusedError(422, "bad_request", 'platform must be "linux", "macos" or "windows"')
+    return {
+        "secret": document.get("secret"),
+        "agent_id": uuid_field(document.get("agent_id"), "agent_id"),
+        "hostname": text_field(document.get("hostname"), "hostname", 255),
+        "hints": hints(document.get("hints", [])),
+        "boot_id": boot_id(document.get("boot_id")),
+        "run_as": run_as(document.get("run_as")),
+        "agent_version": text_field(document.get("agent_version", ""), "agent_version", 32, empty=True),
+        "platform": str(platform),
+    }
 
 
 @csrf_exempt
@@ -45,24 +68,11 @@ def enroll_view(request: HttpRequest) -> HttpResponse:
             {"Retry-After": str(verdict.retry_after)},
         )
     try:
-        if len(request.body) > MAX_BODY:
-            raise Refused(413, "too_large", f"an enrollment is at most {MAX_BODY} bytes")
-        document = parse_json(request.body)
-        if not isinstance(document, dict):
-            raise Refused(422, "bad_request", "the body must be a JSON object")
-        secret_value = document.get("secret")
-        agent_id = uuid_field(document.get("agent_id"), "agent_id")
-        hostname = text_field(document.get("hostname"), "hostname", 255)
-        machine_hints = hints(document.get("hints", []))
-        boot = boot_id(document.get("boot_id"))
-        role = run_as(document.get("run_as"))
-        agent_version = text_field(document.get("agent_version", ""), "agent_version", 32, empty=True)
-        platform = document.get("platform", "")
-        if platform not in ("", "linux", "macos", "windows"):
-            raise Refused(422, "bad_request", 'platform must be "linux", "macos" or "windows"')
-    except Refused as refused:
+        fields = _enrollment_of(request.body)
+    except RefusedError as refused:
         ENROLLMENTS.labels(outcome=refused.error).inc()
         return refuse(refused.status, refused.error, refused.detail)
+    secret_value = fields.pop("secret")
     secret = find_secret(secret_value) if isinstance(secret_value, str) else None
     if secret is None:
         with transaction.atomic():
@@ -70,17 +80,7 @@ def enroll_view(request: HttpRequest) -> HttpResponse:
         ENROLLMENTS.labels(outcome="invalid_secret").inc()
         log.warning("enrollment with an unknown or revoked secret from %s", address)
         return refuse(401, "invalid_secret", "this enrollment secret is not valid (unknown or revoked)")
-    enrolled = enroll(
-        secret,
-        agent_id=agent_id,
-        hostname=hostname,
-        hints=machine_hints,
-        boot_id=boot,
-        run_as=role,
-        agent_version=agent_version,
-        platform=str(platform),
-        now=now,
-    )
+    enrolled = enroll(secret, now=now, **fields)
     ENROLLMENTS.labels(outcome="reimaged" if enrolled.reimaged else "clone" if enrolled.clone else "enrolled").inc()
     host = enrolled.host
     return answer(

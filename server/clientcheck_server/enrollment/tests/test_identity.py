@@ -22,13 +22,23 @@ HINTS = ["1" * 64, "2" * 64]
 @pytest.fixture
 def secret() -> EnrollmentSecret:
     value = credentials.new(credentials.SECRET)
-    return EnrollmentSecret.objects.create(prefix=credentials.prefix(value), key_hash=credentials.digest(value),
-                                           created_at=NOW, created_by="test")
+    return EnrollmentSecret.objects.create(
+        prefix=credentials.prefix(value), key_hash=credentials.digest(value), created_at=NOW, created_by="test"
+    )
 
 
 def join(secret, now, agent_id=None, hints=HINTS, name="ws-1"):
-    return enroll(secret, agent_id=agent_id or uuid.uuid4(), hostname=name, hints=hints, boot_id="b",
-                  run_as="machine", agent_version="0.1.0", platform="linux", now=now)
+    return enroll(
+        secret,
+        agent_id=agent_id or uuid.uuid4(),
+        hostname=name,
+        hints=hints,
+        boot_id="b",
+        run_as="machine",
+        agent_version="0.1.0",
+        platform="linux",
+        now=now,
+    )
 
 
 def test_enrolling_again_with_the_same_agent_id_replaces_the_key(secret):

@@ -52,7 +52,9 @@ def _page(request: HttpRequest, queryset: QuerySet[Any], render: Any) -> HttpRes
     Keyset paging: any page costs the same at 100,000 hosts, and a host added meanwhile is not seen twice."""
     limit, after = _limit(request), _after(request)
     count = queryset.count()
-    items = list(queryset.filter(**{_id_field(queryset): after} if after else {}).order_by(_order(queryset))[: limit + 1])
+    items = list(
+        queryset.filter(**{_id_field(queryset): after} if after else {}).order_by(_order(queryset))[: limit + 1]
+    )
     more = len(items) > limit
     items = items[:limit]
     following = None
@@ -172,7 +174,7 @@ def rule_hosts_csv(request: HttpRequest, caller: Caller, rule: str) -> HttpRespo
         states = _rule_states(request, caller, rule).order_by("host_id")
     except FilterError as error:
         return _bad_filter(error)
-    header = serializers.HOST_COLUMNS + ["rule", *serializers.RULE_STATE_COLUMNS]
+    header = [*serializers.HOST_COLUMNS, "rule", *serializers.RULE_STATE_COLUMNS]
     rows = (
         serializers.host_row(state.host) + [state.rule] + [_cell(serializers.rule_state(state), c) for c in header[-7:]]
         for state in states.iterator(chunk_size=2000)

@@ -11,7 +11,6 @@ import uuid
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from servertest import envelope, real_report, with_finding
 
 from clientcheck_server.accounts.models import AuditEvent
 from clientcheck_server.core import credentials
@@ -20,6 +19,7 @@ from clientcheck_server.enrollment.service import enroll
 from clientcheck_server.fleet.models import Group, Host
 from clientcheck_server.ingest import store
 from clientcheck_server.ingest.envelope import Envelope
+from servertest import envelope, real_report, with_finding
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +28,27 @@ def make_host(name: str, group: str | None = None, report=None) -> Host:
     now = timezone.now()
     value = credentials.new(credentials.SECRET)
     secret = EnrollmentSecret.objects.create(
-        prefix=credentials.prefix(value), key_hash=credentials.digest(value), created_at=now, created_by="test",
-        group=Group.objects.get_or_create(name=group, defaults={"created_at": now})[0] if group else None)
-    host = enroll(secret, agent_id=uuid.uuid4(), hostname=name, hints=[], boot_id="", run_as="machine",
-                  agent_version="0.1.0", platform="linux", now=now).host
+        prefix=credentials.prefix(value),
+        key_hash=credentials.digest(value),
+        created_at=now,
+        created_by="test",
+        group=Group.objects.get_or_create(name=group, defaults={"created_at": now})[0] if group else None,
+    )
+    host = enroll(
+        secret,
+        agent_id=uuid.uuid4(),
+        hostname=name,
+        hints=[],
+        boot_id="",
+        run_as="machine",
+        agent_version="0.1.0",
+        platform="linux",
+        now=now,
+    ).host
     if report is not None:
-        store.apply_report(host.pk, Envelope(envelope(report, agent_id=str(host.agent_id), hostname=name)), now,
-                           dt.timedelta(days=30))
+        store.apply_report(
+            host.pk, Envelope(envelope(report, agent_id=str(host.agent_id), hostname=name)), now, dt.timedelta(days=30)
+        )
     return host
 
 
@@ -146,7 +160,9 @@ def test_only_admin_tokens_delete_and_it_is_audited(client, fleet):
     event = AuditEvent.objects.get(action="host.delete")
     assert (event.via, event.actor.startswith(f"token:{admin[:12]}")) == ("api", True)
     assert list(AuditEvent.objects.values_list("action", flat=True).order_by("pk")) == [
-        "token.create", "token.create", "host.delete"
+        "token.create",
+        "token.create",
+        "host.delete",
     ]
 
 
@@ -156,7 +172,11 @@ def test_every_admin_command_is_audited():
     call_command("settings", "set", "stale_after_days", "30", **quiet)
     call_command("token", "create", "--role", "admin", **quiet)
     actions = list(AuditEvent.objects.order_by("pk").values_list("action", "via"))
-    assert actions == [("group.create", "cli"), ("secret.create", "cli"), ("settings.change", "cli"),
-                       ("token.create", "cli")]
+    assert actions == [
+        ("group.create", "cli"),
+        ("secret.create", "cli"),
+        ("settings.change", "cli"),
+        ("token.create", "cli"),
+    ]
     assert AuditEvent.objects.get(action="settings.change").detail == {"old": 14, "new": 30}
     assert all(event.actor.startswith("cli:") for event in AuditEvent.objects.all())

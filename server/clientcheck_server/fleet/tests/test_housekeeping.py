@@ -7,16 +7,24 @@ import datetime as dt
 import uuid
 
 import pytest
-from servertest import envelope, real_report, with_finding
 
 from clientcheck_server.core import credentials
 from clientcheck_server.enrollment.models import EnrollmentSecret
 from clientcheck_server.enrollment.service import enroll
 from clientcheck_server.fleet import housekeeping
-from clientcheck_server.fleet.models import DailyRollup, FleetSettings, Group, Host, RuleRollup, RuleState, SeenReport
-from clientcheck_server.fleet.models import StateChange
+from clientcheck_server.fleet.models import (
+    DailyRollup,
+    FleetSettings,
+    Group,
+    Host,
+    RuleRollup,
+    RuleState,
+    SeenReport,
+    StateChange,
+)
 from clientcheck_server.ingest import store
 from clientcheck_server.ingest.envelope import Envelope
+from servertest import envelope, real_report, with_finding
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
@@ -24,10 +32,24 @@ NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 
 def make_host(name: str, group: Group | None = None, now: dt.datetime = NOW) -> Host:
     value = credentials.new(credentials.SECRET)
-    secret = EnrollmentSecret.objects.create(prefix=credentials.prefix(value), key_hash=credentials.digest(value),
-                                             created_at=now, created_by="test", group=group)
-    return enroll(secret, agent_id=uuid.uuid4(), hostname=name, hints=[], boot_id="", run_as="machine",
-                  agent_version="0.1.0", platform="linux", now=now).host
+    secret = EnrollmentSecret.objects.create(
+        prefix=credentials.prefix(value),
+        key_hash=credentials.digest(value),
+        created_at=now,
+        created_by="test",
+        group=group,
+    )
+    return enroll(
+        secret,
+        agent_id=uuid.uuid4(),
+        hostname=name,
+        hints=[],
+        boot_id="",
+        run_as="machine",
+        agent_version="0.1.0",
+        platform="linux",
+        now=now,
+    ).host
 
 
 def ship(host: Host, report, now: dt.datetime) -> None:

@@ -23,7 +23,7 @@ from clientcheck_server.core.metrics import INGEST_SECONDS, REPORTS
 from clientcheck_server.enrollment.models import CLONE, DELETED, HostKey
 from clientcheck_server.fleet.models import Host
 from clientcheck_server.ingest import store
-from clientcheck_server.ingest.envelope import Envelope, Refused, decode_body, parse_json
+from clientcheck_server.ingest.envelope import Envelope, RefusedError, decode_body, parse_json
 from clientcheck_server.ingest.identity import CLONED, check_identity
 from clientcheck_server.ingest.schema import check_report
 
@@ -79,10 +79,7 @@ def reports(request: HttpRequest) -> HttpResponse:
             {"Retry-After": str(verdict.retry_after)},
         )
     try:
-        body = decode_body(request.body, request.META.get("HTTP_CONTENT_ENCODING", ""), config.max_report_bytes)
-        envelope = Envelope(parse_json(body))
-        if envelope.agent_id != host.agent_id:
-            raise Refused(422, "agent_mismatch", "agent_id is not the agent this host key was given to")
+        envelope = _envelope_of(request, host, config.max_report_bytes)
         if check_identity(host, envelope, now) == CLONED:
             return _unauthorized(
                 "reenroll",
@@ -95,7 +92,7 @@ def reports(request: HttpRequest) -> HttpResponse:
             check_report(envelope.report)
             spool_age = dt.timedelta(days=_report_id_retention())
             outcome = store.apply_report(host.pk, envelope, now, spool_age)
-    except Refused as refused:
+    except RefusedError as refused:
         REPORTS.labels(outcome=refused.error).inc()
         log.info("report refused (%s) from host %s: %s", refused.error, host.pk, refused.detail)
         return refuse(refused.status, refused.error, refused.detail)
@@ -112,6 +109,14 @@ def reports(request: HttpRequest) -> HttpResponse:
             "next_check_in": load.next_check_in(),
         },
     )
+
+
+def _envelope_of(request: HttpRequest, host: Host, limit: int) -> Envelope:
+    body = decode_body(request.body, request.META.get("HTTP_CONTENT_ENCODING", ""), limit)
+    envelope = Envelope(parse_json(body))
+    if envelope.agent_id != host.agent_id:
+        raise RefusedError(422, "agent_mismatch", "agent_id is not the agent this host key was given to")
+    return envelope
 
 
 def _check_in(host: Host, envelope: Envelope, now: dt.datetime) -> str:

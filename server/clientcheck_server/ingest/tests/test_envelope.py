@@ -9,16 +9,20 @@ import uuid
 
 import pytest
 
-from clientcheck_server.ingest.envelope import Envelope, Refused, canonical, content_hash, decode_body
+from clientcheck_server.ingest.envelope import Envelope, RefusedError, canonical, content_hash, decode_body
 
 
 def test_the_content_hash_leaves_out_generated_at_and_report_id_and_ignores_key_order():
     report = {"schema": "clientcheck.report/1", "generated_at": "2026-11-25T09:00:00Z", "b": [1, {"y": 2, "x": "é"}]}
-    same = {"b": [1, {"x": "é", "y": 2}], "schema": "clientcheck.report/1", "generated_at": "2027-01-01T00:00:00Z",
-            "report_id": "anything"}
+    same = {
+        "b": [1, {"x": "é", "y": 2}],
+        "schema": "clientcheck.report/1",
+        "generated_at": "2027-01-01T00:00:00Z",
+        "report_id": "anything",
+    }
     assert content_hash(report) == content_hash(same)
     # The documented example (docs/collector-protocol.md): the exact bytes hashed.
-    assert canonical({"b": [1, {"y": 2, "x": "é"}], "a": "\u001b\n\"q\""}) == (
+    assert canonical({"b": [1, {"y": 2, "x": "é"}], "a": '\u001b\n"q"'}) == (
         '{"a":"\\u001b\\n\\"q\\"","b":[1,{"x":"é","y":2}]}'.encode()
     )
     expected = hashlib.sha256(b'{"b":[1,{"x":"\xc3\xa9","y":2}],"schema":"clientcheck.report/1"}').hexdigest()
@@ -30,7 +34,7 @@ def test_the_content_hash_leaves_out_generated_at_and_report_id_and_ignores_key_
     [({"n": 1.5}, "not_canonical"), ({"s": "\ud800"}, "not_canonical"), ({"n": float("nan")}, "not_canonical")],
 )
 def test_documents_without_a_canonical_form_are_refused(document, error):
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(RefusedError) as refused:
         canonical(document)
     assert refused.value.error == error and refused.value.status == 422
 
@@ -39,16 +43,16 @@ def test_gzip_is_decoded_with_a_bound():
     body = json.dumps({"hello": "world" * 100}).encode()
     assert decode_body(gzip.compress(body), "gzip", 10_000) == body
     assert decode_body(body, "", 10) == body  # not compressed: the guard capped it already
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(RefusedError) as refused:
         decode_body(gzip.compress(bytes(10_001)), "gzip", 10_000)
     assert refused.value.status == 413
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(RefusedError) as refused:
         decode_body(gzip.compress(body)[:-8], "gzip", 10_000)
     assert refused.value.error == "bad_gzip"
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(RefusedError) as refused:
         decode_body(gzip.compress(body) + b"junk", "gzip", 10_000)
     assert refused.value.error == "bad_gzip"
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(RefusedError) as refused:
         decode_body(body, "br", 10_000)
     assert refused.value.error == "bad_encoding"
 
@@ -87,7 +91,7 @@ def _document(**changes):
     ],
 )
 def test_the_envelope_is_checked_field_by_field(changes, reason):
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(RefusedError) as refused:
         Envelope(_document(**changes))
     assert refused.value.status == 422
     assert reason in refused.value.detail

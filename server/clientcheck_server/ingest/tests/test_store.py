@@ -7,14 +7,14 @@ import datetime as dt
 import uuid
 
 import pytest
-from servertest import envelope, real_report, with_finding
 
 from clientcheck_server.core import credentials
 from clientcheck_server.enrollment.models import EnrollmentSecret
 from clientcheck_server.enrollment.service import enroll
 from clientcheck_server.fleet.models import Host, RuleState, StateChange
 from clientcheck_server.ingest import store
-from clientcheck_server.ingest.envelope import Envelope, Refused
+from clientcheck_server.ingest.envelope import Envelope, RefusedError
+from servertest import envelope, real_report, with_finding
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
@@ -31,10 +31,20 @@ def stamp(report, moment: dt.datetime):
 @pytest.fixture
 def host() -> Host:
     value = credentials.new(credentials.SECRET)
-    secret = EnrollmentSecret.objects.create(prefix=credentials.prefix(value), key_hash=credentials.digest(value),
-                                             created_at=NOW, created_by="test")
-    return enroll(secret, agent_id=uuid.uuid4(), hostname="ws-1", hints=[], boot_id="", run_as="machine",
-                  agent_version="0.1.0", platform="linux", now=NOW).host
+    secret = EnrollmentSecret.objects.create(
+        prefix=credentials.prefix(value), key_hash=credentials.digest(value), created_at=NOW, created_by="test"
+    )
+    return enroll(
+        secret,
+        agent_id=uuid.uuid4(),
+        hostname="ws-1",
+        hints=[],
+        boot_id="",
+        run_as="machine",
+        agent_version="0.1.0",
+        platform="linux",
+        now=NOW,
+    ).host
 
 
 def apply(host: Host, report, now: dt.datetime, report_id: str | None = None) -> str:
@@ -92,8 +102,10 @@ def test_an_agent_ahead_of_time_does_not_move_a_deadline(host):
     assert states(host)["chrome"] == "due"
     # An hour later the agent's clock is a year ahead: it calls the finding owed (its today is past 12-01).
     later = NOW + dt.timedelta(hours=1)
-    ahead = stamp(with_finding(real_report(now=NOW), "chrome", status="owed", deadline=None,
-                               installed="130.0.1"), later + dt.timedelta(days=365))
+    ahead = stamp(
+        with_finding(real_report(now=NOW), "chrome", status="owed", deadline=None, installed="130.0.1"),
+        later + dt.timedelta(days=365),
+    )
     assert apply(host, ahead, later) == store.STORED
     state = RuleState.objects.get(host=host, rule="chrome")
     assert (state.status, state.deadline) == ("due", dt.date(2026, 12, 1))
@@ -139,7 +151,7 @@ def test_report_ids_make_retries_idempotent(host):
     assert apply(host, report, NOW, report_id) == store.STORED
     assert apply(host, report, NOW + dt.timedelta(minutes=1), report_id) == store.DUPLICATE
     assert StateChange.objects.filter(host=host).count() == len(states(host))
-    with pytest.raises(Refused) as refused:
+    with pytest.raises(RefusedError) as refused:
         apply(host, with_finding(report, "chrome", installed="5.0"), NOW, report_id)
     assert refused.value.error == "report_id_conflict"
 
@@ -155,12 +167,19 @@ def test_a_rule_that_no_longer_applies_is_recorded_as_absent(host):
 
 
 def test_the_worst_finding_of_a_rule_is_its_state():
-    report = {"findings": [
-        {"rule": "chrome", "product": "chrome", "status": "ok", "severity": "required", "deadline": None},
-        {"rule": "chrome", "product": "chromium", "status": "owed", "severity": "required", "deadline": None},
-        {"rule": "evince", "product": "evince", "status": "due", "severity": "recommended",
-         "deadline": "2026-12-24"},
-    ]}
+    report = {
+        "findings": [
+            {"rule": "chrome", "product": "chrome", "status": "ok", "severity": "required", "deadline": None},
+            {"rule": "chrome", "product": "chromium", "status": "owed", "severity": "required", "deadline": None},
+            {
+                "rule": "evince",
+                "product": "evince",
+                "status": "due",
+                "severity": "recommended",
+                "deadline": "2026-12-24",
+            },
+        ]
+    }
     found = store._rule_states(report, dt.date(2026, 11, 25), {}, agent_ahead=False)
     assert (found["chrome"]["status"], found["chrome"]["product"]) == ("owed", "chromium")
     assert found["evince"]["deadline"] == dt.date(2026, 12, 24)

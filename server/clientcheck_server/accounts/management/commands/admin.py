@@ -78,9 +78,7 @@ class Command(BaseCommand):
             candidate.save()
             groups = [group_named(group, actor=actor, via="cli") for group in options["group"]]
             candidate.fleet_groups.set(groups)
-            record(
-                "user.create", name, actor=actor, via="cli", role=candidate.role, groups=[g.name for g in groups]
-            )
+            record("user.create", name, actor=actor, via="cli", role=candidate.role, groups=[g.name for g in groups])
         self.stderr.write(f"User {name!r} ({candidate.role}) made.")
 
     def _list(self, options: dict[str, Any]) -> None:
@@ -103,8 +101,14 @@ class Command(BaseCommand):
             self.stdout,
             ["USER", "ROLE", "GROUPS", "ACTIVE", "LAST SIGN-IN", "MADE"],
             [
-                [i["name"], i["role"], ",".join(i["groups"]) or "all", i["active"], tables.when(i["last_login"]),
-                 tables.when(i["joined"])]
+                [
+                    i["name"],
+                    i["role"],
+                    ",".join(i["groups"]) or "all",
+                    i["active"],
+                    tables.when(i["last_login"]),
+                    tables.when(i["joined"]),
+                ]
                 for i in items
             ],
         )

@@ -136,6 +136,6 @@ class Command(BaseCommand):
             bind=bind,
             certfile=certfile,
             keyfile=keyfile,
-            metrics_dir=Path(os.environ['PROMETHEUS_MULTIPROC_DIR']),
+            metrics_dir=Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]),
             banner=lambda: (sys.stdout.write(banner + "\n"), sys.stdout.flush()),
         )

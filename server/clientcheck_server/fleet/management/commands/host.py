@@ -43,8 +43,18 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
         listing = actions.add_parser("list", help="list hosts, oldest enrolled first")
-        for name in ("status", "rule", "product", "rule_status", "group", "platform", "stale", "archived", "flag",
-                     "search"):
+        for name in (
+            "status",
+            "rule",
+            "product",
+            "rule_status",
+            "group",
+            "platform",
+            "stale",
+            "archived",
+            "flag",
+            "search",
+        ):
             listing.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"filter: {name} (as the API)")
         listing.add_argument("--json", action="store_true", help="as JSON (the API's fields)")
         delete = actions.add_parser("delete", help="remove a host and its history; its key is revoked")
@@ -56,8 +66,22 @@ class Command(BaseCommand):
         getattr(self, f"_{options['action']}")(options)
 
     def _list(self, options: dict[str, Any]) -> None:
-        params = {key: options[key] for key in ("status", "rule", "product", "rule_status", "group", "platform",
-                                                   "stale", "archived", "flag", "search") if options[key] is not None}
+        params = {
+            key: options[key]
+            for key in (
+                "status",
+                "rule",
+                "product",
+                "rule_status",
+                "group",
+                "platform",
+                "stale",
+                "archived",
+                "flag",
+                "search",
+            )
+            if options[key] is not None
+        }
         try:
             hosts = filter_hosts(Host.objects.select_related("group"), params).order_by("pk")
         except FilterError as error:
