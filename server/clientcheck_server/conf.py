@@ -119,7 +119,7 @@ def _checked(path: Path, key: str, value: Any) -> Any:
         return tuple(value)
     if not isinstance(value, expected) or (kind == "int" and isinstance(value, bool)):
         raise ConfigError(f"{path}: {key} must be {kind}, not {value!r}")
-    if kind in ("int", "float") and value < 0:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         raise ConfigError(f"{path}: {key} must not be negative, not {value!r}")
     return float(value) if kind == "float" else value
 

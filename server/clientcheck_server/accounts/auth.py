@@ -9,7 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from clientcheck_server.accounts.models import ADMIN, APIToken
@@ -66,7 +67,7 @@ def authenticate(request: HttpRequest) -> Caller | None:
     return Caller(token)
 
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def api_view(*, admin_methods: tuple[str, ...] = ()) -> Callable[[View], View]:
@@ -75,7 +76,7 @@ def api_view(*, admin_methods: tuple[str, ...] = ()) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             caller = authenticate(request)
             if caller is None:
                 return refuse(

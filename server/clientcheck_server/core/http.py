@@ -24,7 +24,7 @@ def refuse(status: int, error: str, detail: str, headers: dict[str, str] | None 
 
 
 def bearer(request: HttpRequest) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
+    header = str(request.META.get("HTTP_AUTHORIZATION", ""))
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None

@@ -5,6 +5,7 @@ answers the count and the window's start, from which the caller computes Retry-A
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection
 
@@ -62,6 +63,6 @@ def peek(key: str, *, now: dt.datetime, window: dt.timedelta, limit: int) -> Ver
     return verdict
 
 
-def db_time(moment: dt.datetime) -> object:
+def db_time(moment: dt.datetime) -> Any:
     """A moment as raw SQL takes it on this database (what the ORM would write)."""
     return connection.ops.adapt_datetimefield_value(moment)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, Protocol
+
+
+class Writable(Protocol):
+    def write(self, msg: str, /) -> object: ...
 
 
 def when(value: dt.datetime | None) -> str:
@@ -18,7 +22,7 @@ def printable(value: object) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
-def write(stream: TextIO, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def write(stream: Writable, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     cells = [[printable(cell) for cell in row] for row in rows]
     widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(header)]
     stream.write("  ".join(name.ljust(width) for name, width in zip(header, widths, strict=True)).rstrip() + "\n")
@@ -26,5 +30,5 @@ def write(stream: TextIO, header: Sequence[str], rows: Sequence[Sequence[object]
         stream.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
 
 
-def write_json(stream: TextIO, items: list[dict[str, Any]]) -> None:
+def write_json(stream: Writable, items: list[dict[str, Any]]) -> None:
     stream.write(json.dumps(items, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -99,7 +99,7 @@ ON CONFLICT (host_id) DO UPDATE SET report_id = excluded.report_id, content_hash
 """
 
 
-def _uuid_param(value: uuid.UUID) -> object:
+def _uuid_param(value: uuid.UUID) -> Any:
     return value if connection.vendor == "postgresql" else value.hex  # how Django stores UUIDs on SQLite
 
 

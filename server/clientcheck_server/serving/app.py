@@ -61,7 +61,7 @@ def _stop_housekeeper() -> None:
 def _child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
 class Application(BaseApplication):  # type: ignore[misc]
@@ -93,6 +93,12 @@ def run(
         "proxy_headers": bool(config.trusted_proxies),
         "forwarded_allow_ips": list(config.trusted_proxies) or None,
     }
+
+    def ready(server: Any) -> None:
+        """Listening by now: say so (the URL, the first secret), then start the housekeeper."""
+        banner()
+        _start_housekeeper(config.data, config.housekeeping_interval)
+
     options: dict[str, Any] = {
         "bind": [bind],
         "workers": config.workers or default_workers(),
@@ -106,8 +112,7 @@ def run(
         "loglevel": "warning",
         "proc_name": "clientcheck-server",
         "child_exit": _child_exit,
-        # Listening by now: say so (the URL, the first secret), then start the housekeeper.
-        "when_ready": lambda server: (banner(), _start_housekeeper(config.data, config.housekeeping_interval)),
+        "when_ready": ready,
         "on_exit": lambda server: _stop_housekeeper(),
         "raw_env": [f"PROMETHEUS_MULTIPROC_DIR={metrics_dir}"],
         "limit_request_line": 8190,

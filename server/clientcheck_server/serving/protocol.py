@@ -67,7 +67,7 @@ def protocol_class() -> type[asyncio.Protocol]:
     if HttpToolsProtocol is None:
         return GuardedH11Protocol
 
-    class GuardedHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):  # type: ignore[misc,valid-type]
+    class GuardedHttpToolsProtocol(_HeaderDeadline, HttpToolsProtocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             self._arm()

@@ -10,6 +10,6 @@ from uvicorn_worker import UvicornWorker
 from clientcheck_server.serving.protocol import protocol_class
 
 
-class Worker(UvicornWorker):
+class Worker(UvicornWorker):  # type: ignore[misc]  # uvicorn-worker has no type information
     # Filled in by serve from the configuration before gunicorn forks any worker.
     CONFIG_KWARGS: dict[str, Any] = {"loop": "auto", "http": protocol_class(), "lifespan": "off"}

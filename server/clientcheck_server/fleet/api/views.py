@@ -11,6 +11,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
 from clientcheck_server.accounts.auth import Caller, api_view
@@ -100,7 +101,7 @@ def hosts(request: HttpRequest, caller: Caller) -> HttpResponse:
 
 
 @api_view()
-def hosts_csv(request: HttpRequest, caller: Caller) -> HttpResponse:
+def hosts_csv(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     try:
         queryset = _hosts(request, caller).order_by("pk")
     except FilterError as error:
@@ -169,7 +170,7 @@ def rule_hosts(request: HttpRequest, caller: Caller, rule: str) -> HttpResponse:
 
 
 @api_view()
-def rule_hosts_csv(request: HttpRequest, caller: Caller, rule: str) -> HttpResponse:
+def rule_hosts_csv(request: HttpRequest, caller: Caller, rule: str) -> HttpResponseBase:
     try:
         states = _rule_states(request, caller, rule).order_by("host_id")
     except FilterError as error:
@@ -202,7 +203,7 @@ def rules(request: HttpRequest, caller: Caller) -> HttpResponse:
 
 
 @api_view()
-def rules_csv(request: HttpRequest, caller: Caller) -> HttpResponse:
+def rules_csv(request: HttpRequest, caller: Caller) -> HttpResponseBase:
     header = ["rule", "hosts", *FINDING_STATUSES]
     return _csv(request, "rules.csv", header, iter([[entry[c] for c in header] for entry in _rules(caller)]))
 

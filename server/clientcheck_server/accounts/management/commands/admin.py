@@ -83,7 +83,7 @@ class Command(BaseCommand):
 
     def _list(self, options: dict[str, Any]) -> None:
         users = User.objects.prefetch_related("fleet_groups").order_by("username")
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "name": u.username,
                 "role": u.role,

@@ -83,7 +83,7 @@ class Command(BaseCommand):
 
     def _list(self, options: dict[str, Any]) -> None:
         tokens = APIToken.objects.prefetch_related("fleet_groups").order_by("created_at")
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "prefix": t.prefix,
                 "name": t.name,

@@ -69,7 +69,7 @@ class Command(BaseCommand):
 
     def _list(self, options: dict[str, Any]) -> None:
         secrets = EnrollmentSecret.objects.select_related("group").order_by("created_at")
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "prefix": s.prefix,
                 "name": s.name,
