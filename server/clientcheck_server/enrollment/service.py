@@ -93,7 +93,7 @@ def enroll(
         host.identities = [{"hints": hints, "boot": boot_id, "at": now.isoformat(timespec="seconds")}]
         host.shared_key = False
         host.save()
-        replace_hints(host, hints)
+        replace_hints(host.pk, hints)
         HostKey.objects.filter(host=host, revoked_at__isnull=True).update(revoked_at=now, revoked_reason=REPLACED)
         HostKey.objects.create(
             key_hash=credentials.digest(key), host=host, agent_id=agent_id, created_at=now, secret=secret

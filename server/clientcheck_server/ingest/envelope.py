@@ -129,7 +129,7 @@ def hints(value: Any, name: str = "hints") -> list[str]:
 def boot_id(value: Any) -> str:
     if value is None:
         return ""
-    return text_field(value, "boot_id", 64)
+    return text_field(value, "boot_id", 64, empty=True)
 
 
 def run_as(value: Any) -> str:

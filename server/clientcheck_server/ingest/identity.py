@@ -29,8 +29,9 @@ def _matches(entry: dict[str, Any], hints: list[str], boot: str) -> bool:
     return entry.get("hints") == hints and entry.get("boot", "") == boot
 
 
-def check_identity(host: Host, envelope: Envelope, now: dt.datetime) -> str:
-    identities: list[dict[str, Any]] = list(host.identities or [])
+def check_identity(host_id: int, known: list[dict[str, Any]], envelope: Envelope, now: dt.datetime) -> str:
+    """SAME (nothing to do), MOVED (recorded) or CLONED (flagged: the caller answers reenroll)."""
+    identities: list[dict[str, Any]] = list(known or [])
     hints, boot = envelope.hints, envelope.boot_id
     if identities and _matches(identities[-1], hints, boot) and not identities[-1].get("rejected"):
         return SAME  # the everyday case: nothing to write
@@ -39,18 +40,16 @@ def check_identity(host: Host, envelope: Envelope, now: dt.datetime) -> str:
             if not entry.get("rejected"):
                 entry["rejected"] = True
             with transaction.atomic():
-                Host.objects.filter(pk=host.pk).update(shared_key=True, identities=identities)
-            host.shared_key, host.identities = True, identities
+                Host.objects.filter(pk=host_id).update(shared_key=True, identities=identities)
             return CLONED
     identities.append({"hints": hints, "boot": boot, "at": now.isoformat(timespec="seconds")})
     rejected = [entry for entry in identities if entry.get("rejected")]
     kept = [entry for entry in identities if not entry.get("rejected")][-REMEMBERED:]
     identities = rejected[-REMEMBERED:] + kept
     with transaction.atomic():
-        Host.objects.filter(pk=host.pk).update(identities=identities, boot_id=boot)
+        Host.objects.filter(pk=host_id).update(identities=identities, boot_id=boot)
         if not identities[:-1] or hints != _last_hints(identities[:-1]):
-            replace_hints(host, hints)
-    host.identities, host.boot_id = identities, boot
+            replace_hints(host_id, hints)
     return MOVED
 
 

@@ -117,12 +117,12 @@ def test_housekeeping_runs_once_at_a_time_and_inside_serve(servers, migrated_dat
         time.sleep(0.5)
     assert rollup == [(1, 1)], server.output()
     running = subprocess.run(
-        ["pgrep", "-f", f"-m clientcheck_server --data {migrated_data} housekeeping"], capture_output=True, check=False
+        ["pgrep", "-f", f"clientcheck_server --data {migrated_data} housekeeping"], capture_output=True, check=False
     )
     assert running.stdout.strip(), "serve runs no housekeeper"
     server.stop()
     leftover = subprocess.run(
-        ["pgrep", "-f", f"-m clientcheck_server --data {migrated_data} housekeeping"], capture_output=True, check=False
+        ["pgrep", "-f", f"clientcheck_server --data {migrated_data} housekeeping"], capture_output=True, check=False
     )
     assert leftover.stdout == b""
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from servertest import SERVER, clean_env
 
 
