@@ -111,7 +111,7 @@ def test_housekeeping_runs_once_at_a_time_and_inside_serve(servers, migrated_dat
     database = migrated_data / "clientcheck.sqlite3"
     deadline = time.monotonic() + 60
     rollup = None
-    while time.monotonic() < deadline and not rollup:
+    while time.monotonic() < deadline and rollup != [(1, 1)]:  # a run after the report counts it owed
         with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
             rollup = db.execute("SELECT hosts, owed FROM fleet_dailyrollup WHERE hosts > 0").fetchall()
         time.sleep(0.5)
