@@ -3,6 +3,7 @@ process on 127.0.0.1, HTTP, the installed command."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 import subprocess
@@ -20,14 +21,29 @@ def test_first_start_makes_the_data_folder_and_prints_url_secret_and_admin_comma
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     assert stat.S_IMODE((data_dir / "server.toml").stat().st_mode) == 0o600
     assert stat.S_IMODE((data_dir / "clientcheck.sqlite3").stat().st_mode) & 0o077 == 0
-    # The first secret works, and it is stored only as its hash.
-    assert Agent(server.url).enroll(secret).status == 200
-    assert secret.encode() not in (data_dir / "clientcheck.sqlite3").read_bytes()
+    # The first secret works; it and the host key it bought are stored only as their hashes.
+    agent = Agent(server.url)
+    assert agent.enroll(secret).status == 200
+    assert agent.ship(real_report()).status == 202
     server.stop()
+    stored = b"".join(path.read_bytes() for path in data_dir.glob("clientcheck.sqlite3*"))
+    assert secret.encode() not in stored and agent.key.encode() not in stored
+    assert hashlib.sha256(agent.key.encode()).hexdigest().encode() in stored
     # A second start makes no new secret (one is shown only once) and keeps the first.
     again = servers(data_dir).wait_ready()
     assert "ccs_" not in again.output()
     assert Agent(again.url, "ws-002").enroll(secret).status == 200
+
+
+def test_several_servers_starting_together_on_a_new_data_folder(servers, data_dir):
+    started = [servers(data_dir) for _ in range(3)]
+    for server in started:
+        server.wait_ready()
+    printed = [server for server in started if "ccs_" in server.output()]
+    assert len(printed) == 1  # one first secret, shown by the one that made it
+    secret = printed[0].secret()
+    for index, server in enumerate(started):
+        assert Agent(server.url, f"ws-{index}").enroll(secret).status == 200
 
 
 def test_the_three_commands_of_the_tour(server: Server):
