@@ -115,22 +115,22 @@ def rollup(now: dt.datetime) -> int:
             **{f"n_{name}": Count("id", filter=condition) for name, condition in counts.items()}
         )
     ]
-    rule_counts: dict[tuple[int | None, str], dict[str, int]] = defaultdict(dict)
+    rule_counts: dict[tuple[int | None, str, str], dict[str, int]] = defaultdict(dict)
     for row in (
         RuleState.objects.filter(host__archived_at__isnull=True)
-        .values("host__group_id", "rule", "status")
+        .values("host__group_id", "rule", "product", "status")
         .annotate(n=Count("id"))
     ):
-        rule_counts[(row["host__group_id"], row["rule"])][row["status"]] = row["n"]
+        rule_counts[(row["host__group_id"], row["rule"], row["product"])][row["status"]] = row["n"]
     with transaction.atomic():
         DailyRollup.objects.filter(day=today).delete()
         RuleRollup.objects.filter(day=today).delete()
         DailyRollup.objects.bulk_create(
-            DailyRollup(day=today, group_id=row.pop("group_id"), **row) for row in host_rows
+            DailyRollup(day=today, group_id=row.pop("group_id"), at=now, **row) for row in host_rows
         )
         RuleRollup.objects.bulk_create(
-            RuleRollup(day=today, group_id=group_id, rule=rule, **counts)
-            for (group_id, rule), counts in rule_counts.items()
+            RuleRollup(day=today, group_id=group_id, rule=rule, product=product, at=now, **counts)
+            for (group_id, rule, product), counts in rule_counts.items()
         )
     return len(rule_counts)
 

@@ -215,6 +215,7 @@ class DailyRollup(models.Model):
     owed = models.PositiveIntegerField(default=0)
     unknown = models.PositiveIntegerField(default=0)
     none = models.PositiveIntegerField(default=0)
+    at = models.DateTimeField(null=True, blank=True)  # when these counts were taken
 
     class Meta:
         indexes = [models.Index(fields=["day", "group"], name="fleet_rollup_day")]
@@ -224,11 +225,15 @@ class DailyRollup(models.Model):
 
 
 class RuleRollup(models.Model):
-    """One day's count of hosts in each status of one rule, per group: the trend of a rule."""
+    """One day's count of hosts in each status of one rule and product, per group: the trend of a rule or a
+    product, and the fleet summary's counts by rule and by product at 100,000 hosts (summing a few thousand
+    rollup rows instead of millions of rule states)."""
 
     day = models.DateField()
     group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE)
     rule = models.CharField(max_length=64)
+    product = models.CharField(max_length=64, default="")
+    at = models.DateTimeField(null=True, blank=True)  # when these counts were taken
     ok = models.PositiveIntegerField(default=0)
     due = models.PositiveIntegerField(default=0)
     owed = models.PositiveIntegerField(default=0)

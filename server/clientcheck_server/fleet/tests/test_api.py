@@ -180,3 +180,19 @@ def test_every_admin_command_is_audited():
     ]
     assert AuditEvent.objects.get(action="settings.change").detail == {"old": 14, "new": 30}
     assert all(event.actor.startswith("cli:") for event in AuditEvent.objects.all())
+
+
+def test_summary_counts_come_from_a_fresh_rollup_and_agree_with_counting_now(client, fleet):
+    from clientcheck_server.fleet import housekeeping
+
+    value = token()
+    live = get(client, value, "/api/v1/summary").json()
+    scoped_live = get(client, token("--group", "Lab"), "/api/v1/summary").json()
+    moment = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=1)  # fresh, and not "now"
+    housekeeping.run(moment)
+    rolled = get(client, value, "/api/v1/summary").json()
+    assert rolled["counts_at"] == moment.strftime("%Y-%m-%dT%H:%M:%SZ") != live["counts_at"]
+    assert (rolled["by_rule"], rolled["by_product"]) == (live["by_rule"], live["by_product"])
+    scoped = get(client, token("--group", "Lab"), "/api/v1/summary").json()
+    assert (scoped["by_rule"], scoped["by_product"]) == (scoped_live["by_rule"], scoped_live["by_product"])
+    assert get(client, value, "/api/v1/rules").json()["results"] == live["by_rule"]
