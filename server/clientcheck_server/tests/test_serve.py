@@ -97,6 +97,19 @@ def test_deleting_a_host_revokes_its_key(server: Server):
     assert answer.json()["error"] == "revoked"
     token = cli(server.data, "token", "create").stdout.strip()
     assert api(server, token, "/api/v1/hosts").json()["count"] == 0
+    # The same through the API, with an admin token (a viewer's is refused), over real HTTP.
+    other = Agent(server.url, "doomed-too")
+    other.enroll(server.secret())
+    other.ship(real_report())
+    host_id = api(server, token, "/api/v1/hosts").json()["results"][0]["id"]
+    assert (
+        request(server.url, "DELETE", f"/api/v1/hosts/{host_id}", headers={"Authorization": f"Bearer {token}"}).status
+        == 403
+    )
+    admin = cli(server.data, "token", "create", "--role", "admin").stdout.strip()
+    deleted = request(server.url, "DELETE", f"/api/v1/hosts/{host_id}", headers={"Authorization": f"Bearer {admin}"})
+    assert deleted.status == 200
+    assert other.ship(real_report()).json()["error"] == "revoked"
     audit = subprocess.run(
         ["sqlite3", str(server.data / "clientcheck.sqlite3"), "SELECT action, actor, via FROM accounts_auditevent"],
         capture_output=True,
