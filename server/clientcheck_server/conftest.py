@@ -1,5 +1,10 @@
 """Fixtures for the server's tests (helpers in servertest.py).
 
+It lives inside the package, not in server/, so that pytest imports it as clientcheck_server.conftest:
+the agent's tests import their own tests/conftest.py by the plain name ``conftest``, which a second
+top-level conftest would take over. pytest-django sets Django up from the environment set here, at the
+start of the first test; Django itself is set up here, since the test modules import models.
+
 In-process tests (pytest-django) run against an in-memory SQLite database with settings read from a data
 folder made here. System tests start real ``clientcheck-server serve`` processes on 127.0.0.1 and talk
 HTTP to them; PostgreSQL tests start their own PostgreSQL server and stop it afterwards. Nothing here reads
@@ -15,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import django
 import pytest
 
 from servertest import PG_BIN, Postgres, Server, cli, missing
@@ -29,11 +35,11 @@ os.environ["CLIENTCHECK_SERVER_DATA"] = str(_DATA)
 os.environ["DJANGO_SETTINGS_MODULE"] = "clientcheck_server.settings"
 (_DATA / "server.toml").write_text('secret_key = "tests-only-not-secret"\n', encoding="utf-8")
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    from django.conf import settings
-
-    settings.DATABASES  # noqa: B018 - reads the settings now, so pytest-django sets Django up
+# Now, while collecting: the test modules import models. pytest-django finds Django set up and adds its
+# test database and fixtures.
+django.setup()
+# Read once, by the settings: not left for the agent's tests, whose subprocesses inherit this environment.
+del os.environ["CLIENTCHECK_SERVER_DATA"]
 
 
 @pytest.fixture
