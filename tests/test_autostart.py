@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -565,3 +566,21 @@ def test_a_pyinstaller_build_runs_itself_windowless_where_it_can():
         "/usr/lib/cc/clientcheck",
         "login",
     ]
+
+
+def test_a_fifo_or_device_where_an_entry_belongs_is_foreign_and_never_opened(tmp_path: Path):
+    env = linux_machine(tmp_path)
+    autostart_dir = tmp_path / "home/ada/.config/autostart"
+    autostart_dir.mkdir(parents=True)
+    os.mkfifo(autostart_dir / "clientcheck.desktop")  # opening it to read would wait for a writer forever
+    units = tmp_path / "home/ada/.config/systemd/user"
+    units.mkdir(parents=True)
+    (units / "clientcheck.service").symlink_to("/dev/zero")  # a link: its target is compared, never read
+    status = {
+        Path(item.path).name: item.state
+        for item in autostart.status("linux", env=env, command=LINUX_COMMAND, root=str(tmp_path))
+    }
+    assert status["clientcheck.desktop"] == "foreign" and status["clientcheck.service"] == "foreign"
+    with pytest.raises(autostart.AutostartError, match="was not written by clientcheck: not replaced"):
+        autostart.install("linux", env=env, command=LINUX_COMMAND, root=str(tmp_path))
+    assert stat.S_ISFIFO(os.lstat(autostart_dir / "clientcheck.desktop").st_mode)

@@ -182,7 +182,7 @@ def test_ubuntu_transitional_deb_is_unknown_with_the_reason(tmp_path: Path):
     (root / "var/lib/dpkg/info").mkdir(parents=True)
     (root / "var/lib/dpkg/status").write_text(
         "Package: chromium-browser\nStatus: install ok installed\nArchitecture: amd64\n"
-        "Version: 2:1snap1-0ubuntu2\nDescription: Transitional package - chromium-browser -> chromium snap\n"
+        "Version: 2:1snap1-0ubuntu2\nDescription: Transitional package - chromium-browser -> chromium snap\n\n"
     )
     (root / "var/lib/dpkg/info/chromium-browser.list").write_text(
         "/.\n/usr\n/usr/share\n/usr/share/applications\n/usr/share/applications/chromium-browser.desktop\n"

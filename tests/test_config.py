@@ -118,7 +118,7 @@ def test_a_file_that_is_not_utf8_or_not_a_file_is_an_error(places: Places):
         load_settings("linux", {}, {}, places)
     Path(places.user or "").unlink()
     Path(places.user or "").mkdir()
-    with pytest.raises(ConfigError, match="is a folder"):
+    with pytest.raises(ConfigError, match="a folder, not a regular file"):
         load_settings("linux", {}, {}, places)
 
 

@@ -228,7 +228,9 @@ def test_a_second_run_while_one_holds_the_lock_leaves_at_once(tmp_path: Path):
         [
             sys.executable,
             "-c",
-            "import fcntl, sys, time; f = open(sys.argv[1], 'a+b'); fcntl.flock(f, fcntl.LOCK_EX);"
+            # Made owner-only as clientcheck makes it (one others could read would be replaced as suspect).
+            "import fcntl, os, sys, time; f = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600);"
+            " fcntl.flock(f, fcntl.LOCK_EX);"
             " print('held', flush=True); time.sleep(30)",
             str(tmp_path / "login.lock"),
         ],

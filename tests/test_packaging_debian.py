@@ -562,7 +562,7 @@ def _fetch_rules_from_a_local_server() -> dict:
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/default.json"
-        env = {key: value for key, value in os.environ.items() if key != "CLIENTCHECK_CACHE_DIR"}
+        env = {k: v for k, v in os.environ.items() if k not in ("CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_STATE_DIR")}
         proc = _run("/usr/bin/clientcheck", "--rules", url, "--format", "json", env=env)
     finally:
         server.shutdown()
@@ -589,7 +589,7 @@ def _install_run_and_purge(deb: Path, tmp_path: Path) -> None:
     if _installed_status() != "not-installed":
         pytest.fail(f"a clientcheck package is already on this machine ({_installed_status()}): not replacing it")
     package_paths = [path for _mode, _owner, path in _listing(deb)]
-    watched = [*package_paths, "/var/cache/clientcheck"]
+    watched = [*package_paths, "/var/cache/clientcheck", "/var/lib/clientcheck"]
     before = {path for path in watched if os.path.lexists(path)}
     try:
         install = _dpkg("--install", str(deb))
@@ -608,7 +608,12 @@ def _install_run_and_purge(deb: Path, tmp_path: Path) -> None:
     assert _installed_status() == "not-installed"
     after = {path for path in watched if os.path.lexists(path)}
     left = sorted(after - before)
-    for folder in ("/usr/lib/clientcheck", "/usr/share/doc/clientcheck", "/var/cache/clientcheck"):
+    for folder in (
+        "/usr/lib/clientcheck",
+        "/usr/share/doc/clientcheck",
+        "/var/cache/clientcheck",
+        "/var/lib/clientcheck",
+    ):
         if os.path.lexists(folder):
             left += [os.path.join(d, f) for d, _dirs, files in os.walk(folder) for f in files][:20]
     assert not left, f"left behind after purge: {left}"

@@ -113,7 +113,8 @@ def test_path_redaction():
 def test_report_json_still_matches_its_schema_when_redacted(run_cli):
     import jsonschema
 
-    schema = json.loads((Path(__file__).parents[1] / "agent" / "clientcheck" / "data" / "report.schema.json").read_text())
+    data = Path(__file__).parents[1] / "agent" / "clientcheck" / "data"
+    schema = json.loads((data / "report.schema.json").read_text())
     for run in (_linux(run_cli, "check", "--format", "json"), _windows(run_cli, "check", "--format", "json")):
         jsonschema.validate(run.json(), schema)
 

@@ -1,4 +1,5 @@
-"""Every JSON report and inventory clientcheck writes is valid against the schemas published in the package's ``data/`` folder.
+"""Every JSON report and inventory clientcheck writes is valid against the schemas the package publishes in
+``clientcheck/data/``.
 
 Reports are made in-process through ``clientcheck.cli.main`` (the running machine, every Linux fixture tree,
 the design document's example rules, a broken rule file) and from hand-built model objects that reach the

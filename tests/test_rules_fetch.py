@@ -91,6 +91,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Behaviour]]:
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("CLIENTCHECK_CACHE_DIR", str(folder))
+    monkeypatch.setenv("CLIENTCHECK_STATE_DIR", str(tmp_path / "state"))  # the rollback floor: not the host's
     return folder
 
 

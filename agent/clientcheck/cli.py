@@ -30,18 +30,30 @@ def _date(text: str) -> dt.date:
         raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
+def _key(text: str) -> str:
+    # An empty key (a variable in a fleet script that was never filled in) must not mean "no key".
+    if not text.strip():
+        raise ValueError("is empty: an empty key would turn signature checks off; give the key or leave it out")
+    return text
+
+
 _INSPECT_OPTIONS = (
     Option(
         ("--root",), "inspect the machine whose file tree is at DIR (a mounted disk or captured tree)", metavar="DIR"
     ),
-    Option(("--platform",), "the OS of the --root tree (default: this one)", choices=PLATFORMS),
+    Option(("--platform",), "the OS of the --root tree (default: told from its files)", choices=PLATFORMS),
     Option(
         ("--registry",),
         "read this Windows registry export (regedit's .reg) instead of the live registry; implies --platform windows",
         metavar="FILE.reg",
     ),
     Option(("-f", "--format"), "output format (default: text)", choices=FORMATS),
-    Option(("-o", "--output"), "write to FILE (atomically) instead of standard output", metavar="FILE"),
+    Option(
+        ("-o", "--output"),
+        "write to FILE instead of standard output (a file is replaced atomically; a device, a FIFO or "
+        "/dev/stdout is written in place; a link, where it leads)",
+        metavar="FILE",
+    ),
     Option(
         ("--config",),
         "read settings from FILE instead of the user's config.toml (also CLIENTCHECK_CONFIG)",
@@ -55,6 +67,7 @@ _JUDGE_OPTIONS = (
         "the publisher's minisign public key (as minisign prints it, or a .pub file): "
         "rules must then carry a valid .minisig",
         metavar="KEY",
+        convert=_key,
     ),
     Option(
         ("--ca-bundle",),
@@ -73,11 +86,15 @@ _JUDGE_OPTIONS = (
 
 
 def _duration(text: str) -> int:
-    from clientcheck.config import parse_duration
+    from clientcheck.config import over_maximum, parse_duration
 
     seconds = parse_duration(text)
+    shown = text if len(text) <= 40 else f"{text[:30]}…"
     if seconds is None:
-        raise ValueError(f"{text!r} is not a duration (like 30s, 15m, 4h or seconds)")
+        raise ValueError(f"{shown!r} is not a duration (like 30s, 15m, 4h or seconds)")
+    too_large = over_maximum("login.delay", seconds)  # the one duration option
+    if too_large:
+        raise ValueError(f"{too_large}, got {shown!r}")
     return seconds
 
 
@@ -247,12 +264,12 @@ def build_parser() -> Parser:
 
 
 def _emit(text: str, output: str | None) -> None:
-    from clientcheck.deliver import write_atomic
+    from clientcheck.deliver import write_output
 
     if output is None:
         write_stream(text)
     else:
-        write_atomic(output, text)
+        write_output(output, text)
 
 
 def _say(line: str) -> None:
@@ -375,8 +392,15 @@ def judge(
     from clientcheck.rules import load_rules
 
     today = as_of or now.date()
+    source = settings["rules.source"]
+    folders: dict[str, str | None] = {}
+    if source is not None and "://" in source:
+        from clientcheck.rules.floor import state_dir
+
+        # From this run's environment (tests give their own); "" when there is none: no floor outside the cache.
+        folders = {"cache_folder": env.get("CLIENTCHECK_CACHE_DIR") or None, "state_folder": state_dir(env) or ""}
     loaded = load_rules(
-        settings["rules.source"], today, key=settings["rules.key"], ca_bundle=settings["rules.ca_bundle"], now=now
+        source, today, key=settings["rules.key"], ca_bundle=settings["rules.ca_bundle"], now=now, **folders
     )
     for warning in loaded.warnings:
         _warn(warning)
@@ -411,7 +435,7 @@ def _login(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.dat
     from clientcheck.login import StateFolder, login
     from clientcheck.privacy import Redactor
 
-    folder = dirs.user_state_dir(this_platform(), env)
+    folder = env.get("CLIENTCHECK_STATE_DIR", "").strip() or dirs.user_state_dir(this_platform(), env)
     if folder is None:
         raise OutputError(
             "login: no state folder: the environment names no home folder",
@@ -439,11 +463,11 @@ def _login(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.dat
 
 
 def write_sinks(report: Report, sinks: Sequence[tuple[str, str]]) -> None:
-    """The extra copies ``report.sinks`` asks for, each written atomically."""
-    from clientcheck.deliver import write_atomic
+    """The extra copies ``report.sinks`` asks for, each written as ``--output`` is."""
+    from clientcheck.deliver import write_output
 
     for sink_format, sink_path in sinks:
-        write_atomic(sink_path, render(report, sink_format))
+        write_output(sink_path, render(report, sink_format))
 
 
 def render(report: Report, format_name: str) -> str:

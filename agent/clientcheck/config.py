@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class Setting(Record):
-    __slots__ = ("name", "kind", "default", "help", "option", "choices")
+    __slots__ = ("name", "kind", "default", "help", "option", "choices", "maximum")
 
     name: str  # "section.key", as in the TOML file
     kind: str  # text, choice, bool, count, duration, sinks
@@ -34,6 +34,7 @@ class Setting(Record):
     help: str
     option: str | None  # the command-line option that sets it
     choices: tuple[str, ...]
+    maximum: int | None  # counts and durations (seconds): the largest value that makes sense
 
     def __init__(
         self,
@@ -43,6 +44,7 @@ class Setting(Record):
         help: str,
         option: str | None = None,
         choices: tuple[str, ...] = (),
+        maximum: int | None = None,
     ) -> None:
         self._set(locals())
 
@@ -51,6 +53,7 @@ class Setting(Record):
         return "CLIENTCHECK_" + self.name.replace(".", "_").upper()
 
 
+_DAY = 86400
 _table: list[tuple[Setting, ...]] = []  # built once, on first use: a run reads it more than once
 
 
@@ -79,10 +82,29 @@ def _settings() -> tuple[Setting, ...]:
                 "paths inside home folders: hide (left out), tilde (~/…, no user name) or show",
                 choices=("hide", "tilde", "show"),
             ),
-            Setting("login.delay", "duration", 10, "login: wait a random time up to this before checking", "--delay"),
-            Setting("login.interval", "duration", 3600, "login: skip the run if the last one is more recent"),
+            Setting(
+                "login.delay",
+                "duration",
+                10,
+                "login: wait a random time up to this before checking",
+                "--delay",
+                maximum=_DAY,
+            ),
+            Setting(
+                "login.interval",
+                "duration",
+                3600,
+                "login: skip the run if the last one is more recent",
+                maximum=366 * _DAY,
+            ),
             Setting("login.notify", "bool", True, "login: show a desktop notification when something is owed"),
-            Setting("login.history", "count", 10, "login: how many past reports to keep in the state folder"),
+            Setting(
+                "login.history",
+                "count",
+                10,
+                "login: how many past reports to keep in the state folder",
+                maximum=10_000,
+            ),
         )
     )
     return _table[0]
@@ -91,7 +113,13 @@ def _settings() -> tuple[Setting, ...]:
 # Variables that are not settings but are read by name elsewhere: an unknown CLIENTCHECK_ variable is an
 # error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_….
 OTHER_VARIABLES = frozenset(
-    {"CLIENTCHECK_CONFIG", "CLIENTCHECK_DEBUG", "CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_KEY_PASSWORD"}
+    {
+        "CLIENTCHECK_CONFIG",
+        "CLIENTCHECK_DEBUG",
+        "CLIENTCHECK_CACHE_DIR",
+        "CLIENTCHECK_STATE_DIR",
+        "CLIENTCHECK_KEY_PASSWORD",
+    }
 )
 BUILD_VARIABLES = "CLIENTCHECK_BUILD_"
 
@@ -235,26 +263,30 @@ def _managed_layers(platform: str, places: Places, by_name: dict[str, Setting]) 
     return layers
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _read(path: str, required: bool) -> bytes | None:
+    """A configuration file's bytes; None for a missing optional one. Only a regular file is read: a FIFO
+    in place of the user's config.toml must not hang every login."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
-        with open(path, "rb") as stream:
-            return stream.read(1024 * 1024 + 1)
-    except FileNotFoundError:
-        if required:
+        return read_file(path, MAX_CONFIG_BYTES)
+    except FileProblem as problem:
+        if problem.missing and not required:
+            return None
+        if problem.missing:
             raise ConfigError(f"{path}: no such file") from None
-        return None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, not a configuration file") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+        if problem.reason.startswith("larger than"):
+            raise ConfigError(f"{path}: {problem.reason}: not a configuration file") from None
+        raise ConfigError(f"{path}: {problem.reason}") from None
 
 
 def _toml_layer(path: str, by_name: dict[str, Setting], *, required: bool) -> dict[str, Any]:
     data = _read(path, required)
     if data is None:
         return {}
-    if len(data) > 1024 * 1024:
-        raise ConfigError(f"{path}: larger than 1 MiB: not a configuration file")
     from clientcheck.tomlread import TomlError, parse
 
     try:
@@ -337,6 +369,13 @@ def _environment_layer(env: Mapping[str, str], by_name: dict[str, Setting]) -> d
                 f"environment variable {variable}: not a clientcheck setting",
                 hint=f"did you mean {close[0]}?" if close else "known: " + ", ".join(by_variable),
             )
+        if text == "" and setting.name == "rules.key":
+            # Elsewhere an empty variable unsets a setting; here that would silently turn signature checks
+            # off (a fleet script's CLIENTCHECK_RULES_KEY="$KEY" with $KEY never filled in).
+            raise ConfigError(
+                f"environment variable {variable}: empty: signature checks cannot be turned off this way",
+                hint=f"give the publisher's key, or unset {variable}",
+            )
         if text == "":
             continue  # an empty variable is the usual way to unset one
         layer[setting.name] = _convert(setting, text, f"environment variable {variable}", from_text=True)
@@ -386,16 +425,20 @@ def _convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False)
             return _BOOLEANS[raw.strip().lower()]
         raise ConfigError(f"{problem}: expected true or false, got {raw!r}")
     if kind in ("count", "duration"):
+        number: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             if raw < 0:
-                raise ConfigError(f"{problem}: must not be negative, got {raw}")
-            return raw
-        if isinstance(raw, str) and (from_text or kind == "duration"):
-            seconds = parse_duration(raw) if kind == "duration" else _count(raw)
-            if seconds is not None:
-                return seconds
+                raise ConfigError(f"{problem}: must not be negative, got {_shown(raw)}")
+            number = raw
+        elif isinstance(raw, str) and (from_text or kind == "duration"):
+            number = parse_duration(raw) if kind == "duration" else _count(raw)
+        if number is not None:
+            too_large = over_maximum(setting, number)
+            if too_large:
+                raise ConfigError(f"{problem}: {too_large}, got {_shown(raw)}")
+            return number
         expected = "a duration like 30s, 15m, 4h or 1d, or seconds" if kind == "duration" else "a whole number"
-        raise ConfigError(f"{problem}: expected {expected}, got {raw!r}")
+        raise ConfigError(f"{problem}: expected {expected}, got {_shown(raw)}")
     if kind == "sinks":
         items = raw.split(";") if isinstance(raw, str) and from_text else raw
         if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
@@ -413,7 +456,40 @@ _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "fals
 
 def _count(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    if not text.isascii() or not text.isdigit():
+        return None
+    # int() refuses more than 4300 digits; any number this long is past every maximum, and is said so.
+    return int(text) if len(text) <= 100 else _ABSURD
+
+
+_ABSURD = 10**100
+
+
+def over_maximum(setting: Setting | str, value: int) -> str | None:
+    """Why ``value`` is too large for the setting (or setting name); None when it is not."""
+    if isinstance(setting, str):
+        setting = next(item for item in _settings() if item.name == setting)
+    if setting.maximum is None or value <= setting.maximum:
+        return None
+    if setting.kind == "duration":
+        return f"at most {_duration_text(setting.maximum)} ({setting.maximum} seconds)"
+    return f"at most {setting.maximum}"
+
+
+def _duration_text(seconds: int) -> str:
+    for unit in ("d", "h", "m"):
+        if seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
+
+
+def _shown(raw: Any) -> str:
+    """A value as an error message quotes it: a number 5,000 digits long is cut short."""
+    if isinstance(raw, int) and abs(raw) > _ABSURD:
+        return "a number of more than 100 digits"  # repr() itself refuses past 4300 digits
+    if isinstance(raw, str) and len(raw) > 40:
+        return f"{raw[:30]!r}… ({len(raw)} characters)"
+    return repr(raw)
 
 
 def parse_duration(text: str) -> int | None:

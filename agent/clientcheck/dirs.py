@@ -66,6 +66,18 @@ def user_state_dir(platform: str, env: Mapping[str, str]) -> str | None:
     return f"{base}/{APP}" if base else None
 
 
+def machine_state_dir(platform: str, env: Mapping[str, str]) -> str:
+    """The machine's own state (a run as root or SYSTEM): owner-only, apart from every user's.
+
+    Linux: platformdirs' ``site_state_dir``, ``/var/lib/clientcheck``. On macOS and Windows platformdirs
+    names the machine's configuration folder, which every user must read; the state is a ``state``
+    folder inside it instead, so that making it owner-only hides no configuration."""
+    if platform in ("windows", "macos"):
+        separator = "\\" if platform == "windows" else "/"
+        return f"{site_config_dir(platform, env)}{separator}state"
+    return f"/var/lib/{APP}"
+
+
 def managed_config_path(platform: str) -> str | None:
     """The file an administrator's policy is read from (Windows keeps it in the registry: None)."""
     if platform == "macos":

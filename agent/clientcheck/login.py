@@ -96,22 +96,38 @@ class StateFolder:
     def _file(self, *names: str) -> str:
         return os.path.join(self.path, *names)
 
-    def ensure(self) -> None:
-        from clientcheck.errors import OutputError
+    def ensure(self) -> list[str]:
+        """Make the folder owner-only, or check and repair the one there (``folders.own_folder``: refused,
+        with ``FolderError``, when it is not the user's). Returns what was repaired, to be said."""
+        from clientcheck.folders import own_folder, state_file
 
-        try:
-            # Owner-only: reports say what is out of date on this account's machine.
-            os.makedirs(self.path, mode=0o700, exist_ok=True)
-            os.makedirs(self._file("history"), mode=0o700, exist_ok=True)
-        except OSError as error:
-            raise OutputError(f"cannot create the state folder {self.path}: {error.strerror or error}") from None
+        # Owner-only: reports say what is out of date on this account's machine, and what is in here
+        # decides whether the next login runs (last-complete) and what the notification opens (last.html).
+        notes = own_folder(self.path, "state folder", ours=state_file, subfolders=("history",))
+        if notes:
+            # The folder was open to others: they may hold the lock file open (a lock needs only a read),
+            # and so stop every run. A new lock file is free.
+            try:
+                os.unlink(self._file("login.lock"))
+                notes.append(f"replaced {self._file('login.lock')}: others may have held it")
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                from clientcheck.errors import OutputError
+
+                raise OutputError(f"cannot replace {self._file('login.lock')}: {error.strerror or error}") from None
+        return notes
 
     def last_run(self) -> float | None:
         """When the last complete run ended (seconds since the epoch), if there was one."""
+        import stat
+
         try:
-            return os.stat(self._file("last-complete")).st_mtime
+            info = os.lstat(self._file("last-complete"))
         except OSError:
             return None
+        # Only a file of our own (ensure removed anyone else's); never the time of what a link points at.
+        return info.st_mtime if stat.S_ISREG(info.st_mode) else None
 
     def mark_complete(self) -> None:
         """Note that a run did all it had to (the rules it was told to use, the person told): the next
@@ -231,7 +247,8 @@ def login(
     fraction: Callable[[], float] = random_fraction,
 ) -> tuple[LoginRun, Report | None]:
     """One login run; ``judge`` inspects and evaluates, ``notify`` shows a notice (None when shown)."""
-    state.ensure()
+    for note in state.ensure():
+        warn(note)
     held = state.lock()
     if held is None:
         return LoginRun("skipped-running", True, 0.0, None, None), None

@@ -235,16 +235,23 @@ class Rule(Record):
 
 
 class RuleSet(Record):
-    __slots__ = ("publisher", "serial", "published", "expires", "rules")
+    __slots__ = ("publisher", "serial", "published", "expires", "rules", "url")
 
     publisher: str
     serial: int
     published: dt.date
     expires: dt.date
     rules: tuple[Rule, ...]
+    url: str | None  # where the file says it is published: fetched from anywhere else, it is refused
 
     def __init__(
-        self, publisher: str, serial: int, published: dt.date, expires: dt.date, rules: tuple[Rule, ...]
+        self,
+        publisher: str,
+        serial: int,
+        published: dt.date,
+        expires: dt.date,
+        rules: tuple[Rule, ...],
+        url: str | None = None,
     ) -> None:
         self._set(locals())
 

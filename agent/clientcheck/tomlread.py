@@ -43,6 +43,10 @@ def parse(text: str) -> dict[str, Any]:
         document: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise TomlError(str(error)) from None
+    except RecursionError:  # inline tables nested thousands deep: tomllib recurses
+        raise TomlError("nested too deeply") from None
+    except ValueError:  # an integer longer than int() converts (4300 digits)
+        raise TomlError("a number with too many digits") from None
     return document
 
 
@@ -184,9 +188,11 @@ class _Reader:
         items: list[Any] = []
         rest = text[1:].lstrip(" \t")
         while not rest.startswith("]"):
+            if rest.startswith("["):
+                raise _GiveUp  # nested arrays: given up before recursing, however deep they go
             item, rest = self._value(rest)
-            if isinstance(item, list) or (items and type(item) is not type(items[0])):
-                raise _GiveUp  # nested or mixed arrays: rare in configuration, tomllib reads them
+            if items and type(item) is not type(items[0]):
+                raise _GiveUp  # mixed arrays: rare in configuration, tomllib reads them
             items.append(item)
             rest = rest.lstrip(" \t")
             if rest.startswith(","):
@@ -211,6 +217,7 @@ def _integer(word: str) -> int:
         or digits.endswith("_")
         or "__" in digits
         or (len(digits) > 1 and digits[0] == "0")  # leading zeros, and 0x/0o/0b forms, are tomllib's to judge
+        or len(digits) > 18  # past 64 bits, or past what int() converts: tomllib's to judge too
     ):
         raise _GiveUp
     return int(word.replace("_", ""))

@@ -71,3 +71,16 @@ def test_managed_policy_places():
     assert dirs.managed_config_path("linux") == "/etc/clientcheck/managed.toml"
     assert dirs.managed_config_path("macos") == "/Library/Managed Preferences/org.clientcheck.agent.plist"
     assert dirs.managed_config_path("windows") is None
+
+
+def test_the_machines_state_folder():
+    from platformdirs.unix import Unix
+
+    # Linux: platformdirs' own answer. macOS and Windows: platformdirs names the machine's configuration
+    # folder, which users must read; the state (made owner-only) is a folder inside it.
+    assert dirs.machine_state_dir("linux", {}) == Unix(appname="clientcheck", appauthor=False).site_state_dir
+    assert dirs.machine_state_dir("linux", {}) == "/var/lib/clientcheck"
+    assert dirs.machine_state_dir("macos", {}) == "/Library/Application Support/clientcheck/state"
+    assert (
+        dirs.machine_state_dir("windows", {"ProgramData": "D:\\ProgramData"}) == "D:\\ProgramData\\clientcheck\\state"
+    )

@@ -21,11 +21,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clientcheck.inspect import fsroot
-from clientcheck.inspect.formats.dpkg import DpkgPackage, find_package, find_stanza, list_contains
+from clientcheck.inspect.formats.dpkg import (
+    CUT_SHORT,
+    DpkgPackage,
+    ends_cut_short,
+    find_package,
+    find_stanza,
+    last_stanza_name,
+    list_contains,
+    list_cut_short,
+)
 from clientcheck.inspect.formats.keyfile import group_section, key_value, key_values, parse_keyfile, split_list
 from clientcheck.inspect.formats.metainfo import MetainfoError, newest_release
 from clientcheck.inspect.formats.osrelease import OsReleaseError, parse_os_release
-from clientcheck.inspect.formats.pacman import entry_name_and_version, files_contain, parse_sections
+from clientcheck.inspect.formats.pacman import cut_short, entry_name_and_version, files_contain, parse_sections
 from clientcheck.inspect.formats.rpmheader import (
     TAG_BASENAMES,
     TAG_DIRINDEXES,
@@ -736,20 +745,22 @@ def test_find_stanza_in_empty_bytes():
     assert find_stanza(b"\n\n\n", "evince") is None
 
 
-def test_truncated_last_stanza_has_no_version():
+def test_truncated_last_stanza_is_cut_short():
     # The fixture's last stanza (evince, out of order) stops in the middle of "Version:".
     assert TRUNCATED_STATUS.endswith(b"Architecture: amd64\nVer")
-    assert find_package(TRUNCATED_STATUS, "evince") == DpkgPackage("evince", None, "amd64", True)
+    assert find_package(TRUNCATED_STATUS, "evince") == DpkgPackage("evince", None, "amd64", True, CUT_SHORT)
     assert find_package(TRUNCATED_STATUS, "firefox-esr") == DpkgPackage(
         "firefox-esr", "128.3.0esr-1~deb12u1", "amd64", True
     )
     assert find_package(TRUNCATED_STATUS, "zlib1g") is not None
+    assert ends_cut_short(TRUNCATED_STATUS)
+    assert last_stanza_name(TRUNCATED_STATUS) == "evince"
 
 
 @pytest.mark.parametrize(
     ("cut_after", "version", "architecture"),
     [
-        pytest.param(b"Package: zlib1g", None, None, id="after-package-line-without-newline"),
+        pytest.param(b"Package: zlib1g\n", None, None, id="after-package-line"),
         pytest.param(b"Package: zlib1g\nStatus: install ok installed\n", None, None, id="after-status"),
         pytest.param(
             b"Architecture: amd64\nMulti-Arch: same\nSource: zlib\nVersion: 1:1.2",
@@ -757,17 +768,22 @@ def test_truncated_last_stanza_has_no_version():
             "amd64",
             id="inside-version",
         ),
+        pytest.param(b"Version: 1:1.2.13.dfsg-1\n", "1:1.2.13.dfsg-1", "amd64", id="after-version"),
+        pytest.param(b"Homepage: http://zlib.net/\n", "1:1.2.13.dfsg-1", "amd64", id="without-the-blank-line"),
     ],
 )
 def test_sorted_status_cut_inside_the_last_stanza(cut_after: bytes, version: str | None, architecture: str | None):
+    """Whatever the stanza still holds, the end of the file cut it: its fields are not to be trusted."""
     start = DEBIAN_STATUS.rindex(b"Package: zlib1g")
     cut = DEBIAN_STATUS.index(cut_after, start) + len(cut_after)
     status = DEBIAN_STATUS[:cut]
     package = find_package(status, "zlib1g")
     assert package is not None
     assert (package.name, package.version, package.architecture) == ("zlib1g", version, architecture)
+    assert package.problem == CUT_SHORT
+    assert (ends_cut_short(status), last_stanza_name(status)) == (True, "zlib1g")
     assert find_package(status, "xpdf") == DpkgPackage("xpdf", "3.04+git20220601-1+b2", "amd64", False)
-    assert find_package(status, "adduser") is not None
+    assert find_package(status, "adduser").problem is None
 
 
 @pytest.mark.parametrize(
@@ -789,7 +805,7 @@ def test_sorted_status_cut_inside_the_last_stanza(cut_after: bytes, version: str
 def test_installed_follows_the_status_field(status_line: str, installed: bool):
     original = _stanza_named(DEBIAN_STATUS, "evince")
     stanza = original.replace(b"Status: install ok installed", b"Status: " + status_line.encode())
-    assert find_package(stanza + b"\n", "evince").installed is installed
+    assert find_package(stanza + b"\n\n", "evince").installed is installed
 
 
 def _multiarch_status(states: dict[str, str]) -> bytes:
@@ -845,7 +861,7 @@ def test_multiarch_package_installed_nowhere():
 
 def test_stanza_without_status_is_not_installed():
     stanza = _stanza_named(DEBIAN_STATUS, "evince").replace(b"Status: install ok installed\n", b"")
-    assert find_package(stanza, "evince") == DpkgPackage("evince", "43.1-2+deb12u1", "amd64", False)
+    assert find_package(stanza + b"\n\n", "evince") == DpkgPackage("evince", "43.1-2+deb12u1", "amd64", False)
 
 
 EVINCE_LIST = (DEBIAN / "var/lib/dpkg/info/evince.list").read_bytes()
@@ -870,14 +886,19 @@ def test_list_contains_on_a_real_list(path: str, listed: bool):
     assert EVINCE_LIST.splitlines()[0] == b"/."
     assert EVINCE_LIST.splitlines()[-1] == b"/usr/share/thumbnailers/evince.thumbnailer"
     assert list_contains(EVINCE_LIST, path) is listed
-    assert list_contains(EVINCE_LIST.rstrip(b"\n"), path) is listed  # without the final newline too
+    assert not list_cut_short(EVINCE_LIST)
+    # Without the final newline the last line may be cut: it names nothing.
+    last = path == "/usr/share/thumbnailers/evince.thumbnailer"
+    assert list_contains(EVINCE_LIST.rstrip(b"\n"), path) is (listed and not last)
+    assert list_cut_short(EVINCE_LIST.rstrip(b"\n"))
 
 
 def test_list_contains_on_a_one_line_list():
-    assert list_contains(b"/usr/bin/evince", "/usr/bin/evince")
+    assert not list_contains(b"/usr/bin/evince", "/usr/bin/evince")  # no newline: maybe /usr/bin/evince-previewer
     assert list_contains(b"/usr/bin/evince\n", "/usr/bin/evince")
     assert not list_contains(b"/usr/bin/evince-previewer\n", "/usr/bin/evince")
     assert not list_contains(b"", "/usr/bin/evince")
+    assert (list_cut_short(b""), list_cut_short(b"/.\n"), list_cut_short(b"/.\n/usr/bin/evi")) == (False, False, True)
 
 
 _DPKG_NAME = st.from_regex(r"\A[a-z0-9][a-z0-9+.-]{1,14}\Z")
@@ -998,7 +1019,12 @@ def test_entry_name_and_version_of_every_real_entry():
 def test_files_contain_on_a_real_files_entry(path: str, listed: bool):
     files = (PACMAN_LOCAL / "firefox-132.0.2-1/files").read_text(encoding="utf-8")
     assert files_contain(files, path) is listed
-    assert files_contain(files.rstrip("\n"), path) is listed
+    assert not cut_short(files)
+    # Without the final newlines the last line may be cut: it names nothing.
+    last = path == "/usr/share/applications/firefox.desktop"
+    assert files_contain(files.rstrip("\n"), path) is (listed and not last)
+    assert cut_short(files.rstrip("\n"))
+    assert cut_short(files.rstrip("\n") + "\n")  # pacman ends the section with a blank line
 
 
 # snap.yaml ------------------------------------------------------------------------------------------------

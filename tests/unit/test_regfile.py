@@ -716,3 +716,60 @@ def test_key_deletion_matches_a_plain_model(operations: list[tuple[bool, list[st
             model.setdefault(lower, path)
         headers.append(("-" if delete else "") + path)
     assert list(parse_reg(export(*((header, []) for header in headers)))) == list(model.values())
+
+
+# Keys thousands of levels deep ------------------------------------------------------------------------------
+
+_DEEP = """
+import resource, sys, tracemalloc
+# A regression must fail this test with MemoryError, not take the machine's memory: the quadratic
+# version needed about 1.8 GB here.
+resource.setrlimit(resource.RLIMIT_AS, (1024 * 1024 * 1024, 1024 * 1024 * 1024))
+from clientcheck.inspect.formats.regfile import parse_reg
+from clientcheck.inspect.registry import ExportedRegistry
+
+depth = int(sys.argv[1])
+deep = "HKEY_LOCAL_MACHINE\\\\SOFTWARE" + "\\\\Key" * depth
+text = "Windows Registry Editor Version 5.00\\r\\n\\r\\n[" + deep + ']\\r\\n"pv"="1.2.3"\\r\\n\\r\\n'
+text += "[-" + deep.rsplit("\\\\", depth // 2)[0] + "]\\r\\n\\r\\n[" + deep + ']\\r\\n"pv"="4.5.6"\\r\\n'
+data = b"\\xff\\xfe" + text.encode("utf-16-le")
+tracemalloc.start()
+registry = ExportedRegistry(parse_reg(data))
+assert registry.string(deep, "pv") == "4.5.6", "the key deleted and written again"
+assert registry.subkeys(deep.rsplit("\\\\", 1)[0]) == ["Key"]
+assert registry.values(deep.rsplit("\\\\", 1)[0]) == {}, "an ancestor exists, without values"
+print(tracemalloc.get_traced_memory()[1])
+"""
+
+
+def test_a_key_40000_levels_deep_takes_memory_in_proportion_to_the_file():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _DEEP, "40000"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    peak = int(proc.stdout)
+    # The export is 1.3 MB of UTF-16; linear parsing holds a few copies of its text and one small node per
+    # level (about 12 MB in all); the square of the depth would be gigabytes.
+    assert peak < 48 * 1024 * 1024, f"{peak / 1e6:.0f} MB"
+
+
+def test_an_exported_registry_lists_every_ancestor_without_regard_to_case():
+    from clientcheck.inspect.registry import ExportedRegistry
+
+    registry = ExportedRegistry(
+        {
+            r"HKEY_LOCAL_MACHINE\SOFTWARE\Google\Update\Clients\{8A69}": {"pv": (REG_SZ, "131.0")},
+            r"HKEY_LOCAL_MACHINE\SOFTWARE\google\update\clients\{8a69}\Commands": {},
+            r"HKEY_LOCAL_MACHINE\SOFTWARE\Mozilla": {"": (REG_SZ, "default")},
+        }
+    )
+    assert registry.subkeys("HKEY_LOCAL_MACHINE") == ["SOFTWARE"]
+    assert registry.subkeys(r"hkey_local_machine\software") == ["Google", "Mozilla"]  # the first spelling
+    assert registry.subkeys(r"HKEY_LOCAL_MACHINE\SOFTWARE\GOOGLE\UPDATE\CLIENTS\{8A69}") == ["Commands"]
+    assert registry.values(r"HKEY_LOCAL_MACHINE\SOFTWARE\Google") == {}  # an ancestor exists, without values
+    assert registry.string(r"HKEY_LOCAL_MACHINE\SOFTWARE\GOOGLE\update\Clients\{8a69}", "PV") == "131.0"
+    assert registry.string(r"HKEY_LOCAL_MACHINE\SOFTWARE\Mozilla", "") == "default"
+    assert registry.values(r"HKEY_LOCAL_MACHINE\SOFTWARE\Missing") is None
+    assert registry.subkeys(r"HKEY_LOCAL_MACHINE\SOFTWARE\Missing") == []
+    assert registry.values("") is None

@@ -571,7 +571,8 @@ def test_integer_too_long_to_convert_is_a_problem_not_a_crash() -> None:
     assert "4300" in problem
 
 
-def test_very_large_serial_within_json_limits_is_accepted() -> None:
+def test_very_large_serial_within_json_limits_is_a_problem() -> None:
+    # A serial no later file could exceed would freeze every client on this file (tests/unit/test_rules_serial.py).
     document = design_example()
     document["serial"] = 10**100
-    assert parse_rules(encode(document)).serial == 10**100
+    assert problems_of(encode(document)) == ["serial: must be at most 9007199254740991, not a 101-digit number"]

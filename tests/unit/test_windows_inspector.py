@@ -229,3 +229,77 @@ def test_windows_server_2025_shares_windows_11s_build_but_stays_server():
         "server",
         "10.0.26100.1742",
     )
+
+
+# Leftovers: left out only beside the real installation, never the only trace of a product -----------------
+
+CHROME_CLIENT = "Google\\Update\\Clients\\{8A69D345-D564-463c-AFF1-A69D9E530F96}"
+EDGE_CLIENT = "Microsoft\\EdgeUpdate\\Clients\\{56EB18F8-8008-4CBD-B6D2-8C97FE7E9062}"
+
+
+@pytest.mark.parametrize(
+    ("display_name", "product", "updater"),
+    [("Google Chrome", "chrome", "Google Update"), ("Microsoft Edge", "edge", "Microsoft EdgeUpdate")],
+)
+def test_an_uninstall_entry_its_updater_does_not_register_is_reported_with_a_warning(
+    display_name: str, product: str, updater: str
+):
+    # An export of the Uninstall keys alone, without the updater's: the browser is there all the same.
+    inventory = _inventory({f"{UNINSTALL_32}\\{display_name}": _app(display_name, "120.0.6099.109")})
+    assert _found(inventory) == {(product, None, "120.0.6099.109")}
+    assert inventory.warnings == (
+        f"{display_name} (machine-wide, 120.0.6099.109): {updater} does not register it, so it may be a leftover "
+        "of an earlier install; reported, but its version may be stale",
+    )
+
+
+def test_a_machine_wide_leftover_beside_the_per_user_chrome_its_updater_registers_is_left_out():
+    inventory = _inventory(
+        {
+            f"{UNINSTALL_32}\\Google Chrome": _app("Google Chrome", "120.0.6099.109"),
+            f"{USER}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\Google Chrome": _app(
+                "Google Chrome", "131.0.6778.86"
+            ),
+            f"{USER}\\Software\\{CHROME_CLIENT}": {"pv": "131.0.6778.86"},
+        }
+    )
+    assert [(item.product, item.scope, str(item.version)) for item in inventory.software] == [
+        ("chrome", "user", "131.0.6778.86")
+    ]
+    assert inventory.warnings == ()
+
+
+def test_a_browser_whose_folder_is_not_on_the_disk_is_reported_when_nothing_else_is(tmp_path: Path):
+    (tmp_path / "Program Files").mkdir()
+    keys = {
+        f"{UNINSTALL}\\Microsoft Edge": _app(
+            "Microsoft Edge", "130.0.2849.80", InstallLocation="C:\\Program Files\\Microsoft\\Edge\\Application"
+        )
+    }
+    inventory = _inventory(keys, disk=tmp_path)
+    assert _found(inventory) == {("edge", None, "130.0.2849.80")}
+    assert inventory.warnings == (
+        "Microsoft Edge (machine-wide, 130.0.2849.80): its folder C:\\Program Files\\Microsoft\\Edge\\Application "
+        "is not on the disk, so it may be a leftover of an earlier install; reported, but its version may be stale",
+    )
+    # The real Edge elsewhere on the disk: the entry whose folder is gone is a leftover, and left out.
+    (tmp_path / "Program Files (x86)/Microsoft/Edge/Application/131.0.2903.70").mkdir(parents=True)
+    keys[f"{UNINSTALL_32}\\Microsoft Edge"] = _app(
+        "Microsoft Edge", "131.0.2903.70", InstallLocation="C:\\Program Files (x86)\\Microsoft\\Edge\\Application"
+    )
+    keys[f"{HKLM}\\WOW6432Node\\{EDGE_CLIENT}"] = {"pv": "131.0.2903.70"}
+    inventory = _inventory(keys, disk=tmp_path)
+    assert [(item.product, str(item.version)) for item in inventory.software] == [("edge", "131.0.2903.70")]
+    assert inventory.warnings == ()
+
+
+def test_a_leftover_of_another_track_is_not_hidden_by_it():
+    # Chrome Beta is its own installation: a stable Chrome entry its updater does not register stays.
+    inventory = _inventory(
+        {
+            f"{UNINSTALL}\\Google Chrome": _app("Google Chrome", "120.0.6099.109"),
+            f"{UNINSTALL}\\Google Chrome Beta": _app("Google Chrome Beta", "160.0.8200.3"),
+        }
+    )
+    assert _found(inventory) == {("chrome", None, "120.0.6099.109"), ("chrome", "beta", "160.0.8200.3")}
+    assert len(inventory.warnings) == 1 and "Google Update does not register it" in inventory.warnings[0]

@@ -152,15 +152,22 @@ class Options(Record):
 
 def read_existing(path: str) -> bytes | str | None:
     """What is at ``path`` now: a file's bytes, a symbolic link's target (str), or None for nothing."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
         if os.path.islink(path):
             return os.readlink(path)
-        with open(path, "rb") as stream:
-            return stream.read(_READ_LIMIT + 1)
+        return read_file(path, _READ_LIMIT)
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        return b""  # a folder where our file belongs: not ours, never removed
+    except FileProblem as problem:
+        if problem.missing:
+            return None
+        if problem.reason.startswith("cannot read: "):
+            raise AutostartError(f"cannot read {path}: {problem.reason.removeprefix('cannot read: ')}") from None
+        # A folder, a FIFO, a device or a huge file where our file belongs: not ours (never removed or
+        # replaced), and never opened in a way that could block or read without end.
+        return b""
     except OSError as error:
         raise AutostartError(f"cannot read {path}: {error.strerror or error}") from None
 

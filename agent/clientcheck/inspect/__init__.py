@@ -41,13 +41,69 @@ def running_platform() -> Platform:
     )
 
 
+# What tells each OS's file tree apart: files only that OS has (a Windows path is found without regard to
+# case). A tree with the marks of none, or of more than one, is not guessed at.
+PLATFORM_MARKS: dict[Platform, tuple[str, ...]] = {
+    "linux": (
+        "/etc/os-release",
+        "/usr/lib/os-release",
+        "/etc/debian_version",
+        "/etc/redhat-release",
+        "/etc/arch-release",
+        "/etc/alpine-release",
+        "/etc/gentoo-release",
+        "/var/lib/dpkg/status",
+        "/var/lib/rpm",
+        "/usr/lib/sysimage/rpm",
+        "/var/lib/pacman/local",
+    ),
+    "macos": (
+        "/System/Library/CoreServices/SystemVersion.plist",
+        "/System/Library/CoreServices/.SystemVersionPlatform.plist",
+    ),
+    "windows": ("/Windows/System32/config/SOFTWARE", "/Windows/System32/ntoskrnl.exe", "/Windows/System32"),
+}
+
+
+def detect_platform(root: str) -> Platform:
+    """The OS whose file tree is at ``root``, from the files in it; ``UsageError`` when it cannot be told."""
+    from clientcheck.inspect.fsroot import Root
+
+    found: dict[Platform, str] = {}
+    for platform, marks in PLATFORM_MARKS.items():
+        tree = Root(root, fold_case=platform == "windows")
+        mark = next((mark for mark in marks if tree.exists(mark)), None)
+        if mark is not None:
+            found[platform] = mark.lstrip("/")
+    if len(found) == 1:
+        return next(iter(found))
+    choices = "|".join(PLATFORMS)
+    if found:
+        seen = "; ".join(f"{platform} ({mark})" for platform, mark in found.items())
+        raise UsageError(
+            f"--root {root}: the tree has marks of more than one OS: {seen}", hint=f"add --platform {choices}"
+        )
+    raise UsageError(
+        f"--root {root}: cannot tell which OS this tree is (no etc/os-release, "
+        "System/Library/CoreServices/SystemVersion.plist or Windows/System32 in it)",
+        hint=f"add --platform {choices}",
+    )
+
+
 def inspect_machine(
     platform: str | None = None,
     root: str | None = None,
     env: Mapping[str, str] | None = None,
     registry: str | None = None,
 ) -> Inventory:
-    """Inspect the running machine, or the tree at ``root`` as a machine of ``platform``."""
+    """Inspect the running machine, or the tree at ``root`` as a machine of ``platform`` (told from the
+    tree's files when None)."""
+    if platform is None and registry is not None:
+        platform = "windows"  # a registry export is a Windows machine's
+    if platform is None and root is not None and os.path.abspath(root) != "/":
+        if not os.path.isdir(root):
+            raise InputError(f"--root {root}: not a directory")
+        platform = detect_platform(root)
     chosen = platform or running_platform()
     if chosen not in PLATFORMS:
         raise UsageError(f"unknown platform {chosen!r}", hint=f"choose one of {', '.join(PLATFORMS)}")

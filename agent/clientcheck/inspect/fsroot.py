@@ -1,6 +1,9 @@
 """Read files of a machine below an injectable root: ``/`` for the running machine, or a mounted disk or
 captured tree for ``--root``. Absolute symlinks are followed *inside* the root, as the machine would see
-them, never out into the machine running the check."""
+them, never out into the machine running the check; so are ``..`` components, which stop at the root.
+
+The same class serves Windows disks (``fold_case``): their paths are found without regard to case, as
+Windows finds them, also in a capture kept on a case-sensitive file system."""
 
 from __future__ import annotations
 
@@ -16,13 +19,40 @@ MAX_TEXT_BYTES = 16 * 1024 * 1024
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _MAX_LINKS = 40
 _MAX_DEPTH = 8
+_pread = getattr(os, "pread", None)  # not on Windows, which may inspect a Linux --root tree too
+
+
+class OpenFile:
+    """A regular file open for reading pieces of it at any offset: a package database is searched a few
+    windows at a time, whatever its size, instead of being read whole."""
+
+    __slots__ = ("size", "_descriptor")
+
+    def __init__(self, descriptor: int, size: int) -> None:
+        self._descriptor = descriptor
+        self.size = size  # when opened: the file may shrink or grow while it is read
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes from ``offset``; fewer at the end of the file. Raises ``OSError``."""
+        if _pread is not None:
+            data: bytes = _pread(self._descriptor, size, offset)
+            return data
+        os.lseek(self._descriptor, offset, os.SEEK_SET)
+        return os.read(self._descriptor, size)
+
+    def close(self) -> None:
+        if self._descriptor != -1:
+            os.close(self._descriptor)
+            self._descriptor = -1
 
 
 class Root:
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, *, fold_case: bool = False) -> None:
         self.base = os.path.abspath(base)
-        self.is_host = self.base == "/"
+        self.is_host = self.base == "/" and not fold_case
+        self.fold_case = fold_case
         self.problems: list[str] = []  # files that exist but could not be read, one line each
+        self._folded: dict[str, dict[str, str]] = {}  # folder on the host -> lower-cased name -> name
 
     def host_path(self, path: str) -> str | None:
         """Where the machine's absolute ``path`` is on this host, with its symlinks resolved in the root;
@@ -56,6 +86,11 @@ class Root:
                 continue
             candidate = posixpath.join(resolved, part)
             host = self.base + candidate
+            if self.fold_case and not os.path.lexists(host):
+                name = self._name_in(self.base + resolved, part)
+                if name is not None:
+                    candidate = posixpath.join(resolved, name)
+                    host = self.base + candidate
             if os.path.islink(host):
                 links += 1
                 if links > _MAX_LINKS:
@@ -68,6 +103,19 @@ class Root:
             else:
                 resolved = candidate
         return resolved
+
+    def _name_in(self, folder: str, name: str) -> str | None:
+        """The entry of the host's ``folder`` that is ``name`` without regard to case; None if none is."""
+        names = self._folded.get(folder)
+        if names is None:
+            try:
+                listed = os.listdir(folder)
+            except OSError:
+                listed = []
+            names = self._folded[folder] = {}
+            for entry in sorted(listed):  # two names that differ only in case: the first, as sorted, wins
+                names.setdefault(entry.lower(), entry)
+        return names.get(name.lower())
 
     def exists(self, path: str) -> bool:
         host = self.host_path(path)
@@ -156,6 +204,28 @@ class Root:
             self.problems.append(f"{path}: larger than {limit // 1024 // 1024} MiB, not read")
             return None
         return data
+
+    def open_file(self, path: str) -> OpenFile | None:
+        """The regular file at ``path``, open to be read in pieces at any size; None when it is missing
+        (silently) or cannot be opened (noted in ``problems``). Opened without blocking, as ``read_bytes``
+        opens, so a FIFO in its place cannot hang the run."""
+        host = self.host_path(path)
+        if host is None:
+            return None
+        try:
+            descriptor = os.open(host, _OPEN_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as error:
+            self.note(path, error)
+            return None
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(descriptor)
+            problem = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            self.problems.append(f"{path}: {problem}, not read")
+            return None
+        return OpenFile(descriptor, info.st_size)
 
     def read_text(self, path: str, limit: int = MAX_TEXT_BYTES) -> str | None:
         data = self.read_bytes(path, limit)

@@ -539,7 +539,12 @@ class LinuxInspector:
 
     def inventory(self) -> Inventory:
         os_info = read_os(self.root, self.kernel)
-        software, desktop_products = self.software()
+        try:
+            software, desktop_products = self.software()
+        finally:
+            for database in self._databases or ():
+                database.close()
+            self._databases = None
         software.sort(key=lambda item: (item.category, item.product, item.scope, item.source or ""))
         default = self.default_pdf(self.desktop_ids)
         default_product = desktop_products.get(default[0], default[0]) if default else None

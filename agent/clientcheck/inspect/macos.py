@@ -109,7 +109,8 @@ def read_os(root: Root, kernel: str | None) -> OSInfo:
 def _brave_version(bundle_version: str) -> str | None:
     """Brave writes 1.75.181 as CFBundleVersion "175.181" (100 * major + minor, then the build)."""
     head, _, build = bundle_version.partition(".")
-    if not head.isdigit() or not build.isdigit():
+    # ASCII digits, and few: "²" is a digit to str.isdigit, and int() refuses thousands of digits.
+    if not (head + build).isascii() or not head.isdigit() or not build.isdigit() or len(head) > 9:
         return None
     return f"{int(head) // 100}.{int(head) % 100}.{build}"
 

@@ -9,7 +9,6 @@ holds it and how the 64-bit view of the live registry shows it.
 
 from __future__ import annotations
 
-import os
 import sys
 
 TYPE_CHECKING = False
@@ -48,8 +47,10 @@ class Registry:
         value = self.value(path, name)
         if isinstance(value, int):
             return value
-        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            return int(value.strip())
+        text = value.strip() if isinstance(value, str) else ""
+        # At most 20 digits (a QWORD's): a string of thousands would make int() raise, and means nothing.
+        if text and len(text) <= 20 and text.isascii() and text.isdigit():
+            return int(text)
         return None
 
     def user_roots(self) -> list[tuple[str, str]]:
@@ -66,27 +67,52 @@ class Registry:
         return roots
 
 
+class _Key:
+    """One key of an export: its name as first written, its values, and its subkeys by lower-cased name."""
+
+    __slots__ = ("children", "name", "values")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.values: dict[str, object] = {}
+        self.children: dict[str, _Key] = {}
+
+
 class ExportedRegistry(Registry):
-    """A registry export, parsed by ``formats.regfile``."""
+    """A registry export, parsed by ``formats.regfile``.
+
+    The keys are held as a tree, one node per key: every ancestor of a key exists and lists its child, as
+    in the registry itself, and a key 40,000 levels deep costs 40,000 small nodes, not 40,000 copies of
+    ever longer paths (which took memory in the square of the depth)."""
 
     def __init__(self, keys: dict[str, dict[str, tuple[int, object]]]) -> None:
-        self._values: dict[str, dict[str, object]] = {}
-        self._children: dict[str, dict[str, str]] = {}  # lower-case parent -> lower-case name -> name
+        self._root = _Key("")
         for path, values in keys.items():
-            lowered = path.lower()
-            self._values[lowered] = {name: data for name, (_, data) in values.items()}
-            # Every ancestor exists and lists its child, as in the registry itself.
-            parts = path.split("\\")
-            for depth in range(1, len(parts)):
-                parent = "\\".join(parts[:depth]).lower()
-                self._children.setdefault(parent, {})[parts[depth].lower()] = parts[depth]
-                self._values.setdefault(parent, {})
+            node = self._root
+            for name in path.split("\\"):
+                lowered = name.lower()
+                child = node.children.get(lowered)
+                if child is None:
+                    child = node.children[lowered] = _Key(name)
+                node = child
+            node.values.update((name, data) for name, (_, data) in values.items())
+
+    def _find(self, path: str) -> _Key | None:
+        node = self._root
+        for name in path.lower().split("\\"):
+            child = node.children.get(name)
+            if child is None:
+                return None
+            node = child
+        return node
 
     def subkeys(self, path: str) -> list[str]:
-        return sorted(self._children.get(path.lower(), {}).values())
+        node = self._find(path)
+        return sorted(child.name for child in node.children.values()) if node is not None else []
 
     def values(self, path: str) -> dict[str, object] | None:
-        return self._values.get(path.lower())
+        node = self._find(path)
+        return node.values if node is not None else None
 
 
 class LiveRegistry(Registry):  # pragma: no cover - needs Windows; tested there, exports test the logic
@@ -150,17 +176,15 @@ def open_registry(export: str | None) -> Registry:
         return LiveRegistry()
     from clientcheck.errors import InputError
     from clientcheck.inspect.formats.regfile import RegFileError, parse_reg
+    from clientcheck.reading import FileProblem, read_file
 
     try:
-        with open(export, "rb") as stream:
-            if os.fstat(stream.fileno()).st_size > MAX_EXPORT_BYTES:
-                raise InputError(
-                    f"--registry {export}: larger than {MAX_EXPORT_BYTES // 1024 // 1024} MiB",
-                    hint="export only what clientcheck reads: reg export HKLM\\SOFTWARE and HKU",
-                )
-            data = stream.read()
-    except OSError as error:
-        raise InputError(f"--registry {export}: cannot read: {error.strerror or error}") from None
+        data = read_file(export, MAX_EXPORT_BYTES)  # a regular file: not /dev/zero, not a FIFO
+    except FileProblem as problem:
+        hint = None
+        if problem.reason.startswith("larger than"):
+            hint = "export only what clientcheck reads: reg export HKLM\\SOFTWARE and HKU"
+        raise InputError(f"--registry {export}: {problem.reason}", hint=hint) from None
     try:
         return ExportedRegistry(parse_reg(data))
     except RegFileError as error:

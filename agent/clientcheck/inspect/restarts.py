@@ -430,16 +430,20 @@ def _match_linux(targets: list[_Target], source: ProcessSource, files: Root) -> 
 
     databases = open_package_databases(files)
     unplaced: list[Program] = []
-    for program in leftovers:
-        target = _package_target(packaged, databases, program.exe)
-        if target is None:
-            unplaced.append(program)
-            continue
-        target.programs.append(program)
-        folder = posixpath.dirname(program.exe)
-        if _own_folder(folder) and folder not in target.folders:
-            target.folders += (folder,)
-            by_folder.setdefault(folder, target)
+    try:
+        for program in leftovers:
+            target = _package_target(packaged, databases, program.exe)
+            if target is None:
+                unplaced.append(program)
+                continue
+            target.programs.append(program)
+            folder = posixpath.dirname(program.exe)
+            if _own_folder(folder) and folder not in target.folders:
+                target.folders += (folder,)
+                by_folder.setdefault(folder, target)
+    finally:
+        for database in databases:
+            database.close()
     for program in unplaced:
         target = _folder_target(by_folder, program.exe)
         if target is not None:

@@ -5,8 +5,13 @@ only through ``registry.LiveRegistry``, which imports ``winreg`` on Windows alon
 Pitfalls handled (see shared/reference/detection.md): ProductName says "Windows 10" on Windows 11 (the
 build decides); Chrome's enterprise MSI registers a mangled DisplayVersion ("69.181.16525"), so MSI
 entries of the Chromium family are not trusted for the version; an update can leave a stale Uninstall
-entry beside the new one (the newest wins) or a leftover whose folder is gone (dropped when the disk can
-be checked).
+entry beside the new one (the newest wins) or a leftover whose folder is gone, or that its updater no
+longer registers. A leftover is left out only when the same product is installed elsewhere on the machine:
+a missed browser is the worst error this tool can make, so an entry that may be a leftover but is the only
+trace of its product is reported, with a warning saying why its version may be stale.
+
+A captured disk (``--root``) is read through ``fsroot.Root``: every path, whatever its ``..`` components
+and symlinks, resolves inside the capture, never to the folders of the machine running the check.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import sys
 
 from clientcheck.catalog import acrobat_track
+from clientcheck.inspect.fsroot import Root
 from clientcheck.model import Installation, Inventory, OSInfo
 from clientcheck.version import Version, VersionError
 
@@ -42,20 +48,18 @@ EXCLUDED_NAMES = (
 )
 UNIFIED_ACROBAT = "{AC76BA86-1033-1033-7760-BC15014EA700}"  # Adobe's unified Reader/Acrobat installer
 WINDOWS_11_FIRST_BUILD = 22000
+MAX_EXECUTABLE_BYTES = 1024 * 1024 * 1024  # mapped, not read: only the pages on the way are touched
 
 
 def read_os(registry: Registry) -> OSInfo:
     key = CURRENT_VERSION
+    server = "server" in (registry.string(key, "InstallationType") or "").lower()
+    track = "server" if server else "client"  # known even when the build is not: the rules of the track judge
     build_text = registry.string(key, "CurrentBuild") or registry.string(key, "CurrentBuildNumber")
     build = _decimal(build_text)
     if build is None:
-        return OSInfo(
-            platform="windows",
-            id="windows",
-            name="Windows",
-            version=None,
-            problem=f"{key}: CurrentBuild {build_text!r} is not a build number",
-        )
+        shown = repr(build_text[:40]) + ("…" if len(build_text) > 40 else "") if build_text else repr(build_text)
+        return _unread_os(track, f"{key}: CurrentBuild {shown} is not a build number")
     major = registry.integer(key, "CurrentMajorVersionNumber")
     minor = registry.integer(key, "CurrentMinorVersionNumber")
     if major is None:  # before Windows 10: "6.3"
@@ -63,7 +67,10 @@ def read_os(registry: Registry) -> OSInfo:
         major, minor = _decimal(major_text) or 10, _decimal(minor_text) or 0
     ubr = registry.integer(key, "UBR")
     version_text = f"{major}.{minor or 0}.{build}" + (f".{ubr}" if ubr is not None else "")
-    server = "server" in (registry.string(key, "InstallationType") or "").lower()
+    try:
+        version = Version(version_text)
+    except VersionError:  # a QWORD of 20 digits for UBR or the major version: no version this type reads
+        return _unread_os(track, f"{key}: {version_text[:60]!r} is not a Windows version")
     name = registry.string(key, "ProductName") or "Windows"
     if not server and build >= WINDOWS_11_FIRST_BUILD:
         name = name.replace("Windows 10", "Windows 11")  # ProductName was never updated for Windows 11
@@ -72,18 +79,23 @@ def read_os(registry: Registry) -> OSInfo:
         platform="windows",
         id="windows",
         name=name,
-        version=Version(version_text),
+        version=version,
         pretty_name=f"{name} {release}" if release else name,
-        track="server" if server else "client",
+        track=track,
         codename=release,
         source=key,
     )
 
 
+def _unread_os(track: str, problem: str) -> OSInfo:
+    # Not ProductName: it says "Windows 10" on Windows 11, and only the build tells them apart.
+    return OSInfo(platform="windows", id="windows", name="Windows", version=None, track=track, problem=problem)
+
+
 class _Candidate:
     """One place that says a product is installed, before duplicates are merged."""
 
-    __slots__ = ("location", "msi", "package", "product", "raw", "scope", "source", "track", "user")
+    __slots__ = ("gone", "location", "msi", "package", "product", "raw", "scope", "source", "track", "user")
 
     def __init__(
         self,
@@ -99,21 +111,73 @@ class _Candidate:
     ) -> None:
         self.product, self.scope, self.user, self.raw, self.source = product, scope, user, raw, source
         self.package, self.location, self.msi, self.track = package, location, msi, track
+        self.gone = False  # its folder is not on the disk
 
 
-def _find_case_insensitive(base: str, parts: list[str]) -> str:
-    """The path below ``base`` whose components match ``parts`` ignoring case, as Windows would find it in
-    a capture made on a case-sensitive file system; the literal path where nothing matches."""
-    path = base
-    for part in parts:
-        candidate = os.path.join(path, part)
-        if not os.path.exists(candidate) and os.path.isdir(path):
-            lowered = part.lower()
-            candidate = next(
-                (os.path.join(path, name) for name in os.listdir(path) if name.lower() == lowered), candidate
-            )
-        path = candidate
-    return path
+class WindowsDisk:
+    """The machine's system drive: the running machine's own (paths are handed to Windows as they are), or
+    a captured disk below a folder of this host. There a path is found as Windows would find it, without
+    regard to case, and resolved inside the capture: ``..`` stops at the drive's root, and symlinks (a
+    junction, as a Linux mount shows it) lead to the capture's own folders, never to this host's."""
+
+    def __init__(self, base: str, drive: str, *, live: bool) -> None:
+        self.drive = drive
+        self.live = live
+        self.root = None if live else Root(base, fold_case=True)
+
+    def machine_path(self, windows_path: str) -> str | None:
+        """The path below the drive's root, ``/``-separated (``/Program Files/Google``); None when it cannot
+        be looked at: another drive or a network share, a relative path, an unexpanded ``%variable%``, or an
+        8.3 short name (``PROGRA~1``), which a capture does not keep."""
+        path = windows_path.strip().strip('"').replace("/", "\\")
+        if path.startswith("\\\\?\\"):
+            path = path[4:]  # the long-path prefix: \\?\C:\…
+        if path.startswith("\\\\"):
+            return None  # \\server\share: another machine
+        drive, colon, rest = path.partition(":")
+        if colon and drive.upper() != self.drive.upper():
+            return None
+        if not colon:
+            rest = path
+        if not rest.startswith("\\") or "~" in rest or "%" in rest:
+            return None
+        return "/" + "/".join(part for part in rest.split("\\") if part)
+
+    def host_path(self, windows_path: str) -> str | None:
+        """Where the Windows path is on this host; None when it cannot be looked at."""
+        path = self.machine_path(windows_path)
+        if path is None:
+            return None
+        if self.root is None:
+            return os.path.join(f"{self.drive}:\\", *path.split("/"))
+        return self.root.host_path(path)  # resolved inside the capture, component by component
+
+    def is_dir(self, windows_path: str) -> bool | None:
+        """Whether the folder is there; None when that cannot be known."""
+        host = self.host_path(windows_path)
+        return None if host is None else os.path.isdir(host)
+
+    def listdir(self, windows_path: str) -> list[str]:
+        """Names in the folder, sorted; empty when it is missing or cannot be looked at."""
+        path = self.machine_path(windows_path)
+        if path is None:
+            return []
+        if self.root is not None:
+            return self.root.listdir(path)  # notes a folder that cannot be read in ``problems``
+        try:
+            return sorted(os.listdir(os.path.join(f"{self.drive}:\\", *path.split("/"))))
+        except OSError:
+            return []
+
+    @property
+    def problems(self) -> list[str]:
+        return self.root.problems if self.root is not None else []
+
+
+def _updater(product: Product) -> str:
+    """The updater's name, from its registration's key: "Google\\Update\\Clients\\{…}" -> "Google Update"."""
+    client = product.windows.update_clients[0] if product.windows.update_clients else "its updater"
+    return " ".join(client.split("\\Clients\\", 1)[0].split("\\"))
 
 
 def _brave_version(version: Version) -> Version:
@@ -124,17 +188,21 @@ def _brave_version(version: Version) -> Version:
 
 
 def _decimal(value: str | None) -> int | None:
-    """An ASCII decimal number ("26100"); None for anything else ("²²000" is a digit string to Python)."""
-    return int(value) if value and value.isascii() and value.isdigit() else None
+    """An ASCII decimal number of at most 9 digits ("26100"); None for anything else ("²²000" is a digit
+    string to Python, and a build of 25 digits is no build)."""
+    return int(value) if value and len(value) <= 9 and value.isascii() and value.isdigit() else None
 
 
 class WindowsInspector:
     def __init__(self, registry: Registry, catalog: Catalog, disk: str | None, system_drive: str = "C") -> None:
         self.registry = registry
         self.catalog = catalog
-        self.disk = disk  # the root of the machine's system drive, or None when files cannot be read
         self.system_drive = system_drive.rstrip(":")
+        # The machine's system drive, or None when files cannot be read (a registry export alone).
+        live = disk is not None and sys.platform == "win32" and disk == f"{self.system_drive}:\\"
+        self.disk = WindowsDisk(disk, self.system_drive, live=live) if disk is not None else None
         self.users = registry.user_roots()
+        self.notes: list[str] = []  # warnings for the inventory: entries that may be leftovers
         self._prefixes = sorted(
             (
                 (name.lower(), product)
@@ -146,29 +214,13 @@ class WindowsInspector:
 
     # Files on the disk -------------------------------------------------------------------------------------
 
-    def disk_path(self, windows_path: str) -> str | None:
-        """Where a Windows path (C:\\Program Files\\…) is on this host; None when it cannot be looked at
-        (no disk, or another drive than the one we have)."""
-        if self.disk is None:
-            return None
-        drive, colon, rest = windows_path.partition(":")
-        if not colon:
-            drive, rest = self.system_drive, windows_path
-        if drive.upper() != self.system_drive.upper() or "~" in rest:
-            return None  # another drive, or an 8.3 short name: cannot be checked, so not judged missing
-        parts = [part for part in rest.replace("/", "\\").split("\\") if part]
-        if sys.platform == "win32" and self.disk == f"{self.system_drive}:\\":
-            return os.path.join(self.disk, *parts)
-        return _find_case_insensitive(self.disk, parts)
-
     def version_folders(self, location: str) -> list[Version]:
         """Chromium-family installs keep a folder named after each installed version beside the program."""
-        host = self.disk_path(location)
-        if host is None or not os.path.isdir(host):
+        if self.disk is None:
             return []
         found = []
-        for name in os.listdir(host):
-            if name[:1].isdigit() and os.path.isdir(os.path.join(host, name)):
+        for name in self.disk.listdir(location):
+            if name[:1].isdigit() and self.disk.is_dir(f"{location}\\{name}"):
                 version = Version.try_parse(name)
                 if version is not None:
                     found.append(version)
@@ -176,14 +228,16 @@ class WindowsInspector:
 
     def file_version(self, location: str, product: Product) -> Version | str | None:
         """The file version of the product's program in ``location``; a problem text when it is damaged."""
+        if self.disk is None:
+            return None
         for executable in product.windows.executables:
-            host = self.disk_path(f"{location}\\{executable}")
+            host = self.disk.host_path(f"{location}\\{executable}")
             if host is None or not os.path.isfile(host):
                 continue
             from clientcheck.inspect.formats.pe import PeError, read_file_version
 
             try:
-                raw = read_file_version(host)
+                raw = read_file_version(host, MAX_EXECUTABLE_BYTES)
             except (OSError, PeError) as error:
                 return f"{location}\\{executable}: {error}"
             return Version.try_parse(raw) if raw else None
@@ -294,33 +348,56 @@ class WindowsInspector:
     # Putting it together ------------------------------------------------------------------------------------
 
     def software(self) -> list[Installation]:
+        """The installations, each once. Warnings about entries that may be leftovers go to ``notes``."""
         groups: dict[tuple[str, str, str | None, str | None, str | None], list[_Candidate]] = {}
         for candidate in self.candidates():
-            complete_disk = self.disk is not None and sys.platform == "win32"
-            if (
-                candidate.location
-                and self.disk is not None
-                and (complete_disk or candidate.product.id in CHROMIUM_FAMILY)
-            ):
-                # An entry whose program folder is gone is a leftover of an update or an uninstall. On the
-                # running machine that holds for every program; a captured disk may hold only some folders,
-                # so there only a Chromium browser (whose folder always holds its version folders) is judged.
-                host = self.disk_path(candidate.location)
-                if host is not None and not os.path.isdir(host):
-                    continue
+            candidate.gone = self._folder_gone(candidate)
             # Separate installations: another track (Firefox and Firefox ESR side by side), another folder.
             location = None if candidate.product.id in CHROMIUM_FAMILY else (candidate.location or "").lower()
             key = (candidate.product.id, candidate.scope, candidate.user, candidate.track, location or None)
             groups.setdefault(key, []).append(candidate)
-        installations = [self._installation(group) for group in groups.values() if self._real(group)]
+        judged: list[tuple[Installation, str | None]] = []  # each installation, and why it may be a leftover
+        for group in groups.values():
+            present = [candidate for candidate in group if not candidate.gone]
+            doubt = None
+            if not present:
+                present = group
+                doubt = f"its folder {group[0].location} is not on the disk"
+            elif not self._registered(present):
+                doubt = f"{_updater(group[0].product)} does not register it"
+            judged.append((self._installation(present), doubt))
+        confirmed = {(item.product, item.track) for item, doubt in judged if doubt is None}
+        installations = []
+        for item, doubt in judged:
+            if doubt is not None:
+                if (item.product, item.track) in confirmed:
+                    continue  # a leftover beside the real installation, which is reported
+                where = "machine-wide" if item.scope == "system" else "per-user"
+                self.notes.append(
+                    f"{item.name} ({where}, {item.version or 'version unknown'}): {doubt}, so it may be a "
+                    "leftover of an earlier install; reported, but its version may be stale"
+                )
+            installations.append(item)
         # The live HKEY_CURRENT_USER is also one of HKEY_USERS' hives: the same per-user install seen twice.
         unique = {(item.product, item.scope, str(item.version), item.path): item for item in installations}
         return list(unique.values())
 
-    def _real(self, group: list[_Candidate]) -> bool:
-        """Whether a product's entries in one scope are an installation. A browser kept current by an
-        updater is registered with it: an Uninstall entry without that registration is a leftover of an
-        update (a machine-wide entry left behind when Chrome moved to a per-user install, say)."""
+    def _folder_gone(self, candidate: _Candidate) -> bool:
+        """Whether the entry's program folder is known to be gone: a sign of a leftover of an update or an
+        uninstall. On the running machine that holds for every program; a captured disk may hold only some
+        folders, so there only a Chromium browser (whose folder always holds its version folders) is judged.
+        A folder that cannot be looked at (another drive, a network share) is not gone."""
+        if self.disk is None or not candidate.location:
+            return False
+        if not self.disk.live and candidate.product.id not in CHROMIUM_FAMILY:
+            return False
+        return self.disk.is_dir(candidate.location) is False
+
+    def _registered(self, group: list[_Candidate]) -> bool:
+        """Whether a product's entries in one scope are registered with the updater that keeps it current,
+        as a browser's real installation is: an Uninstall entry without that registration may be a
+        leftover of an update (a machine-wide entry left behind when Chrome moved to a per-user install),
+        or the export may just not hold the updater's keys."""
         if not group[0].product.windows.update_clients or self.disk is not None or group[0].track is not None:
             # With the disk at hand the version folders have decided; the catalog knows the updaters'
             # registrations of the stable channels only.
@@ -425,7 +502,11 @@ class WindowsInspector:
         os_info = read_os(self.registry)
         software = sorted(self.software(), key=lambda item: (item.category, item.product, item.scope))
         default, source = self.default_pdf(software)
-        return Inventory(os=os_info, software=tuple(software), default_pdf=default, default_pdf_source=source)
+        # Once each: the live HKEY_CURRENT_USER is also one of HKEY_USERS' hives.
+        warnings = tuple(dict.fromkeys(self.notes)) + tuple(self.disk.problems if self.disk is not None else ())
+        return Inventory(
+            os=os_info, software=tuple(software), default_pdf=default, default_pdf_source=source, warnings=warnings
+        )
 
 
 def inspect_windows(base: str | None, registry: Registry, *, live: bool) -> Inventory:

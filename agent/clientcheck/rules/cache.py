@@ -3,7 +3,9 @@
 One file per URL in the cache folder (the user's, or the machine's when running as root): a line of
 metadata (ETag, Last-Modified, serial, SHA-256, signature), then the rule file exactly as it was accepted.
 It is replaced atomically and readable by its owner only; the metadata names the body's hash, so a damaged
-copy is never taken for a good one.
+copy is never taken for a good one. The folder is checked before use (``open_cache_folder``), as the state
+folder is: the user's alone, or not used. The rollback floor is not kept here (see ``floor``): losing the
+cache costs a download, never the protection.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import json
 import os
 
 from clientcheck.deliver import write_atomic
-from clientcheck.rules.source import sha256_hex
+from clientcheck.rules.source import MAX_RULE_FILE_BYTES, sha256_hex
+from clientcheck.rules.validate import MAX_SERIAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+# A cached entry is one rule file and one line of metadata (its signature included).
+_MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + 64 * 1024
 
 
 def cache_dir() -> str:
@@ -30,6 +36,19 @@ def cache_dir() -> str:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         return platformdirs.site_cache_dir("clientcheck")
     return platformdirs.user_cache_dir("clientcheck")
+
+
+def open_cache_folder(folder: str | None = None) -> tuple[str | None, list[str]]:
+    """The cache folder, checked and repaired (``folders.own_folder``), with notes of what was repaired;
+    (None, [why]) when it cannot be used: the rules are then fetched without a cache."""
+    from clientcheck.errors import ClientcheckError
+    from clientcheck.folders import cache_file, own_folder
+
+    directory = folder or cache_dir()
+    try:
+        return directory, own_folder(directory, "rules cache folder", ours=cache_file)
+    except ClientcheckError as refused:
+        return None, [f"{refused.message}; fetching without a cache"]
 
 
 class CachedRules:
@@ -56,16 +75,18 @@ def _text_or_none(value: object) -> bool:
 
 def read_cached(url: str, folder: str | None = None) -> CachedRules | None:
     """The cached copy of ``url``, or None when there is none or it is damaged (never trusted then)."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
-        with open(_path(folder or cache_dir(), url), "rb") as stream:
-            header, _, body = stream.read().partition(b"\n")
+        # Read as every other file is: a regular file only, to a cap (a rule file and its line of metadata).
+        header, _, body = read_file(_path(folder or cache_dir(), url), _MAX_ENTRY_BYTES).partition(b"\n")
         meta = json.loads(header)
-    except (OSError, ValueError):
+    except (FileProblem, ValueError):
         return None
     if not isinstance(meta, dict) or meta.get("url") != url or meta.get("sha256") != sha256_hex(body):
         return None
     serial = meta.get("serial")
-    if isinstance(serial, bool) or not isinstance(serial, int):
+    if isinstance(serial, bool) or not isinstance(serial, int) or not 0 <= serial <= MAX_SERIAL:
         return None
     if not all(_text_or_none(meta.get(key)) for key in ("etag", "last_modified", "fetched_at")):
         return None
@@ -85,10 +106,9 @@ def write_cached(
     fetched_at: str,
     folder: str | None = None,
 ) -> None:
-    """Body and metadata in one file, replaced in one rename: there is never a new body with old metadata
-    (which would lose the serial that guards against a rollback)."""
+    """Body and metadata in one file, replaced in one rename: there is never a new body with old metadata.
+    The folder must have been opened with ``open_cache_folder``."""
     directory = folder or cache_dir()
-    os.makedirs(directory, mode=0o700, exist_ok=True)
     meta = {
         "url": url,
         "serial": serial,

@@ -21,7 +21,6 @@ MAX_REDIRECTS = 5
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 15.0
 DEADLINE = 30.0
-_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
 _JSON_TYPES = ("application/json", "text/json", "text/plain", "application/octet-stream")
 
 
@@ -38,24 +37,21 @@ class Fetched:
         self.url, self.body, self.etag, self.last_modified = url, body, etag, last_modified
 
 
-def is_loopback(url: str) -> bool:
+def check_url(url: str) -> str:
+    """``url`` as the request is made, when it may be fetched: https, or plain http to this machine (which
+    tests use); FetchError otherwise. The decision is made from urllib3's reading of it (``urls.check``)."""
+    from clientcheck.rules.urls import URLError, check
+
     try:
-        host = urllib.parse.urlsplit(url).hostname or ""
-    except ValueError:
-        return False
-    return host in _LOOPBACK or host.startswith("127.")
+        return check(url).text
+    except URLError as refused:
+        raise FetchError(f"{url}: {refused}") from None
 
 
-def check_url(url: str) -> None:
-    """Refuse anything but https (and http to this machine, which tests use)."""
-    try:
-        scheme = urllib.parse.urlsplit(url).scheme.lower()
-        urllib.parse.urlsplit(url).hostname  # noqa: B018 - raises ValueError for a malformed host
-    except ValueError:
-        raise FetchError(f"{url}: not a valid address") from None
-    if scheme == "https" or (scheme == "http" and is_loopback(url)):
-        return
-    raise FetchError(f"{url}: only https:// is allowed (plain http only to this machine)")
+def _is_loopback(url: str) -> bool:
+    from clientcheck.rules.urls import is_loopback, parse
+
+    return is_loopback(parse(url).host)
 
 
 def fetch(
@@ -72,7 +68,7 @@ def fetch(
     """Fetch ``url`` within ``deadline`` seconds in all: name lookup, connection, headers, redirects and
     body. The blocking work runs in a helper thread that is abandoned when the deadline passes, because a
     server can trickle its headers a byte at a time, each within the read timeout."""
-    check_url(url)
+    url = check_url(url)
     import threading
 
     outcome: list[Fetched | BaseException] = []
@@ -120,7 +116,7 @@ def _fetch_blocking(
 
     own_session = session is None
     http = session or requests.Session()
-    if own_session and is_loopback(url):
+    if own_session and _is_loopback(url):
         http.trust_env = False  # this machine is never reached through a proxy
     # identity: a compressed body would make the size and length checks count different bytes; rule files
     # are small.
@@ -158,10 +154,9 @@ def _fetch_blocking(
                         following = urllib.parse.urljoin(current, location)
                     except ValueError:
                         raise FetchError(f"{current}: redirect to a malformed address {location!r}") from None
-                    if urllib.parse.urlsplit(current).scheme == "https" and not following.startswith("https://"):
+                    if _scheme(current) == "https" and _scheme(following) != "https":
                         raise FetchError(f"{current}: refused a redirect from https to {following}")
-                    check_url(following)
-                    current = following
+                    current = check_url(following)
                     continue
                 if response.status_code == 304:
                     return Fetched(current, None, etag, last_modified)
@@ -178,11 +173,24 @@ def _fetch_blocking(
             http.close()
 
 
+def _scheme(url: str) -> str:
+    from clientcheck.rules.urls import URLError, parse
+
+    try:
+        return parse(url).scheme
+    except URLError as refused:
+        raise FetchError(f"{url}: {refused}") from None
+
+
 def _read_body(response: requests.Response, url: str, max_bytes: int, started: float, deadline: float) -> bytes:
 
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise FetchError(f"{url}: {int(declared)} bytes, more than the {max_bytes} allowed")
+    declared = response.headers.get("Content-Length", "").strip()
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int), and few enough for int() (4300 at most).
+    length = int(declared) if declared.isascii() and declared.isdigit() and len(declared) <= 18 else None
+    if length is None and declared.isascii() and declared.isdigit():
+        raise FetchError(f"{url}: a Content-Length of {len(declared)} digits, more than the {max_bytes} bytes allowed")
+    if length is not None and length > max_bytes:
+        raise FetchError(f"{url}: {length} bytes, more than the {max_bytes} allowed")
     chunks: list[bytes] = []
     size = 0
     while chunk := _read_some(response, url):
@@ -193,7 +201,7 @@ def _read_body(response: requests.Response, url: str, max_bytes: int, started: f
             raise FetchError(f"{url}: too slow (not complete after {deadline:g} s)")
         chunks.append(chunk)
     body = b"".join(chunks)
-    if declared.isdigit() and len(body) != int(declared):
+    if length is not None and len(body) != length:
         raise FetchError(f"{url}: truncated ({len(body)} of {declared} bytes)")
     return body
 

@@ -83,7 +83,6 @@ MAX_RETRY_AFTER = 30.0
 DEFAULT_RETRY_AFTER = 1.0  # a 429/503 without Retry-After: one second, then the one retry
 _REDIRECTS = frozenset((301, 302, 307, 308))
 _RETRYABLE = frozenset((429, 503))
-_LOOPBACK = frozenset(("127.0.0.1", "localhost", "::1"))
 
 DEFAULT_FEEDS = {
     "mozilla": "https://product-details.mozilla.org/1.0/firefox_versions.json",
@@ -193,24 +192,26 @@ class GenerateError(ClientcheckError):
 # Fetching (I/O) -----------------------------------------------------------------------------------------
 
 
-def _split(url: str) -> tuple[str, str]:
-    from urllib.parse import urlsplit
+def _scheme(url: str) -> str:
+    from clientcheck.rules.urls import URLError, parse
 
     try:
-        parts = urlsplit(url)
-        return parts.scheme.lower(), (parts.hostname or "")
-    except ValueError:  # a malformed [IPv6] host, a bad port
-        return "", ""
+        return parse(url).scheme
+    except URLError:
+        return ""
 
 
 def check_feed_url(url: str) -> str:
-    """``url`` when it may be fetched: https, or plain http to this machine (which the tests use)."""
-    scheme, host = _split(url)
-    if scheme == "https" and host:
-        return url
-    if scheme == "http" and host in _LOOPBACK:
-        return url
-    raise FeedError(url, "only https:// URLs are fetched (plain http only to 127.0.0.1, localhost or ::1)")
+    """``url`` when it may be fetched: https, or plain http to this machine (which the tests use), decided
+    as the agent decides for rule files (``urls.check``: from urllib3's reading of it, no user names, no
+    backslashes)."""
+    from clientcheck.rules.urls import URLError, check
+
+    try:
+        check(url)
+    except URLError as refused:
+        raise FeedError(url, str(refused)) from None
+    return url
 
 
 def redirect_target(current: str, location: str | None) -> str:
@@ -220,7 +221,7 @@ def redirect_target(current: str, location: str | None) -> str:
     if not location:
         raise FeedError(current, "redirect without a Location header")
     target = urljoin(current, location)
-    if _split(current)[0] == "https" and _split(target)[0] != "https":
+    if _scheme(current) == "https" and _scheme(target) != "https":
         raise FeedError(current, f"refused a redirect from https to {target}")
     try:
         return check_feed_url(target)
@@ -233,7 +234,7 @@ def retry_delay(value: str | None, now: dt.datetime | None = None) -> float:
     seconds = DEFAULT_RETRY_AFTER
     text = (value or "").strip()
     if text.isascii() and text.isdigit():
-        seconds = float(int(text))
+        seconds = float(int(text)) if len(text) <= 18 else MAX_RETRY_AFTER  # int() refuses 4300 digits
     elif text:
         from email.utils import parsedate_to_datetime
 
@@ -331,8 +332,9 @@ def _read_capped(response: requests.Response, where: str, max_bytes: int) -> byt
     import requests
 
     declared = response.headers.get("Content-Length", "").strip()
-    if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
-        raise FeedError(where, f"{int(declared)} bytes, more than the {max_bytes} allowed")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > max_bytes):
+        # (past 18 digits: more than any cap, and int() refuses 4300)
+        raise FeedError(where, f"{declared[:20]} bytes, more than the {max_bytes} allowed")
     chunks: list[bytes] = []
     size = 0
     try:
@@ -564,19 +566,22 @@ def validate_policy(policy: Any, source: str = "policy") -> dict[str, Any]:
 
 def load_policy(path: str) -> dict[str, Any]:
     """Read and validate a policy file. Raises ``PolicyError`` naming the file and every problem."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
-        with open(path, "rb") as stream:
-            data = stream.read(MAX_POLICY_BYTES + 1)
-    except OSError as error:
-        raise PolicyError(path, [f"cannot read: {error.strerror or error}"]) from None
-    if len(data) > MAX_POLICY_BYTES:
-        raise PolicyError(path, [f"larger than {MAX_POLICY_BYTES // 1024} KiB"])
+        data = read_file(path, MAX_POLICY_BYTES)
+    except FileProblem as problem:
+        raise PolicyError(path, [problem.reason]) from None
     try:
         policy = json.loads(data.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError:
         raise PolicyError(path, ["not UTF-8 text"]) from None
     except json.JSONDecodeError as error:
         raise PolicyError(path, [f"line {error.lineno} column {error.colno}: invalid JSON: {error.msg}"]) from None
+    except RecursionError:
+        raise PolicyError(path, ["invalid JSON: nested too deeply"]) from None
+    except ValueError:  # an integer longer than int() converts (4300 digits)
+        raise PolicyError(path, ["invalid JSON: a number with too many digits"]) from None
     validate_policy(policy, path)
     result: dict[str, Any] = policy
     return result

@@ -176,6 +176,15 @@ def verify(data: bytes, signature_text: str, key: PublicKey) -> str:
     return trusted_comment
 
 
+def comment_file_name(trusted_comment: str) -> str | None:
+    """The file a trusted comment names, as minisign writes it (``timestamp:1732524000\tfile:rules.json\t
+    hashed``); None when it names none (a comment chosen by hand)."""
+    for field in trusted_comment.split("\t"):
+        if field.startswith("file:"):
+            return field[len("file:") :]
+    return None
+
+
 def _comment(comment: str, limit: int, what: str) -> bytes:
     encoded = _utf8(comment)
     if encoded is None or any(c in comment for c in "\r\n\0"):

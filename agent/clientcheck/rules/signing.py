@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 
-from clientcheck.deliver import write_atomic, write_stream
+from clientcheck.deliver import write_output, write_stream
 from clientcheck.errors import ExitStatus, InputError, RulesError, UsageError
 
 TYPE_CHECKING = False
@@ -15,22 +15,26 @@ if TYPE_CHECKING:
 
 
 def _read_text(path: str, what: str) -> str:
+    """A key or signature file: a regular file of a few lines (a FIFO or device is refused, not waited on)."""
+    from clientcheck.reading import FileProblem, read_text
+    from clientcheck.rules.source import MAX_KEY_BYTES
+
     try:
-        with open(path, encoding="utf-8") as stream:
-            return stream.read()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{what} {path}: cannot read: {getattr(error, 'strerror', None) or error}") from None
+        return read_text(path, MAX_KEY_BYTES)
+    except FileProblem as problem:
+        raise InputError(f"{what} {path}: {problem.reason}") from None
 
 
 def keygen(public_path: str, secret_path: str, *, force: bool) -> int:
     from clientcheck.rules.minisign import generate_keypair, parse_public_key
 
     for path in (public_path, secret_path):
-        if os.path.exists(path) and not force:
+        # A file (or a link to one) is a key; /dev/stdout or a FIFO (to hand the key on) is not.
+        if os.path.isfile(path) and not force:
             raise UsageError(f"{path} exists: refusing to replace a key", hint="add --force to replace it")
     public, secret = generate_keypair()
-    write_atomic(secret_path, secret, mode=0o600)
-    write_atomic(public_path, public, mode=0o644)
+    write_output(secret_path, secret, mode=0o600)
+    write_output(public_path, public, mode=0o644)
     key = parse_public_key(public)
     write_stream(
         f"Secret key (keep it safe, it is not password-protected): {secret_path}\n"
@@ -45,9 +49,9 @@ def sign(path: str, secret_path: str, trusted_comment: str | None, env: Mapping[
     from clientcheck.rules.minisign import sign as make_signature
     from clientcheck.rules.source import read_rule_file
 
-    read_rule_file(path)  # never sign a rule file the agents would refuse: RulesError lists its problems
-    with open(path, "rb") as stream:
-        data = stream.read()
+    # Never sign a rule file the agents would refuse (RulesError lists its problems); and sign the very bytes
+    # that were checked, not the file read a second time.
+    _, data = read_rule_file(path)
     secret = _read_text(secret_path, "--secret")
     comment = trusted_comment or f"timestamp:{int(time.time())}\tfile:{os.path.basename(path)}\thashed"
     password = env.get("CLIENTCHECK_KEY_PASSWORD")
@@ -69,7 +73,7 @@ def sign(path: str, secret_path: str, trusted_comment: str | None, env: Mapping[
                 raise InputError(f"--secret {secret_path}: {second}") from None
         else:
             raise InputError(f"--secret {secret_path}: {error}") from None
-    write_atomic(path + ".minisig", signature, mode=0o644)
+    write_output(path + ".minisig", signature, mode=0o644)
     write_stream(f"{path}.minisig written\n")
     return ExitStatus.OK
 
@@ -80,15 +84,18 @@ def verify(path: str, key: str | None) -> int:
 
     if not key:
         raise UsageError("rules verify needs --key (the public key, or a .pub file)")
-    text = _read_text(key, "--key") if os.path.isfile(key) else key
+    from clientcheck.reading import FileProblem, read_file
+    from clientcheck.rules.source import MAX_RULE_FILE_BYTES
+
+    text = _read_text(key, "--key") if os.path.exists(key) else key
+    try:
+        data = read_file(path, MAX_RULE_FILE_BYTES)
+    except FileProblem as problem:
+        raise InputError(f"{path}: {problem.reason}") from None
     try:
         public = parse_public_key(text)
-        with open(path, "rb") as stream:
-            data = stream.read()
         comment = check(data, _read_text(path + ".minisig", "signature"), public)
     except SignatureError as error:
         raise RulesError(path, [f"signature refused: {error}"]) from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read: {error.strerror or error}") from None
     write_stream(f"{path}: signature by key {public.id_text} is good; trusted comment: {comment}\n")
     return ExitStatus.OK

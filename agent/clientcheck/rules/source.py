@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 
 from clientcheck import dates as dt
 from clientcheck.errors import ClientcheckError, RulesError
@@ -14,10 +13,13 @@ from clientcheck.rules.validate import InvalidRuleFileError, parse_rules
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from clientcheck.rules.cache import CachedRules
+    from clientcheck.rules.floor import Floor
     from clientcheck.rules.minisign import PublicKey
 
 BUNDLED = "bundled"
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
+MAX_KEY_BYTES = 64 * 1024  # a public key or a .minisig: a few lines
+MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024  # the system's whole bundle is about 200 KiB
 
 
 class LoadedRules(Record):
@@ -54,21 +56,16 @@ def sha256_hex(data: bytes) -> str:
 
 
 def read_rule_file(path: str) -> tuple[RuleSet, bytes]:
-    """Read and validate one rule file. Raises ``RulesError`` naming the file and every problem."""
+    """Read and validate one rule file. Raises ``RulesError`` naming the file and every problem.
+
+    Only a regular file is read: a FIFO or device given as ``--rules`` (or to ``rules validate``) is refused
+    at once instead of hanging the run or reading without end."""
+    from clientcheck.reading import FileProblem, read_file
+
     try:
-        with open(path, "rb") as stream:
-            # A regular file's size is known: read() it whole, as read(limit + 1) would allocate the limit.
-            # A pipe (--rules <(…)) has no size: read at most the limit.
-            regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
-            data = (
-                stream.read()
-                if regular and os.fstat(stream.fileno()).st_size <= MAX_RULE_FILE_BYTES
-                else stream.read(MAX_RULE_FILE_BYTES + 1)
-            )
-    except OSError as error:
-        raise RulesError(path, [f"cannot read: {error.strerror or error}"]) from None
-    if len(data) > MAX_RULE_FILE_BYTES:
-        raise RulesError(path, [f"larger than {MAX_RULE_FILE_BYTES // 1024 // 1024} MiB"])
+        data = read_file(path, MAX_RULE_FILE_BYTES)
+    except FileProblem as problem:
+        raise RulesError(path, [problem.reason]) from None
     try:
         return parse_rules(data), data
     except InvalidRuleFileError as invalid:
@@ -93,43 +90,53 @@ def _public_key(key: str) -> PublicKey:
     from clientcheck.errors import UsageError
     from clientcheck.rules.minisign import SignatureError, parse_public_key
 
+    if not key.strip():
+        # Never "no key": an empty value (a variable that was not filled in) must not turn checks off.
+        raise UsageError("--rules-key is empty: give the publisher's key, or leave the option out")
     text = key
-    if os.path.isfile(key):
+    if os.path.exists(key):  # a file (a FIFO or a folder there is refused, not taken for the key itself)
+        from clientcheck.reading import FileProblem, read_text
+
         try:
-            with open(key, encoding="utf-8") as stream:
-                text = stream.read()
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"--rules-key {key}: cannot read: {error}") from None
+            text = read_text(key, MAX_KEY_BYTES)
+        except FileProblem as problem:
+            raise UsageError(f"--rules-key {key}: {problem.reason}") from None
     try:
         return parse_public_key(text)
     except SignatureError as error:
         raise UsageError(f"--rules-key: {error}") from None
 
 
-def _verify(source: str, data: bytes, signature: bytes | None, key: PublicKey | None) -> str | None:
-    """The signature's text when ``key`` is pinned and it signs ``data``; RulesError otherwise."""
+def _verify(
+    source: str, data: bytes, signature: bytes | None, key: PublicKey | None
+) -> tuple[str, str] | tuple[None, None]:
+    """The signature's text and its trusted comment, when ``key`` is pinned and it signs ``data`` (Nones
+    when no key is pinned); RulesError otherwise."""
     if key is None:
-        return None
+        return None, None
     from clientcheck.rules.minisign import SignatureError, verify
 
     if signature is None:
         raise RulesError(source, ["no signature (.minisig), and a key is pinned"])
     text = signature.decode("utf-8", errors="surrogateescape")  # a trusted comment is checked byte for byte
     try:
-        verify(data, text, key)
+        comment = verify(data, text, key)
     except SignatureError as error:
         raise RulesError(source, [f"signature refused: {error}"]) from None
-    return text
+    return text, comment
 
 
 def _read_local(path: str, key: PublicKey | None) -> tuple[RuleSet, bytes]:
     ruleset, data = read_rule_file(path)
     if key is not None:
+        from clientcheck.reading import FileProblem, read_file
+
+        signature: bytes | None = None
         try:
-            with open(path + ".minisig", "rb") as stream:
-                signature: bytes | None = stream.read(64 * 1024)
-        except OSError:
-            signature = None
+            signature = read_file(path + ".minisig", MAX_KEY_BYTES)
+        except FileProblem as problem:
+            if not problem.missing:  # a missing one is said by _verify: "no signature"
+                raise RulesError(path, [f"{path}.minisig: {problem.reason}"]) from None
         _verify(path, data, signature, key)
     return ruleset, data
 
@@ -142,20 +149,25 @@ def load_rules(
     ca_bundle: str | None = None,
     now: dt.datetime | None = None,
     cache_folder: str | None = None,
+    state_folder: str | None = None,
 ) -> LoadedRules:
     """The rules to judge by: the requested file or URL, else the last good copy of it, else the bundled
     rules, saying why in ``fallback_reason``.
 
     A run never fails because a rule file is bad or the network is down: the report says which rules it
     used instead. Only when the bundled file itself is unusable does this raise ``RulesError``.
+
+    ``cache_folder`` and ``state_folder`` (where the rollback floor is kept) default to the user's, or the
+    machine's for root; ``state_folder=""`` keeps no floor apart from the cache (said in a warning).
     """
     warnings: list[str] = []
     fallback: str | None = None
     if requested is not None and requested != BUNDLED:
-        public_key = _public_key(key) if key else None
+        public_key = _public_key(key) if key is not None else None
         try:
             if "://" in requested:
-                return _load_url(requested, today, public_key, ca_bundle, now, cache_folder, warnings)
+                folders = (cache_folder, state_folder)
+                return _load_url(requested, today, public_key, ca_bundle, now, folders, warnings)
             ruleset, data = _read_local(requested, public_key)
             return LoadedRules(ruleset, _info(ruleset, data, requested, today, None))
         except RulesError as error:
@@ -171,23 +183,34 @@ def _load_url(
     key: PublicKey | None,
     ca_bundle: str | None,
     now: dt.datetime | None,
-    folder: str | None,
+    folders: tuple[str | None, str | None],
     warnings: list[str],
 ) -> LoadedRules:
-    from clientcheck.rules.cache import read_cached
+    from clientcheck.rules.cache import open_cache_folder, read_cached
     from clientcheck.rules.fetch import FetchError
+    from clientcheck.rules.urls import URLError, check
 
-    cached = read_cached(url, folder)
+    try:
+        check(url)  # before anything is read or kept for it
+    except URLError as refused:
+        raise RulesError(url, [str(refused)]) from None
+    keeper = _FloorKeeper(url, key, folders[1], warnings)
+    folder, notes = open_cache_folder(folders[0])
+    warnings.extend(notes)
+    cached = read_cached(url, folder) if folder is not None else None
+    floor = keeper.floor(cached)
     good: tuple[RuleSet, bytes] | None = None
     if cached is not None:
         try:  # the cache is ours, but it is checked like anything else before it is trusted
-            good = parse_rules(cached.body), cached.body
+            ruleset = parse_rules(cached.body)
             signature = cached.signature.encode("utf-8", "surrogateescape") if cached.signature else None
-            _verify(url, cached.body, signature, key)
+            _check_bound(url, ruleset, _verify(url, cached.body, signature, key)[1])
+            _check_floor(url, ruleset, cached.body, floor)
+            good = ruleset, cached.body
         except (InvalidRuleFileError, RulesError, ValueError):
             good = None
     try:
-        ruleset, data = _fetch_newer(url, cached if good else None, good, key, ca_bundle, now, folder, warnings)
+        ruleset, data = _fetch_newer(url, cached if good else None, good, key, ca_bundle, now, folder, floor, warnings)
     except (FetchError, RulesError) as error:
         reason = error.message if isinstance(error, RulesError) else str(error)
         reason = reason.removeprefix(f"{url}: ")
@@ -195,8 +218,89 @@ def _load_url(
             raise RulesError(url, [reason]) from None
         fallback = f"{reason}; using the copy cached on {cached.fetched_at[:10]}"
         warnings.append(fallback)
+        keeper.accepted(good[0], good[1], now)
         return LoadedRules(good[0], _info(good[0], good[1], url, today, fallback), tuple(warnings))
+    keeper.accepted(ruleset, data, now)
     return LoadedRules(ruleset, _info(ruleset, data, url, today, None), tuple(warnings))
+
+
+class _FloorKeeper:
+    """The rollback floor of one address (and its pinned key), from the state folder (``floor``)."""
+
+    def __init__(self, url: str, key: PublicKey | None, folder: str | None, warnings: list[str]) -> None:
+        from clientcheck.folders import own_folder, state_file
+        from clientcheck.rules import floor
+
+        self.url, self.warnings = url, warnings
+        self.names = floor.names(url, key)
+        self.folder = floor.state_dir(os.environ) if folder is None else (folder or None)
+        self.kept: dict[str, floor.Floor] = {}
+        if self.folder is None:
+            warnings.append(
+                "no state folder (the environment names no home folder): the rollback floor is only the "
+                "cached copy's serial"
+            )
+            return
+        try:
+            warnings.extend(own_folder(self.folder, "state folder", ours=state_file))
+        except ClientcheckError as refused:
+            # No floor can be kept, so no fetched file can be shown not to be a rollback: none is used.
+            raise RulesError(url, [f"{refused.message}, so the rollback floor cannot be kept"]) from None
+        try:
+            self.kept = floor.read_floors(self.folder)
+        except floor.DamagedFloorError as damaged:
+            warnings.append(f"{damaged}: written anew; the rollback floor starts again from the cached copy")
+
+    def floor(self, cached: CachedRules | None) -> Floor | None:
+        """The highest serial accepted for this address or key, here or in the cache (which carries the
+        floor over from before it was kept apart, and survives a damaged floor file)."""
+        from clientcheck.rules.floor import Floor, highest
+
+        best = highest(self.kept, self.names)
+        if cached is not None and (best is None or cached.serial > best.serial):
+            best = Floor(cached.serial, sha256_hex(cached.body))
+        return best
+
+    def accepted(self, ruleset: RuleSet, data: bytes, now: dt.datetime | None) -> None:
+        from clientcheck.rules.floor import Floor, raise_floors
+
+        if self.folder is None:
+            return
+        at = (now or dt.datetime.now(dt.timezone.utc)).isoformat()
+        try:
+            raise_floors(self.folder, self.names, Floor(ruleset.serial, sha256_hex(data), self.url, at))
+        except (OSError, ClientcheckError) as error:
+            self.warnings.append(f"{self.url}: could not record the rollback floor ({error})")
+
+
+def _check_floor(url: str, ruleset: RuleSet, data: bytes, floor: Floor | None) -> None:
+    """A serial below the floor, or the floor's serial on other content, is a rollback."""
+    if floor is None:
+        return
+    if ruleset.serial < floor.serial or (
+        ruleset.serial == floor.serial and floor.sha256 is not None and floor.sha256 != sha256_hex(data)
+    ):
+        newer = f"serial {ruleset.serial} is not newer than serial {floor.serial} already accepted"
+        raise RulesError(url, [f"{newer}: refused as a rollback"])
+
+
+def _check_bound(url: str, ruleset: RuleSet, comment: str | None) -> None:
+    """A file that names where it is published, or whose signature names its file, is used only from
+    there: another file signed by the same key (a pilot's, served at the production address) is refused.
+    Compared with the address asked for, not where a redirect led."""
+    from clientcheck.rules.minisign import comment_file_name
+    from clientcheck.rules.urls import URLError, file_name, normalised
+
+    if ruleset.url is not None:
+        try:
+            named = normalised(ruleset.url)
+        except URLError:
+            named = None
+        if named != normalised(url):
+            raise RulesError(url, [f"the file says it is published at {ruleset.url}: refused here"])
+    signed = comment_file_name(comment) if comment is not None else None
+    if signed is not None and signed != file_name(url):
+        raise RulesError(url, [f"the signature is for the file {signed!r}, not {file_name(url)!r}: refused"])
 
 
 def _fetch_newer(
@@ -207,6 +311,7 @@ def _fetch_newer(
     ca_bundle: str | None,
     now: dt.datetime | None,
     folder: str | None,
+    floor: Floor | None,
     warnings: list[str],
 ) -> tuple[RuleSet, bytes]:
     """The rules at ``url`` (the cached copy when the server says it has not changed), checked, verified,
@@ -214,6 +319,14 @@ def _fetch_newer(
     from clientcheck.rules.cache import write_cached
     from clientcheck.rules.fetch import FetchError, fetch
 
+    if ca_bundle is not None:
+        # requests opens the bundle itself, with a plain open(): a FIFO there would hang the run.
+        from clientcheck.reading import FileProblem, check_file
+
+        try:
+            check_file(ca_bundle, MAX_CA_BUNDLE_BYTES)
+        except FileProblem as problem:
+            raise FetchError(f"--ca-bundle {ca_bundle}: {problem.reason}") from None
     got = fetch(
         url,
         etag=cached.etag if cached else None,
@@ -228,31 +341,24 @@ def _fetch_newer(
         ruleset = parse_rules(got.body)
     except InvalidRuleFileError as invalid:
         raise RulesError(url, invalid.problems) from None
-    signature_text = None
+    signature_text = comment = None
     if key is not None:
         signature = fetch(url + ".minisig", ca_bundle=ca_bundle, max_bytes=64 * 1024, deadline=10.0).body
-        signature_text = _verify(url, got.body, signature, key)
-    if good is not None and (
-        ruleset.serial < good[0].serial or (ruleset.serial == good[0].serial and got.body != good[1])
-    ):
-        raise RulesError(
-            url,
-            [
-                f"serial {ruleset.serial} is not newer than serial {good[0].serial} already "
-                "accepted: refused as a rollback"
-            ],
-        )
-    try:
-        write_cached(
-            url,
-            got.body,
-            serial=ruleset.serial,
-            etag=got.etag,
-            last_modified=got.last_modified,
-            signature=signature_text,
-            fetched_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(),
-            folder=folder,
-        )
-    except (OSError, ClientcheckError) as error:
-        warnings.append(f"{url}: could not cache the rules ({error})")
+        signature_text, comment = _verify(url, got.body, signature, key)
+    _check_bound(url, ruleset, comment)
+    _check_floor(url, ruleset, got.body, floor)
+    if folder is not None:
+        try:
+            write_cached(
+                url,
+                got.body,
+                serial=ruleset.serial,
+                etag=got.etag,
+                last_modified=got.last_modified,
+                signature=signature_text,
+                fetched_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(),
+                folder=folder,
+            )
+        except (OSError, ClientcheckError) as error:
+            warnings.append(f"{url}: could not cache the rules ({error})")
     return ruleset, got.body

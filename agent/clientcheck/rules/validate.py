@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 SCHEMA_ID = "clientcheck.rules/1"
 MAX_RULES = 10_000
+# The largest serial: 2**53 - 1, the largest integer every JSON reader holds exactly (JavaScript, jq and
+# PowerShell read numbers as doubles). Room for any date-like serial (2026112501, even 20261125093000),
+# and a file cannot claim a serial so large that every later one looks like a rollback.
+MAX_SERIAL = 2**53 - 1
 
 # The published JSON Schema (data/rules.schema.json) states these as regular expressions; here they are
 # plain string checks, which cost nothing to set up at every start.
@@ -161,12 +165,15 @@ def _identifier(max_length: int, what: str) -> Callable[[str, Any], str]:
     return convert
 
 
-def _integer(minimum: int) -> Callable[[str, Any], int]:
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str, Any], int]:
     def convert(_: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _ProblemError(f"must be an integer, not {_describe(value)}")
         if value < minimum:
             raise _ProblemError(f"must be at least {minimum}, not {value}")
+        if maximum is not None and value > maximum:
+            shown = str(value) if len(str(value)) <= 30 else f"a {len(str(value))}-digit number"
+            raise _ProblemError(f"must be at most {maximum}, not {shown}")
         return value
 
     return convert
@@ -175,6 +182,7 @@ def _integer(minimum: int) -> Callable[[str, Any], int]:
 _RULE_ID = _identifier(64, "rule id")
 _TRACK = _identifier(32, "track name")
 _NON_NEGATIVE = _integer(0)
+_SERIAL = _integer(0, MAX_SERIAL)
 
 
 def _date(_: str, value: Any) -> dt.date:
@@ -347,11 +355,11 @@ class RuleParser:
                 else f"is required (and must be {SCHEMA_ID!r})",
             )
         publisher = out.field("", document, "publisher", _string, required=True)
-        serial = out.field("", document, "serial", _integer(0), required=True)
+        serial = out.field("", document, "serial", _SERIAL, required=True)
         published = out.field("", document, "published", _date, required=True)
         expires = out.field("", document, "expires", _date, required=True)
         out.field("", document, "description", _string, required=False)
-        out.field("", document, "url", _url, required=False)
+        url = out.field("", document, "url", _url, required=False)
         out.field("", document, "comment", _string, required=False)
         if published and expires and expires < published:
             out.add("expires", f"{expires} is before published {published}")
@@ -378,7 +386,9 @@ class RuleParser:
 
         if out.problems or publisher is None or serial is None or published is None or expires is None:
             raise InvalidRuleFileError(out.problems)
-        return RuleSet(publisher=publisher, serial=serial, published=published, expires=expires, rules=tuple(rules))
+        return RuleSet(
+            publisher=publisher, serial=serial, published=published, expires=expires, rules=tuple(rules), url=url
+        )
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""pacman's local database: ``/var/lib/pacman/local/<name>-<version>-<rel>/{desc,files}``."""
+"""pacman's local database: ``/var/lib/pacman/local/<name>-<version>-<rel>/{desc,files}``.
+
+pacman ends every section of both files with a blank line (``%VERSION%\\n132.0.2-1\\n\\n``), and writes
+them in place, not through a rename: a run cut off while writing leaves a file that ends inside a section,
+whose last value may be cut too. Such a file is reported, not read.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,12 @@ def entry_name_and_version(directory: str) -> tuple[str, str] | None:
     return parts[0], f"{parts[1]}-{parts[2]}"
 
 
+def cut_short(text: str) -> bool:
+    """Whether a ``desc`` or ``files`` file ends inside a section (pacman ends each with a blank line)."""
+    return bool(text) and not text.endswith("\n\n")
+
+
 def files_contain(files_text: str, path: str) -> bool:
-    """Whether a ``files`` entry lists ``path`` (stored without the leading slash)."""
-    return f"\n{path.lstrip('/')}\n" in f"\n{files_text}\n"
+    """Whether a ``files`` entry lists ``path`` (stored without the leading slash) on a line of its own
+    ended by a newline: a cut last line (``usr/bin/firef``) names nothing."""
+    return f"\n{path.lstrip('/')}\n" in f"\n{files_text}"

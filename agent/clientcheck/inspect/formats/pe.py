@@ -67,17 +67,25 @@ def _first_entry(data: bytes | mmap.mmap, directory: int, wanted_id: int | None)
     return None
 
 
-def read_file_version(path: str) -> str | None:
+def read_file_version(path: str, limit: int = 1024 * 1024 * 1024) -> str | None:
     """The file version of the executable at ``path``. The file is mapped, not read: executables are
-    megabytes, and only the pages on the way to the resource are touched."""
+    megabytes, and only the pages on the way to the resource are touched. Only a regular file of at most
+    ``limit`` bytes is opened (a FIFO in its place must not block the run)."""
     import mmap
 
-    with open(path, "rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
-        if size == 0:
+    from clientcheck.reading import FileProblem, open_regular
+
+    try:
+        descriptor = open_regular(path, limit)
+    except FileProblem as problem:
+        raise PeError(problem.reason) from None
+    try:
+        if os.fstat(descriptor).st_size == 0:
             raise PeError("empty file")
-        with mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        with mmap.mmap(descriptor, 0, access=mmap.ACCESS_READ) as mapped:
             return file_version(mapped)
+    finally:
+        os.close(descriptor)
 
 
 def file_version(data: bytes | mmap.mmap) -> str | None:

@@ -246,19 +246,31 @@ def _key_path(text: str, line: int) -> str:
     return full + separator + rest
 
 
+class _Node:
+    """A key in the tree ``_Keys`` keeps once keys are deleted: its subkeys by lower-cased name, and its
+    lower-cased path when the file opened it (an ancestor only named in a deeper key's path has none)."""
+
+    __slots__ = ("children", "key")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.key: str | None = None
+
+
 class _Keys:
     """The keys read so far. As in the registry, paths are compared without regard to case (the first
     spelling is kept), and so are value names within a key."""
 
-    __slots__ = ("by_path", "_known", "_ordered")
+    __slots__ = ("by_path", "_known", "_tree")
 
     def __init__(self) -> None:
         self.by_path: RegKeys = {}
         # By lower-cased path: the path as first written, its values, and their names by lower-cased name.
         self._known: dict[str, tuple[str, dict[str, RegValue], dict[str, str]]] = {}
-        # The lower-cased paths in order, kept only once a key is deleted: finding the subkeys to delete
-        # with bisect keeps a file of many deletions from taking time in the square of its size.
-        self._ordered: list[str] | None = None
+        # The keys as a tree, made only once a key is deleted: deleting a key with its subkeys then costs
+        # what they hold, and adding a key what its path holds, so a file of many deletions and keys takes
+        # time in proportion to its size (a sorted list of paths took the square of it).
+        self._tree: _Node | None = None
 
     def open(self, path: str) -> tuple[dict[str, RegValue], dict[str, str]]:
         lower = path.lower()
@@ -269,32 +281,37 @@ class _Keys:
         names: dict[str, str] = {}
         self.by_path[path] = values
         self._known[lower] = (path, values, names)
-        if self._ordered is not None:
-            from bisect import insort
-
-            insort(self._ordered, lower)
+        if self._tree is not None:
+            self._add(self._tree, lower)
         return values, names
+
+    @staticmethod
+    def _add(tree: _Node, lower: str) -> None:
+        node = tree
+        for name in lower.split("\\"):
+            child = node.children.get(name)
+            if child is None:
+                child = node.children[name] = _Node()
+            node = child
+        node.key = lower
 
     def delete(self, path: str) -> None:
         """Delete the key ``path`` and every key below it."""
-        from bisect import bisect_left
-
-        if self._ordered is None:
-            self._ordered = sorted(self._known)
-        ordered = self._ordered
-        lower = path.lower()
-        # The key itself, then its subkeys: the paths from "key\\" up to, not including, "key]" (']' is the
-        # character after the backslash), which sort together.
-        first = bisect_left(ordered, lower + "\\")
-        last = bisect_left(ordered, lower + "]", first)
-        doomed = ordered[first:last]
-        del ordered[first:last]
-        at = bisect_left(ordered, lower, 0, first)
-        if at < len(ordered) and ordered[at] == lower:
-            doomed.append(lower)
-            del ordered[at]
-        for key in doomed:
-            del self.by_path[self._known.pop(key)[0]]
+        if self._tree is None:
+            self._tree = _Node()
+            for lower in self._known:
+                self._add(self._tree, lower)
+        names = path.lower().split("\\")
+        parent: _Node | None = self._tree
+        for name in names[:-1]:
+            parent = parent.children.get(name) if parent is not None else None
+        doomed = parent.children.pop(names[-1], None) if parent is not None else None
+        stack = [doomed] if doomed is not None else []
+        while stack:  # a loop, not recursion: a key may be thousands of levels deep
+            node = stack.pop()
+            if node.key is not None:
+                del self.by_path[self._known.pop(node.key)[0]]
+            stack.extend(node.children.values())
 
 
 def _whole_string(inner: str) -> str | None:

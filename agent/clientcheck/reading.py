@@ -1,0 +1,124 @@
+"""Reading the files a run is given or finds outside ``--root`` (rule files, configuration, keys, registry
+exports, policies): only regular files, and never more than a cap.
+
+Why it matters: such a path may name a FIFO (the open would block forever: a login that never ends), a
+device (``/dev/zero`` reads until memory runs out; opening some devices has effects of its own) or a huge
+file. So the path is looked at before it is opened, opened without blocking, looked at again through the
+open descriptor (it may have been replaced in between), and read to at most ``limit + 1`` bytes.
+Files below ``--root`` go through ``inspect.fsroot.Root``, which applies the same rule inside the tree.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO put in place after the check must not block the open
+    | getattr(os, "O_NOCTTY", 0)  # nor a terminal become ours
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+)
+_CHUNK = 1024 * 1024
+
+
+class FileProblem(Exception):  # noqa: N818 - callers turn it into their own error, with its own wording
+    """A file that is not read: ``reason`` is one line, without the path (callers name the file their way:
+    ``--registry X: …``); ``missing`` when there is no such file (some files are optional)."""
+
+    def __init__(self, path: str, reason: str, *, missing: bool = False) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+        self.missing = missing
+
+
+def size_text(limit: int) -> str:
+    """``1 MiB``, ``64 KiB``: how the caps are said in messages."""
+    if limit >= 1024 * 1024 and limit % (1024 * 1024) == 0:
+        return f"{limit // 1024 // 1024} MiB"
+    if limit >= 1024 and limit % 1024 == 0:
+        return f"{limit // 1024} KiB"
+    return f"{limit} bytes"
+
+
+def kind_of(mode: int) -> str | None:
+    """What a file that is not a regular one is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def _refuse(path: str, info: os.stat_result, limit: int) -> None:
+    kind = kind_of(info.st_mode)
+    if kind is not None:
+        raise FileProblem(path, f"{kind}, not a regular file")
+    if info.st_size > limit:
+        raise FileProblem(path, f"larger than {size_text(limit)}")
+
+
+def _failed(path: str, error: OSError) -> FileProblem:
+    missing = isinstance(error, (FileNotFoundError, NotADirectoryError))
+    return FileProblem(path, f"cannot read: {error.strerror or type(error).__name__}", missing=missing)
+
+
+def open_regular(path: str, limit: int) -> int:
+    """A read-only descriptor of the regular file at ``path``, no larger than ``limit``. Raises
+    ``FileProblem``. The caller closes it."""
+    try:
+        _refuse(path, os.stat(path), limit)  # before the open: opening a device can do things
+        descriptor = os.open(path, _FLAGS)
+    except OSError as error:
+        raise _failed(path, error) from None
+    try:
+        _refuse(path, os.fstat(descriptor), limit)  # what was opened, which may not be what was looked at
+    except BaseException:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def check_file(path: str, limit: int) -> None:
+    """Raise ``FileProblem`` unless ``path`` is a regular file of at most ``limit`` bytes that can be
+    opened: for files another library opens itself (the CA bundle ``requests`` reads)."""
+    os.close(open_regular(path, limit))
+
+
+def read_file(path: str, limit: int) -> bytes:
+    """The bytes of the regular file at ``path``. Raises ``FileProblem`` for a missing, unreadable or
+    non-regular file, or one larger than ``limit`` bytes (also one that grows past it while read)."""
+    descriptor = open_regular(path, limit)
+    try:
+        # What the file says it holds, and one byte more to see whether it holds more: a file that grows
+        # (or a file system that reports no size) is read in chunks up to the cap, never beyond it.
+        chunks = [os.read(descriptor, os.fstat(descriptor).st_size + 1)]
+        total = len(chunks[0])
+        while chunks[-1] and total <= limit:
+            chunks.append(os.read(descriptor, min(_CHUNK, limit + 1 - total)))
+            total += len(chunks[-1])
+    except OSError as error:
+        raise _failed(path, error) from None
+    finally:
+        os.close(descriptor)
+    if total > limit:
+        raise FileProblem(path, f"larger than {size_text(limit)}")
+    return chunks[0] if len(chunks) <= 2 else b"".join(chunks)
+
+
+def read_text(path: str, limit: int) -> str:
+    """The file as UTF-8 text (a byte-order mark dropped). Raises ``FileProblem``, also for bytes that are
+    not UTF-8."""
+    data = read_file(path, limit)
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        raise FileProblem(path, f"not UTF-8 text (byte {error.start})") from None
