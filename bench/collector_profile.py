@@ -48,8 +48,10 @@ def _timed(label: str, count: int, step: Any, results: dict[str, float]) -> None
             times.append(time.perf_counter() - started)
     median = statistics.median(times)
     results[label] = median
-    print(f"{label:<44} wall {median * 1e6:7.0f} us  cpu {statistics.mean(cpu) * 1e6:7.0f} us"
-          f"  {counter.count / count:4.1f} statements")
+    print(
+        f"{label:<44} wall {median * 1e6:7.0f} us  cpu {statistics.mean(cpu) * 1e6:7.0f} us"
+        f"  {counter.count / count:4.1f} statements"
+    )
 
 
 def main() -> int:
@@ -86,21 +88,43 @@ def main() -> int:
 
     now = timezone.now()
     value = credentials.new(credentials.SECRET)
-    secret = EnrollmentSecret.objects.create(prefix=credentials.prefix(value), key_hash=credentials.digest(value),
-                                             created_at=now, created_by="profile")
-    hosts = [enroll(secret, agent_id=uuid.uuid4(), hostname=f"ws-{i}", hints=[], boot_id="", run_as="machine",
-                    agent_version="0.1.0", platform="linux", now=now) for i in range(args.hosts)]
+    secret = EnrollmentSecret.objects.create(
+        prefix=credentials.prefix(value), key_hash=credentials.digest(value), created_at=now, created_by="profile"
+    )
+    hosts = [
+        enroll(
+            secret,
+            agent_id=uuid.uuid4(),
+            hostname=f"ws-{i}",
+            hints=[],
+            boot_id="",
+            run_as="machine",
+            agent_version="0.1.0",
+            platform="linux",
+            now=now,
+        )
+        for i in range(args.hosts)
+    ]
     base = real_report()
-    versions = [with_finding(base, "chrome", installed=f"131.0.{v}", status="owed" if v % 2 else "ok")
-                for v in range(4)]
+    versions = [
+        with_finding(base, "chrome", installed=f"131.0.{v}", status="owed" if v % 2 else "ok") for v in range(4)
+    ]
     factory = RequestFactory()
 
     def body(index: int, report: dict[str, Any]) -> tuple[Any, bytes]:
         enrolled = hosts[index % len(hosts)]
-        document = {"envelope": "clientcheck.envelope/1", "report_id": str(uuid.uuid4()),
-                    "agent_id": str(enrolled.host.agent_id), "content_hash": content_hash(report),
-                    "hostname": enrolled.host.hostname, "hints": [], "boot_id": "", "agent_version": "0.1.0",
-                    "run_as": "machine", "report": report}
+        document = {
+            "envelope": "clientcheck.envelope/1",
+            "report_id": str(uuid.uuid4()),
+            "agent_id": str(enrolled.host.agent_id),
+            "content_hash": content_hash(report),
+            "hostname": enrolled.host.hostname,
+            "hints": [],
+            "boot_id": "",
+            "agent_version": "0.1.0",
+            "run_as": "machine",
+            "report": report,
+        }
         return enrolled, json.dumps(document).encode()
 
     results: dict[str, float] = {}
@@ -110,9 +134,12 @@ def main() -> int:
     _timed("envelope checks and canonical hash", args.count, lambda i: Envelope(parse_json(sample)), results)
     _timed("schema validation (fastjsonschema)", args.count, lambda i: check_report(base), results)
     key = hosts[0].key
-    _timed("host key look-up (ORM, select_related)", args.count,
-           lambda i: HostKey.objects.select_related("host").filter(key_hash=credentials.digest(key)).first(),
-           results)
+    _timed(
+        "host key look-up (ORM, select_related)",
+        args.count,
+        lambda i: HostKey.objects.select_related("host").filter(key_hash=credentials.digest(key)).first(),
+        results,
+    )
 
     def rate(i: int, durable: bool) -> None:
         with transaction.atomic():
@@ -124,21 +151,30 @@ def main() -> int:
     _timed("rate counter upsert, durable commit", args.count, lambda i: rate(i, True), results)
     _timed("rate counter upsert, asynchronous commit", args.count, lambda i: rate(i, False), results)
     prepared = [body(i, versions[(i // len(hosts)) % 4]) for i in range(args.count)]
-    _timed("apply a changed report (one transaction)", args.count,
-           lambda i: store.apply_report(prepared[i][0].host.pk, Envelope(parse_json(prepared[i][1])),
-                                        timezone.now(), store.DEFAULT_SPOOL_AGE), results)
+    _timed(
+        "apply a changed report (one transaction)",
+        args.count,
+        lambda i: store.apply_report(
+            prepared[i][0].host.pk, Envelope(parse_json(prepared[i][1])), timezone.now(), store.DEFAULT_SPOOL_AGE
+        ),
+        results,
+    )
 
     def request(i: int, report: dict[str, Any]) -> None:
         enrolled, payload = body(i, report)
-        answer = reports(factory.post("/api/v1/reports", payload, content_type="application/json",
-                                      HTTP_AUTHORIZATION=f"Bearer {enrolled.key}"))
+        answer = reports(
+            factory.post(
+                "/api/v1/reports", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {enrolled.key}"
+            )
+        )
         assert answer.status_code == 202, answer.content
 
     changed = [versions[(i // len(hosts) + 1) % 4] for i in range(args.count)]
     _timed("whole view: a changed report", args.count, lambda i: request(i, changed[i]), results)
     last = {i % len(hosts): changed[i] for i in range(args.count)}
-    _timed("whole view: an unchanged report (check-in)", args.count,
-           lambda i: request(i, last[i % len(hosts)]), results)
+    _timed(
+        "whole view: an unchanged report (check-in)", args.count, lambda i: request(i, last[i % len(hosts)]), results
+    )
     return 0
 
 
