@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from servertest import Agent, api, cli, real_report, request, with_finding
+from servertest import Agent, api, cli, missing, real_report, request, with_finding
 
 
 def _outcome(server, token: str) -> list:
@@ -138,7 +138,7 @@ def test_fleet_settings_from_the_command_line(migrated_data):
 @pytest.fixture
 def certificate(tmp_path):
     if shutil.which("openssl") is None:
-        pytest.skip("no openssl")
+        missing("openssl is not installed")
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
         [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from servertest import PG_BIN, Agent, Postgres, api, cli, real_report, with_finding
+from servertest import PG_BIN, Agent, Postgres, api, cli, missing, real_report, with_finding
 
 pytestmark = pytest.mark.postgres
 
@@ -130,7 +130,7 @@ def test_two_servers_on_one_database_give_the_result_of_one(servers, tmp_path, p
 def private_postgres():
     """A PostgreSQL of this test alone, since the test stops it."""
     if not (PG_BIN / "initdb").exists():
-        pytest.skip("no PostgreSQL")
+        missing(f"PostgreSQL 15 is not installed ({PG_BIN})")
     root = Path(tempfile.mkdtemp(prefix="clientcheck-postgres-"))
     cluster = Postgres(root)
     try:
