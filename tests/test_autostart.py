@@ -434,58 +434,31 @@ def test_install_never_replaces_a_file_it_did_not_write(platform: str, command: 
 
 # --- rights ---------------------------------------------------------------------------------------------
 
-SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin:/bin")
 
-
-RUNUSER = shutil.which("runuser")
-
-
-@pytest.mark.skipif(os.geteuid() != 0 or RUNUSER is None, reason="needs root, and runuser, to run as nobody")
-@pytest.mark.skipif(SYSTEM_PYTHON is None, reason="needs the system's python3 (the venv's may be unreadable to nobody)")
-def test_system_install_without_root_names_the_fix_and_writes_nothing():
+def test_system_install_without_root_names_the_fix_and_writes_nothing(nobody):
     """A real unprivileged user (nobody) installing for all users into a root-owned tree."""
     # Not in pytest's tmp_path: its parent is private to root, and nobody must be able to look in.
     stage = Path(tempfile.mkdtemp(prefix="clientcheck-autostart-"))
     try:
-        _install_as_nobody(stage)
+        stage.chmod(0o755)
+        linux_machine(stage)
+        before = tree(stage)
+        script = (
+            "import sys\n"
+            "from clientcheck import autostart\n"
+            "try:\n"
+            f"    autostart.install('linux', system=True, env={{}}, command={LINUX_COMMAND!r}, root={str(stage)!r})\n"
+            "except autostart.NeedsAdminError as error:\n"
+            "    print(error.message); print(error.hint); sys.exit(error.exit_status)\n"
+        )
+        run = subprocess.run([*nobody.python, "-c", script], env=nobody.env, capture_output=True, text=True)
+        assert run.returncode == ExitStatus.OUTPUT, run.stderr
+        message, hint = run.stdout.splitlines()
+        assert message == f"cannot write in {stage}/etc/xdg/autostart: permission denied"
+        assert hint == "installing for all users needs root: run it with sudo"
+        assert tree(stage) == before
     finally:
         shutil.rmtree(stage)
-
-
-def _install_as_nobody(stage: Path) -> None:
-    stage.chmod(0o755)
-    linux_machine(stage)
-    agent = REPO / "agent"
-    probe = subprocess.run(
-        [RUNUSER, "-u", "nobody", "--", SYSTEM_PYTHON, "-c", "import clientcheck.autostart"],
-        env={"PYTHONPATH": str(agent), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if probe.returncode != 0:
-        pytest.skip(f"nobody cannot import the package from {agent}: {probe.stderr.strip()[-200:]}")
-    before = tree(stage)
-    script = (
-        "import sys\n"
-        "from clientcheck import autostart\n"
-        "try:\n"
-        f"    autostart.install('linux', system=True, env={{}}, command={LINUX_COMMAND!r}, root={str(stage)!r})\n"
-        "except autostart.NeedsAdminError as error:\n"
-        "    print(error.message); print(error.hint); sys.exit(error.exit_status)\n"
-    )
-    run = subprocess.run(
-        [RUNUSER, "-u", "nobody", "--", SYSTEM_PYTHON, "-c", script],
-        env={"PYTHONPATH": str(agent), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == ExitStatus.OUTPUT, run.stderr
-    message, hint = run.stdout.splitlines()
-    assert message == f"cannot write in {stage}/etc/xdg/autostart: permission denied"
-    assert hint == "installing for all users needs root: run it with sudo"
-    assert tree(stage) == before
 
 
 def test_windows_system_install_hint_names_an_elevated_prompt():

@@ -4,8 +4,8 @@
 - GLib's launcher (``gio launch``, what GNOME uses) starts the entry: the program gets exactly our
   arguments, in the entry's working folder;
 - ``systemd-analyze verify`` on the units;
-- a real systemd user manager (started for the test in a private mount namespace, so the machine's own /run
-  and /etc are untouched) loads the units, reports the timer enabled, and runs the service with exactly our
+- a real systemd user manager (started for the test in a throw-away root, so the machine's own /run, /etc
+  and /var are untouched) loads the units, reports the timer enabled, and runs the service with exactly our
   arguments; its XDG autostart generator turns the desktop entry into a unit that does the same.
 """
 
@@ -23,12 +23,13 @@ from pathlib import Path
 import pytest
 
 from clientcheck import autostart
+from conftest import missing, needs_tool, require_tool
+from throwaway_root import ThrowawayRoot
 
 DESKTOP_FILE_VALIDATE = shutil.which("desktop-file-validate")
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 SYSTEMCTL = shutil.which("systemctl")
 GIO = shutil.which("gio")
-UNSHARE = shutil.which("unshare")
 SYSTEMD = next((path for path in ("/usr/lib/systemd/systemd", "/lib/systemd/systemd") if os.path.exists(path)), None)
 XDG_GENERATOR = "/usr/lib/systemd/user-generators/systemd-xdg-autostart-generator"
 
@@ -65,7 +66,7 @@ def fake_program(folder: Path, record: Path) -> Path:
     return program
 
 
-def runs(record: Path, count: int = 1, timeout: float = 10) -> list[dict]:
+def runs(record: Path, count: int = 1, timeout: float = 60) -> list[dict]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if record.exists():
@@ -79,7 +80,7 @@ def runs(record: Path, count: int = 1, timeout: float = 10) -> list[dict]:
 # --- the desktop entry ------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(DESKTOP_FILE_VALIDATE is None, reason="desktop-file-utils is not installed (.ci/run installs it)")
+@needs_tool("desktop-file-validate", "desktop-file-utils")
 @pytest.mark.parametrize("system", [False, True], ids=["user", "system"])
 def test_the_desktop_entry_passes_desktop_file_validate(system: bool, tmp_path: Path):
     command = [str(tmp_path / "Programme ünï $x 'q'" / "bin" / "clientcheck"), *NASTY_ARGUMENTS, "back\\slash"]
@@ -93,7 +94,7 @@ def test_the_desktop_entry_passes_desktop_file_validate(system: bool, tmp_path: 
     assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == "", proc.stdout + proc.stderr
 
 
-@pytest.mark.skipif(GIO is None, reason="GLib's gio (libglib2.0-bin) is not installed (.ci/run installs it)")
+@needs_tool("gio", "libglib2.0-bin")
 def test_glib_starts_the_desktop_entry_with_exactly_our_arguments(tmp_path: Path):
     record = tmp_path / "runs.jsonl"
     # Every character the Exec quoting rules treat specially, in the program's path and its arguments.
@@ -116,7 +117,7 @@ def test_a_percent_sign_in_the_programs_path_is_refused_for_xdg(tmp_path: Path):
 # --- the systemd units --------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd is not installed")
+@needs_tool("systemd-analyze", "systemd")
 @pytest.mark.parametrize("system", [False, True], ids=["user", "system"])
 def test_the_units_pass_systemd_analyze_verify(system: bool, tmp_path: Path):
     program = fake_program(tmp_path / "Programme ünï $x" / "bin", tmp_path / "runs.jsonl")
@@ -169,31 +170,30 @@ def test_systemd_refuses_quotes_in_the_programs_path_so_we_do_too():
 
 
 class UserManager:
-    """``systemd --user`` for one test, in its own mount namespace: /run is a fresh tmpfs there (with the
-    /run/systemd/system that tells systemd it may run), and staged folders can be mounted over /etc."""
+    """``systemd --user`` for one test, in a throw-away root (tests/throwaway_root.py): /run is a fresh tmpfs
+    there (with the /run/systemd/system that tells systemd it may run), and whatever it writes under /etc or
+    /var stays in the root's overlay."""
 
-    def __init__(self, home: Path, binds: dict[Path, str]) -> None:
+    def __init__(self, root: ThrowawayRoot, home: Path) -> None:
         self.runtime = Path(tempfile.mkdtemp(prefix="cc-rt-"))  # short: the socket path is limited to 108 bytes
         self.runtime.chmod(0o700)
+        # A login's environment: the XDG folders from HOME, the system's /etc/xdg (not the test's own).
         self.env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(self.runtime)}
-        self.env.pop("XDG_CONFIG_HOME", None)
-        mounts = "".join(f'mount --bind "{source}" "{target}" && ' for source, target in binds.items())
-        script = f"mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/system && {mounts}exec {SYSTEMD} --user"
+        for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_DIRS"):
+            self.env.pop(name, None)
+        root.run(["mkdir", "-p", "/run/systemd/system"], check=True)
         self.log = self.runtime / "manager.log"
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [UNSHARE, "--mount", "--propagation", "private", "sh", "-c", script],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
+            self.process = root.popen(
+                [SYSTEMD, "--user"], env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
-        deadline = time.monotonic() + 20
+        # Ready when its private socket is there; a manager that cannot start says why in its log.
+        deadline = time.monotonic() + 60
         while not (self.runtime / "systemd" / "private").exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 output = self.log.read_text(errors="replace")
                 self.stop()
-                pytest.skip(f"cannot start a systemd user manager here: {output.strip()[-300:]}")
+                missing(f"cannot start a systemd user manager here: {output.strip()[-300:]}")
             time.sleep(0.05)
 
     def systemctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -218,18 +218,18 @@ class UserManager:
         shutil.rmtree(self.runtime, ignore_errors=True)
 
 
-needs_manager = pytest.mark.skipif(
-    os.geteuid() != 0 or None in (UNSHARE, SYSTEMD, SYSTEMCTL),
-    reason="a private systemd user manager needs root (a mount namespace), unshare and systemd",
-)
-
-
 @pytest.fixture
-def user_manager(monkeypatch: pytest.MonkeyPatch):
+def user_manager(monkeypatch: pytest.MonkeyPatch, throwaway_root: ThrowawayRoot):
+    require_tool("systemctl", "systemd")
+    if SYSTEMD is None:
+        missing("systemd is not installed (apt-get install systemd; .ci/run installs it)")
     started: list[UserManager] = []
 
-    def start(home: Path, binds: dict[Path, str] | None = None) -> UserManager:
-        manager = UserManager(home, binds or {})
+    def start(home: Path, etc: Path | None = None) -> UserManager:
+        """A manager for ``home``; ``etc``, a staged /etc, is copied into the root's /etc first."""
+        if etc is not None:
+            shutil.copytree(etc, throwaway_root.path("/etc"), symlinks=True, dirs_exist_ok=True)
+        manager = UserManager(throwaway_root, home)
         started.append(manager)
         # The live runner (systemctl --user daemon-reload …) talks to this manager.
         monkeypatch.setenv("XDG_RUNTIME_DIR", str(manager.runtime))
@@ -241,7 +241,6 @@ def user_manager(monkeypatch: pytest.MonkeyPatch):
         manager.stop()
 
 
-@needs_manager
 def test_a_real_user_manager_runs_the_units_and_the_autostart_entry(user_manager, tmp_path: Path):
     home = tmp_path / "home"
     (home / ".config").mkdir(parents=True)
@@ -285,7 +284,6 @@ def test_a_real_user_manager_runs_the_units_and_the_autostart_entry(user_manager
     assert sorted(path.name for path in home.rglob("*")) == [".config"]
 
 
-@needs_manager
 def test_a_real_user_manager_picks_up_the_system_wide_install(user_manager, tmp_path: Path):
     """--system, staged, then seen by a user's manager as /etc/systemd/user and /etc/xdg/autostart."""
     stage = tmp_path / "stage"
@@ -298,9 +296,7 @@ def test_a_real_user_manager_picks_up_the_system_wide_install(user_manager, tmp_
     autostart.install("linux", system=True, env={}, command=command, root=str(stage))
     home = tmp_path / "home"
     home.mkdir()
-    manager = user_manager(
-        home, {stage / "etc/systemd/user": "/etc/systemd/user", stage / "etc/xdg/autostart": "/etc/xdg/autostart"}
-    )
+    manager = user_manager(home, stage / "etc")
     assert manager.show("clientcheck.timer", "UnitFileState") == "enabled"
     assert manager.show("clientcheck.timer", "ActiveState") == "active"  # started with timers.target at login
     # Debian links /etc/xdg/systemd/user (searched first) to /etc/systemd/user.

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from clientcheck import autostart
+from conftest import needs_tool
 
 PLISTUTIL = shutil.which("plistutil")
 
@@ -57,7 +58,7 @@ def test_the_launch_agent_has_what_launchd_needs(system: bool, tmp_path: Path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
 
 
-@pytest.mark.skipif(PLISTUTIL is None, reason="libplist-utils (plistutil) is not installed (.ci/run installs it)")
+@needs_tool("plistutil", "libplist-utils")
 def test_libplist_reads_the_same_property_list(tmp_path: Path):
     path = install(tmp_path, system=False)
     binary = tmp_path / "agent.bplist"

@@ -22,6 +22,7 @@ import pytest
 
 from clientcheck import autostart
 from clientcheck.autostart import shelllink, windows
+from conftest import needs_tool
 
 LNKINFO = shutil.which("lnkinfo")
 EXIFTOOL = shutil.which("exiftool")
@@ -295,7 +296,7 @@ def test_the_task_keeps_the_schema_rules(system: bool, tmp_path: Path):
     assert b"\n\x00" in data and b"\r\x00\n\x00" in data and data.count(b"\n\x00") == data.count(b"\r\x00\n\x00")
 
 
-@pytest.mark.skipif(XMLLINT is None, reason="xmllint (libxml2-utils) is not installed (.ci/run installs it)")
+@needs_tool("xmllint", "libxml2-utils")
 def test_libxml2_reads_the_utf16_task_file(tmp_path: Path):
     path = task_file(
         tmp_path, system=False, command=["C:\\R&D <Tools>\\Python\\pythonw.exe", "-m", "clientcheck", "login"]
@@ -546,7 +547,7 @@ PROGRAMS = [
 ]
 
 
-@pytest.mark.skipif(LNKINFO is None, reason="liblnk-utils (lnkinfo) is not installed (.ci/run installs it)")
+@needs_tool("lnkinfo", "liblnk-utils")
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_lnkinfo_reads_the_shortcuts_target(program: str, tmp_path: Path):
     path = shortcut(tmp_path, program=program)
@@ -564,7 +565,7 @@ def test_lnkinfo_reads_the_shortcuts_target(program: str, tmp_path: Path):
     assert fields["Description"].startswith("Checks that this computer's software is up to date.")
 
 
-@pytest.mark.skipif(EXIFTOOL is None, reason="ExifTool (libimage-exiftool-perl) is not installed (.ci/run installs it)")
+@needs_tool("exiftool", "libimage-exiftool-perl")
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_exiftool_reads_the_same_shortcut(program: str, tmp_path: Path):
     path = shortcut(tmp_path, program=program)

@@ -317,3 +317,30 @@ def test_every_language_has_every_phrase(language: str):
         placeholders = {part.split("}")[0] for part in text.split("{")[1:]}
         english = {part.split("}")[0] for part in catalog["en"][key].split("{")[1:]}
         assert placeholders == english, (language, key)
+
+
+def test_the_notice_says_when_the_clock_or_the_rules_are_in_doubt_or_places_unreadable():
+    from clientcheck.model import Unreadable
+
+    owed = OWED.replace(language="en")
+    future = owed.rules.replace(
+        published=dt.date(2026, 11, 20), expires=dt.date(2026, 11, 30), published_in_future=True
+    )
+    message = notice(owed.replace(rules=future, as_of=dt.date(2020, 1, 1)), None)
+    assert message is not None
+    assert (
+        message.body.splitlines()[-1]
+        == "The rules are dated 2026-11-20, after today: this computer's clock may be wrong"
+    )
+    stale = owed.rules.replace(stale=True, expires=dt.date(2026, 11, 1))
+    message = notice(owed.replace(rules=stale), None)
+    assert message is not None
+    assert message.body.splitlines()[-1] == "The rules used expired on 2026-11-01: newer updates may be needed"
+    closed = Unreadable("/home/ana/.local/share/applications", "cannot read: Permission denied", "applications")
+    message = notice(owed.replace(inventory=owed.inventory.replace(unreadable=(closed,))), None)
+    assert message is not None
+    assert message.body.splitlines()[-1].startswith("Some places on this computer could not be checked")
+    german = notice(OWED.replace(rules=stale), None)
+    assert german is not None and german.body.splitlines()[-1].startswith("Die verwendeten Regeln sind am 2026-11-01")
+    # Nothing owed or due: no notice, however doubtful the rules (the report says it; the person cannot act).
+    assert notice(ALL_OK.replace(rules=future), None) is None

@@ -69,8 +69,12 @@ REPORT_URL = "file:///C:/Users/ana/AppData/Local/clientcheck/report%20today.html
 # --- text and addresses -------------------------------------------------------------------------------
 
 
-def test_clean_text_drops_what_services_refuse():
-    assert clean_text("a\0b\x07c\x1b[31md\r\ne\rf\tg", 100) == "abc[31md\ne\nf\tg"
+def test_clean_text_writes_out_what_services_refuse_or_a_terminal_acts_on():
+    assert clean_text("a\0b\x07c\x1b[31md\r\ne\rf\tg", 100) == "a\\x00b\\x07c\\x1b[31md\ne\\x0df\tg"
+    # Shown, not acted on: an override would reorder the text, an isolate hide where it ends.
+    assert (
+        clean_text("invoice\u202efdp.exe \u2066x\u2069 \u200fok", 100) == "invoiceU+202Efdp.exe U+2066xU+2069 \u200fok"
+    )
     assert clean_text("  padded \n", 100) == "padded"
     assert clean_text("bad \udcff byte", 100) == "bad ? byte"  # a lone surrogate from a non-UTF-8 name
 
@@ -393,13 +397,13 @@ def test_run_command_program_missing():
 
 
 def test_run_command_leaves_a_slow_program_running(tmp_path):
+    # It gave up waiting, and did not end the program: it is still running once run_command has returned (a
+    # run_command that waited for it to finish would raise nothing, one that killed it would leave no pid).
     pid_file = tmp_path / "pid"
-    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(30)"
-    start = time.monotonic()
+    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
     with pytest.raises(TimeoutError, match=r"still running after 0\.5 s"):
         run_command([sys.executable, "-c", code], None, 0.5)
-    assert time.monotonic() - start < 2
-    for _ in range(100):
+    for _ in range(600):
         if pid_file.exists() and pid_file.read_text():
             break
         time.sleep(0.05)

@@ -2,14 +2,13 @@
 
 The pure parts (versions, the control file, dependencies, md5sums, copyright, man page) are checked against
 dpkg's own tools where they exist. Then, for real: the .deb is built from this checkout, inspected, checked
-with lintian, installed with dpkg, run (offline, as root and as nobody), reinstalled, and purged, and the
-machine must be left as it was: the purge runs even when a check fails.
+with lintian, and installed with dpkg, run (offline, as root and as nobody), reinstalled and purged in a
+throw-away root (tests/throwaway_root.py), never on this machine's own dpkg database: the purge must leave
+that root as it was, and keep what the package did not make.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import http.server
 import importlib.util
@@ -20,9 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +27,8 @@ from jsonschema import Draft202012Validator
 
 import clientcheck
 from clientcheck.cli import main
+from conftest import download_environment, require_tool
+from throwaway_root import ThrowawayRoot
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = REPO / "packaging" / "debian"
@@ -61,13 +60,6 @@ def _control_fields(text: str) -> dict[str, str]:
     return fields
 
 
-def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        pytest.skip(f"{tool} is not installed here")
-    return path
-
-
 # --- versions ----------------------------------------------------------------------------------------------
 
 
@@ -94,7 +86,7 @@ def test_debian_versions_sort_as_pep440_says():
     """dpkg itself must order the converted versions the way PEP 440 orders the originals."""
     from packaging.version import Version
 
-    dpkg = _need("dpkg")
+    dpkg = require_tool("dpkg")
     versions = ["1.0.dev1", "1.0.dev1+g12ab", "1.0a1.dev1", "1.0a1", "1.0a2", "1.0b1", "1.0rc1", "1.0"]
     versions += ["1.0+local.1", "1.0+zz", "1.0.post1.dev1", "1.0.post1", "1.0.post1+abc", "1.0.post2"]
     versions += ["1.0.1", "1.10", "1!0.1"]
@@ -144,7 +136,7 @@ def test_control_file_has_every_field_policy_asks_for():
 
 def test_control_file_is_read_back_by_dpkg_deb(tmp_path):
     """The real parser: dpkg-deb builds a package from the rendered control file and reads every field back."""
-    dpkg_deb = _need("dpkg-deb")
+    dpkg_deb = require_tool("dpkg-deb")
     root = tmp_path / "root"
     (root / "DEBIAN").mkdir(parents=True)
     (root / "DEBIAN" / "control").write_text(build.render_control(_template(), FIELDS), encoding="utf-8")
@@ -202,7 +194,7 @@ def test_installed_size_counts_as_dpkg_gencontrol(tmp_path):
 
 
 def test_md5sums_are_what_md5sum_checks(tmp_path):
-    md5sum = _need("md5sum")
+    md5sum = require_tool("md5sum")
     _tree(tmp_path)
     sums = build.md5sums(tmp_path)
     listed = [line.split("  ", 1)[1] for line in sums.splitlines()]
@@ -265,7 +257,7 @@ def test_man_page_commands_come_from_the_real_help(capsys):
 
 
 def test_man_page_is_clean_roff(tmp_path, capsys):
-    man = _need("man")
+    man = require_tool("man")
     assert main(["--help"]) == 0
     top = capsys.readouterr().out
     texts = {}
@@ -310,12 +302,16 @@ def test_maintainer_scripts_are_valid_sh():
 @pytest.fixture(scope="module")
 def deb(tmp_path_factory) -> Path:
     """The package, built from this checkout by the build script's own command line."""
-    _need("dpkg-deb")
+    require_tool("dpkg-deb")
     if not os.access(TARGET_PYTHON, os.X_OK):
         pytest.fail(f"{TARGET_PYTHON} is missing: the package is built for Debian's python3")
     out = tmp_path_factory.mktemp("deb")
     proc = subprocess.run(
-        [sys.executable, str(BUILD_SCRIPT), "--out", str(out)], capture_output=True, text=True, timeout=900
+        [sys.executable, str(BUILD_SCRIPT), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=download_environment(),  # pip fetches the bundled libraries as the caller set it up to
     )
     assert proc.returncode == 0, proc.stderr
     path = Path(proc.stdout.strip())
@@ -424,7 +420,7 @@ def test_package_carries_the_autostart_templates(deb):
 @pytest.mark.system
 def test_lintian_finds_no_error_or_warning(deb):
     """Every remaining finding is overridden, with its reason, in packaging/debian/lintian-overrides."""
-    lintian = _need("lintian")
+    lintian = require_tool("lintian")
     proc = subprocess.run(
         [lintian, "--fail-on", "error,warning", "--info", "--pedantic", str(deb)],
         capture_output=True,
@@ -435,53 +431,14 @@ def test_lintian_finds_no_error_or_warning(deb):
     assert not re.search(r"^[EW]: ", proc.stdout, re.MULTILINE), proc.stdout
 
 
-def _run(*command: str, **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, timeout=300, **kwargs)
-
-
-def _dpkg(*args: str) -> subprocess.CompletedProcess[str]:
-    """dpkg, waiting (up to 5 minutes) while something else on the machine, apt or another dpkg, holds its lock."""
-    deadline = time.monotonic() + 300
-    while True:
-        proc = _run("dpkg", *args)
-        locked = proc.returncode != 0 and "lock" in proc.stderr and "another process" in proc.stderr
-        if not locked or time.monotonic() > deadline:
-            return proc
-        time.sleep(2)
-
-
-@contextlib.contextmanager
-def _one_package_test_at_a_time():
-    """Two runs of this test on one machine (two test sessions at once) would install and purge the same
-    package under each other: the second waits for the first, up to 15 minutes."""
-    folder = "/run/lock" if os.path.isdir("/run/lock") else tempfile.gettempdir()
-    with open(os.path.join(folder, "clientcheck-package-test.lock"), "w") as lock:
-        deadline = time.monotonic() + 900
-        while True:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.fail("another run of this test has held the machine for 15 minutes")
-                time.sleep(1)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _installed_status() -> str:
-    proc = _run("dpkg-query", "--show", "--showformat", "${db:Status-Status}", "clientcheck")
+def _installed_status(root: ThrowawayRoot) -> str:
+    proc = root.run(["dpkg-query", "--show", "--showformat", "${db:Status-Status}", "clientcheck"])
     return proc.stdout.strip() if proc.returncode == 0 else "not-installed"
 
 
 def _offline(command: list[str]) -> list[str]:
     """The command in a network namespace of its own (no interface but a down loopback): truly offline."""
-    unshare = shutil.which("unshare")
-    if unshare and _run(unshare, "--net", "true").returncode == 0:
-        return [unshare, "--net", *command]
-    return command
+    return ["unshare", "--net", *command]
 
 
 def _schema(name: str) -> Draft202012Validator:
@@ -489,28 +446,50 @@ def _schema(name: str) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def _check_installed(tmp_path: Path, package_files: list[str]) -> None:
-    version = _run("/usr/bin/clientcheck", "--version")
+def _install(root: ThrowawayRoot, deb: Path) -> list[str]:
+    """The package installed in ``root``, which starts without one (a clientcheck this machine has is purged
+    from the copy first), and the files dpkg lists for it."""
+    if _installed_status(root) != "not-installed":
+        purge = root.run(["dpkg", "--purge", "clientcheck"])
+        assert purge.returncode == 0, purge.stdout + purge.stderr
+    install = root.run(["dpkg", "--install", str(deb)])
+    assert install.returncode == 0, install.stdout + install.stderr
+    assert _installed_status(root) == "installed"
+    return root.run(["dpkg-query", "--listfiles", "clientcheck"]).stdout.split()
+
+
+def _purge(root: ThrowawayRoot) -> None:
+    purge = root.run(["dpkg", "--purge", "clientcheck"])
+    assert purge.returncode == 0, purge.stdout + purge.stderr
+    assert "not empty so not removed" not in purge.stdout + purge.stderr, purge.stdout + purge.stderr
+    assert _installed_status(root) == "not-installed"
+
+
+def _check_installed(root: ThrowawayRoot, tmp_path: Path, package_files: list[str]) -> None:
+    version = root.run(["/usr/bin/clientcheck", "--version"])
     assert (version.returncode, version.stdout) == (0, f"clientcheck {clientcheck.__version__}\n"), version.stderr
 
-    report_run = _run(*_offline(["/usr/bin/clientcheck", "--format", "json"]))
+    report_run = root.run(_offline(["/usr/bin/clientcheck", "--format", "json"]))
     assert report_run.returncode in (0, 1), report_run.stderr
     report = json.loads(report_run.stdout)
     _schema("report.schema.json").validate(report)
     assert report["rules"]["source"] == "bundled"
 
     # What the package finds is what this checkout finds on the same machine.
-    here = _run(sys.executable, "-m", "clientcheck", "inventory", "--format", "json")
+    here = root.run([sys.executable, "-m", "clientcheck", "inventory", "--format", "json"])
     assert here.returncode == 0, here.stderr
     mine = sorted((item["product"], item["version"]) for item in json.loads(here.stdout)["software"])
     assert sorted((item["product"], item["version"]) for item in report["software"]) == mine
 
-    # Installed files must be usable by anyone: run as nobody (who cannot write the byte-code caches either).
-    runuser = shutil.which("runuser")
-    if runuser:
-        as_nobody = _run(runuser, "-u", "nobody", "--", "/usr/bin/clientcheck", "inventory", "--format", "json")
-        assert as_nobody.returncode == 0, as_nobody.stderr
-        _schema("inventory.schema.json").validate(json.loads(as_nobody.stdout))
+    # Installed files must be usable by anyone: run as nobody (who cannot write the byte-code caches either),
+    # with what runuser gives nobody: its own home, none of the test's folders, which nobody may not read.
+    runuser = require_tool("runuser", "util-linux")
+    as_nobody = root.run(
+        [runuser, "-u", "nobody", "--", "/usr/bin/clientcheck", "inventory", "--format", "json"],
+        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8"},
+    )
+    assert as_nobody.returncode == 0, as_nobody.stderr
+    _schema("inventory.schema.json").validate(json.loads(as_nobody.stdout))
 
     # The private libraries, not Debian's or this venv's, and every compiled module loads after stripping.
     extensions = [path for path in package_files if path.endswith(".so")]
@@ -520,7 +499,7 @@ def _check_installed(tmp_path: Path, package_files: list[str]) -> None:
         "import importlib, sys; sys.path.append('/usr/lib/clientcheck')\n"
         "for name in sys.argv[1:]: print(name, importlib.import_module(name).__file__)"
     )
-    loaded = _run(TARGET_PYTHON, "-ISB", "-c", code, *modules)
+    loaded = root.run([TARGET_PYTHON, "-ISB", "-c", code, *modules])
     assert loaded.returncode == 0, loaded.stderr
     for line in loaded.stdout.splitlines():
         name, path = line.split(" ", 1)
@@ -534,19 +513,17 @@ def _check_installed(tmp_path: Path, package_files: list[str]) -> None:
         ["rules", "sign", str(rules), "--secret", str(tmp_path / "k.key")],
         ["rules", "verify", str(rules), "--key", str(tmp_path / "k.pub")],
     ):
-        proc = _run("/usr/bin/clientcheck", *command)
+        proc = root.run(["/usr/bin/clientcheck", *command])
         assert proc.returncode == 0, f"{command}: {proc.stderr}"
 
-    # requests and its helpers from the private folder, under -IS: fetch a rule file from this machine. As root
-    # the agent caches it in /var/cache/clientcheck, which purge must then remove.
-    fetched = _fetch_rules_from_a_local_server()
+    # requests and its helpers from the private folder, under -IS: fetch a rule file from this machine.
+    fetched = _fetch_rules_from_a_local_server(root)
     assert fetched["source"].startswith("http://127.0.0.1:") and fetched["fallback_reason"] is None, fetched
-    assert os.path.isdir("/var/cache/clientcheck")
 
     # postinst byte-compiled every module (as root here; users then start from the caches).
-    tag = _run(TARGET_PYTHON, "-c", "import sys; print(sys.implementation.cache_tag)").stdout.strip()
+    tag = root.run([TARGET_PYTHON, "-c", "import sys; print(sys.implementation.cache_tag)"]).stdout.strip()
     sources = [Path(path) for path in package_files if path.endswith(".py")]
-    missing = [s for s in sources if not (s.parent / "__pycache__" / f"{s.stem}.{tag}.pyc").is_file()]
+    missing = [s for s in sources if not root.path(f"{s.parent}/__pycache__/{s.stem}.{tag}.pyc").is_file()]
     assert not missing, f"{len(missing)} of {len(sources)} modules not byte-compiled, e.g. {missing[:3]}"
 
 
@@ -555,7 +532,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _fetch_rules_from_a_local_server() -> dict:
+def _fetch_rules_from_a_local_server(root: ThrowawayRoot) -> dict:
+    """As root, with no CLIENTCHECK_CACHE_DIR, the agent caches the rule file in /var/cache/clientcheck (of
+    the throw-away root), which purge must then remove."""
     handler = functools.partial(_QuietHandler, directory=str(REPO / "rules"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -563,11 +542,12 @@ def _fetch_rules_from_a_local_server() -> dict:
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/default.json"
         env = {k: v for k, v in os.environ.items() if k not in ("CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_STATE_DIR")}
-        proc = _run("/usr/bin/clientcheck", "--rules", url, "--format", "json", env=env)
+        proc = root.run(["/usr/bin/clientcheck", "--rules", url, "--format", "json"], env=env)
     finally:
         server.shutdown()
         server.server_close()
     assert proc.returncode in (0, 1), proc.stderr
+    assert [path.name for path in root.path("/var/cache/clientcheck").glob("rules-*.cache")], "nothing was cached"
     return json.loads(proc.stdout)["rules"]
 
 
@@ -576,37 +556,38 @@ def _module_name(path: str) -> str:
     return relative.split(".", 1)[0].replace("/", ".")
 
 
+def _machine_state() -> dict[str, object]:
+    """What installing on this machine itself would change: its dpkg database and the package's folders."""
+    status = Path("/var/lib/dpkg/status").read_bytes()
+    folders = ("/usr/lib/clientcheck", "/usr/bin/clientcheck", "/var/cache/clientcheck", "/usr/share/doc/clientcheck")
+    return {"status": status, "present": [path for path in folders if os.path.lexists(path)]}
+
+
 @pytest.mark.system
-def test_install_run_and_purge_leave_the_machine_as_it_was(deb, tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("installing a package needs root")
-    _need("dpkg")
-    with _one_package_test_at_a_time():
-        _install_run_and_purge(deb, tmp_path)
-
-
-def _install_run_and_purge(deb: Path, tmp_path: Path) -> None:
-    if _installed_status() != "not-installed":
-        pytest.fail(f"a clientcheck package is already on this machine ({_installed_status()}): not replacing it")
+def test_install_run_and_purge_leave_the_root_as_it_was(deb, tmp_path, throwaway_root):
+    """Installed, run (offline, as root and as nobody; a fetch as root fills /var/cache/clientcheck),
+    reinstalled and purged in a throw-away root: the purge leaves nothing of the package behind there, and
+    this machine itself never saw any of it."""
+    require_tool("dpkg")
+    machine = _machine_state()
+    root = throwaway_root
     package_paths = [path for _mode, _owner, path in _listing(deb)]
     watched = [*package_paths, "/var/cache/clientcheck", "/var/lib/clientcheck"]
-    before = {path for path in watched if os.path.lexists(path)}
+    before = {path for path in watched if os.path.lexists(root.path(path))}
+    assert "/var/cache/clientcheck" not in before, "this machine has a /var/cache/clientcheck: see the next test"
+
+    package_files = _install(root, deb)
     try:
-        install = _dpkg("--install", str(deb))
-        assert install.returncode == 0, install.stdout + install.stderr
-        assert _installed_status() == "installed"
-        package_files = _run("dpkg-query", "--listfiles", "clientcheck").stdout.split()
-        _check_installed(tmp_path, package_files)
+        _check_installed(root, tmp_path, package_files)
+        assert root.path("/var/cache/clientcheck").is_dir()
         # Installed again over itself: prerm upgrade removes the caches, postinst makes them anew.
-        again = _dpkg("--install", str(deb))
+        again = root.run(["dpkg", "--install", str(deb)])
         assert again.returncode == 0, again.stdout + again.stderr
-        assert _run("/usr/bin/clientcheck", "--version").returncode == 0
+        assert root.run(["/usr/bin/clientcheck", "--version"]).returncode == 0
     finally:
-        purge = _dpkg("--purge", "clientcheck")
-    assert purge.returncode == 0, purge.stdout + purge.stderr
-    assert "not empty so not removed" not in purge.stdout + purge.stderr, purge.stdout + purge.stderr
-    assert _installed_status() == "not-installed"
-    after = {path for path in watched if os.path.lexists(path)}
+        _purge(root)
+
+    after = {path for path in watched if os.path.lexists(root.path(path))}
     left = sorted(after - before)
     for folder in (
         "/usr/lib/clientcheck",
@@ -614,7 +595,74 @@ def _install_run_and_purge(deb: Path, tmp_path: Path) -> None:
         "/var/cache/clientcheck",
         "/var/lib/clientcheck",
     ):
-        if os.path.lexists(folder):
-            left += [os.path.join(d, f) for d, _dirs, files in os.walk(folder) for f in files][:20]
+        if os.path.lexists(root.path(folder)):
+            left += [os.path.join(d, f) for d, _dirs, files in os.walk(root.path(folder)) for f in files][:20]
     assert not left, f"left behind after purge: {left}"
     assert after == before
+    assert _machine_state() == machine
+
+
+@pytest.mark.system
+def test_purge_keeps_a_cache_folder_it_did_not_make_and_what_is_in_it(deb, tmp_path, throwaway_root):
+    """A /var/cache/clientcheck older than the package, holding a file of its own: the purge removes the
+    agent's cached rules and a temporary file left by a cut-short write, and nothing else."""
+    root = throwaway_root
+    cache = root.path("/var/cache/clientcheck")
+    cache.mkdir(mode=0o750)
+    (cache / "notes.txt").write_text("the administrator's\n")
+    (cache / "rules-from-elsewhere").write_text("not a cache entry\n")
+    os.utime(cache / "notes.txt", (1_700_000_000, 1_700_000_000))
+    _install(root, deb)
+    try:
+        fetched = _fetch_rules_from_a_local_server(root)
+        assert fetched["fallback_reason"] is None, fetched
+        [cached] = cache.glob("rules-*.cache")
+        (cache / f".{cached.name}.0123456789ab.tmp").write_bytes(b"cut short")
+    finally:
+        _purge(root)
+    assert sorted(path.name for path in cache.iterdir()) == ["notes.txt", "rules-from-elsewhere"]
+    assert (cache / "notes.txt").read_text() == "the administrator's\n"
+    assert (cache / "notes.txt").stat().st_mtime == 1_700_000_000
+    assert cache.stat().st_mode & 0o777 == 0o750
+
+
+def _postrm(root: ThrowawayRoot, action: str) -> None:
+    proc = root.run(["sh", str(HERE / "postrm"), action])
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+
+
+def test_postrm_removes_the_cache_folder_only_when_it_held_only_ours(throwaway_root, tmp_path):
+    root = throwaway_root
+    cache = root.path("/var/cache/clientcheck")
+    cache.mkdir()
+    ours = ["rules-0123456789abcdef.cache", ".rules-0123456789abcdef.cache.a1b2c3d4e5f6.tmp"]
+    for name in ours:
+        (cache / name).write_bytes(b"{}\n")
+    _postrm(root, "remove")  # not a purge: the cache stays
+    assert sorted(path.name for path in cache.iterdir()) == sorted(ours)
+    _postrm(root, "purge")
+    assert not os.path.lexists(cache)
+    _postrm(root, "purge")  # nothing there: still fine
+
+    # A folder of someone else's: a subfolder, a link named like ours (its target is not touched), a file.
+    cache.mkdir()
+    (cache / "old").mkdir()
+    target = tmp_path / "target.cache"
+    target.write_text("kept")
+    (cache / "rules-fedcba9876543210.cache").symlink_to(target)
+    (cache / "rules-0123456789abcdef.cache").write_text("ours")
+    _postrm(root, "purge")
+    assert sorted(path.name for path in cache.iterdir()) == ["old", "rules-fedcba9876543210.cache"]
+    assert target.read_text() == "kept"
+
+    # /var/cache/clientcheck itself a link: neither it nor what it points to is touched.
+    (cache / "old").rmdir()
+    (cache / "rules-fedcba9876543210.cache").unlink()
+    cache.rmdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "rules-0123456789abcdef.cache").write_text("not ours to remove")
+    cache.symlink_to(elsewhere)
+    _postrm(root, "purge")
+    assert cache.is_symlink()
+    assert (elsewhere / "rules-0123456789abcdef.cache").read_text() == "not ours to remove"

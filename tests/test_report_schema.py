@@ -26,6 +26,7 @@ from clientcheck.model import (
     OSInfo,
     Report,
     RulesInfo,
+    Unreadable,
 )
 from clientcheck.render.json import INVENTORY_SCHEMA, REPORT_SCHEMA, render_inventory, render_report
 from clientcheck.version import Version
@@ -87,11 +88,13 @@ def assert_valid_report(document: dict[str, Any]) -> None:
         expected = "owed"
     elif statuses & {"owed", "unsupported", "due"}:
         expected = "due"
-    elif "unknown" in statuses:
-        expected = "unknown"
+    elif "unknown" in statuses or document["unreadable"]:
+        expected = "unknown"  # a version could not be read, or a place that may hold an installation
     else:
         expected = "ok"
     assert summary["status"] == expected
+    # Every place in "unreadable" is also a warning line, as readers of "warnings" alone have always seen them.
+    assert all(f"{item['path']}: {item['problem']}" in document["warnings"] for item in document["unreadable"])
     ranks = [STATUS_ORDER.index(f["status"]) for f in findings]
     assert ranks == sorted(ranks), "findings are not worst first"
     for finding in findings:
@@ -237,8 +240,12 @@ def test_broken_rules_fall_back_to_bundled(capsys: pytest.CaptureFixture[str], t
 
 
 @on_linux
-def test_missing_rules_file_falls_back_to_bundled(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    document = _check(capsys, ["--rules", str(tmp_path / "no-such-rules.json")])
+def test_a_configured_rules_file_that_is_missing_falls_back_to_bundled(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Configured (here by the environment), not named on the command line: a share not mounted yet.
+    env = {"CLIENTCHECK_RULES_SOURCE": str(tmp_path / "no-such-rules.json")}
+    document = _check(capsys, [], env=env)
     assert document["rules"]["source"] == "bundled"
     assert document["rules"]["fallback_reason"]
 
@@ -498,6 +505,30 @@ def test_hand_built_report_of_an_empty_machine() -> None:
     assert_valid_inventory(json.loads(render_inventory(inventory, NOW)))
 
 
+CLOSED_PLACES = (
+    Unreadable("/Applications", "cannot read: Permission denied", "applications installed there"),
+    Unreadable("/var/lib/dpkg/status", "larger than 16 MiB, not read", "the versions of packaged applications"),
+)
+
+
+def test_hand_built_report_with_unreadable_places_and_rules_from_the_future() -> None:
+    inventory = Inventory(os=DEBIAN, software=(FIREFOX_ESR,), unreadable=CLOSED_PLACES)
+    future = FRESH_RULES.replace(published=dt.date(2027, 1, 1), published_in_future=True)
+    report = Report(generated_at=NOW, inventory=inventory, findings=(_finding("ok"),), rules=future)
+    document = _report(report)
+    assert document["summary"]["status"] == "unknown"
+    assert document["unreadable"][1] == {
+        "path": "/var/lib/dpkg/status",
+        "problem": "larger than 16 MiB, not read",
+        "hides": "the versions of packaged applications",
+    }
+    assert document["warnings"] == ["/Applications: cannot read: Permission denied", CLOSED_PLACES[1].line]
+    assert document["rules"]["published_in_future"] is True
+    inventory_document = json.loads(render_inventory(inventory, NOW))
+    assert_valid_inventory(inventory_document)
+    assert inventory_document["unreadable"] == document["unreadable"]
+
+
 @pytest.mark.parametrize(
     "generated_at",
     [
@@ -587,4 +618,29 @@ def test_schemas_accept_added_keys() -> None:
     for part in (document["os"], document["software"][0], document["findings"][0], document["rules"]):
         part["new_key"] = "added later"
     document["summary"]["new_status"] = 0
+    assert not _errors(REPORT, document)
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("unreadable", None),
+        ("unreadable.0.path", ""),
+        ("unreadable.0.hides", _DELETE),
+        ("unreadable.1.problem", 13),
+        ("rules.published_in_future", "no"),
+    ],
+)
+def test_report_schema_rejects_bad_unreadable_places(path: str, value: Any) -> None:
+    inventory = Inventory(os=DEBIAN, software=(FIREFOX_ESR,), unreadable=CLOSED_PLACES)
+    document = _report(Report(generated_at=NOW, inventory=inventory, findings=(_finding("ok"),), rules=FRESH_RULES))
+    _set(document, path, value)
+    assert _errors(REPORT, document), f"{path} = {value!r} was accepted"
+
+
+def test_a_report_from_before_the_unreadable_key_is_still_valid() -> None:
+    # A collector validates reports of older agents with this schema: added keys are not required.
+    document = _good_report()
+    del document["unreadable"]
+    del document["rules"]["published_in_future"]
     assert not _errors(REPORT, document)

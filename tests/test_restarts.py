@@ -20,11 +20,11 @@ from clientcheck.inspect.processes import ProcProcesses, Program
 from clientcheck.inspect.restarts import pending_restarts
 from clientcheck.model import Installation, Inventory, OSInfo
 from clientcheck.version import Version
+from conftest import missing, require_root, require_tool
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads this machine's /proc")
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
-REPO = Path(__file__).resolve().parent.parent
 
 
 def _installation(path: Path | str, version: str | None = "153.7.0esr", **extra: object) -> Installation:
@@ -70,17 +70,49 @@ def _replace(path: Path, source: str = SLEEP) -> None:
     os.replace(new, path)
 
 
+def _wait_until(condition, what: str, process: subprocess.Popen | None = None) -> None:
+    """Wait for ``condition`` (polled; the deadline only turns a program that never gets there into a
+    failure instead of a hang)."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if process is not None and process.poll() is not None:
+            pytest.fail(f"the program ended before {what}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what}: not within 60 s")
+        time.sleep(0.01)
+
+
+def _runs(pid: int, program: Path | str) -> bool:
+    """/proc shows ``program`` as the process's executable (not the forked parent, nor setpriv before its exec)."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe") == str(program)
+    except OSError:
+        return False
+
+
+def _maps(pid: int, library: Path) -> bool:
+    """The loader has mapped ``library`` into the process."""
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as stream:
+            return any(line.rstrip("\n").endswith(" " + str(library)) for line in stream)
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def started():
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(program: Path, *, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    def start(
+        program: Path, *, env: dict[str, str] | None = None, mapped: Path | None = None
+    ) -> subprocess.Popen[bytes]:
+        """``program`` running, and, with ``mapped``, that library loaded: only then may a test replace it
+        (replaced before the loader opens it, the program would simply load the new file)."""
         process = subprocess.Popen([str(program), "300"], env=env)
         processes.append(process)
-        # Popen returns once exec succeeded, but make sure /proc shows the program, not the forked parent.
-        deadline = time.monotonic() + 5
-        while os.readlink(f"/proc/{process.pid}/exe") != str(program) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _wait_until(lambda: _runs(process.pid, program), f"{program} runs", process)
+        if mapped is not None:
+            _wait_until(lambda: _maps(process.pid, mapped), f"{mapped} is mapped", process)
         return process
 
     yield start
@@ -150,11 +182,11 @@ def test_a_replaced_library_in_the_application_folder_is_reported(tmp_path, star
         None,
     )
     if zlib is None:
-        pytest.skip("no zlib to preload")
+        missing("no zlib to preload (apt-get install zlib1g)")
     firefox = _app(tmp_path, "firefox")
     library = firefox.with_name("libz.so.1")
     shutil.copy2(zlib, library)
-    started(firefox, env={**os.environ, "LD_PRELOAD": str(library)})
+    started(firefox, env={**os.environ, "LD_PRELOAD": str(library)}, mapped=library)
     inventory = _inventory(_installation(firefox))
     assert _programs(inventory) == []
 
@@ -218,23 +250,24 @@ def test_a_process_that_ended_between_listing_and_reading_is_not_evidence(tmp_pa
 def test_a_process_that_sees_another_file_system_is_not_this_machines(tmp_path):
     # A process in a container sees its own file at the program's path, and /proc shows the same path text.
     # A private mount namespace with another file bind-mounted over the path makes one.
-    if os.geteuid() != 0 or shutil.which("unshare") is None:
-        pytest.skip("a mount namespace needs root and unshare")
+    require_root("a mount namespace")
+    unshare = require_tool("unshare", "util-linux")
+    if subprocess.run([unshare, "--mount", "true"], capture_output=True, check=False).returncode != 0:
+        missing("mount namespaces are not permitted here (a container without CAP_SYS_ADMIN)")
     firefox = _app(tmp_path, "firefox")
     theirs = tmp_path / "their-firefox"
     shutil.copy2(SLEEP, theirs)
-    script = f"mount --bind {theirs} {firefox} && exec {firefox} 300"
-    process = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script])
+    script = 'mount --bind "$1" "$2" && exec "$2" 300'
+    process = subprocess.Popen(
+        [unshare, "--mount", "--propagation", "private", "sh", "-c", script, "sh", theirs, firefox]
+    )
     try:
-        deadline = time.monotonic() + 5
-        program = None
-        while program is None and time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.skip("mount namespaces are not permitted here (a container without CAP_SYS_ADMIN)")
-            program = next(
-                (p for p in ProcProcesses().programs() if p.pid == process.pid and p.exe == str(firefox)), None
-            )
-            time.sleep(0.01)
+
+        def program_in_namespace() -> Program | None:
+            return next((p for p in ProcProcesses().programs() if p.pid == process.pid and p.exe == str(firefox)), None)
+
+        _wait_until(program_in_namespace, "the program runs in its own mount namespace", process)
+        program = program_in_namespace()
         assert program is not None  # the same path text as our installation's …
         # … but it runs another file than ours there: comparing with our file would call it replaced.
         assert os.stat(f"/proc/{process.pid}/exe").st_ino != firefox.stat().st_ino
@@ -245,30 +278,25 @@ def test_a_process_that_sees_another_file_system_is_not_this_machines(tmp_path):
         process.wait()
 
 
-def test_another_users_processes_are_skipped_without_a_word(tmp_path):
+def test_another_users_processes_are_skipped_without_a_word(nobody):
     """As an ordinary user, /proc/<pid>/exe of root's processes cannot be read: they are skipped, and the
     user's own replaced program is still found."""
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root to run as another user")
-    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO / "agent")}
-    probe = [*as_nobody, sys.executable, "-c", "import clientcheck.inspect.restarts"]
-    if subprocess.run(probe, env=environment, capture_output=True, check=False).returncode != 0:
-        pytest.skip("this Python or checkout cannot be read by an ordinary user")
     shared = Path(tempfile.mkdtemp(prefix="clientcheck-restarts-"))
     try:
         shared.chmod(0o755)
         roots = _app(shared, "firefox")
         users = _app(shared, "firefox-user")
-        os.chown(users.parent, 65534, 65534)
-        os.chown(users, 65534, 65534)
+        os.chown(users.parent, nobody.uid, nobody.uid)
+        os.chown(users, nobody.uid, nobody.uid)
         as_root = subprocess.Popen([str(roots), "300"])
-        as_user = subprocess.Popen([*as_nobody, str(users), "300"])
+        as_user = subprocess.Popen([*nobody.prefix, str(users), "300"])
         try:
-            time.sleep(0.2)
+            # Both run their program (setpriv has exec'd) before it is replaced.
+            _wait_until(lambda: _runs(as_root.pid, roots), f"{roots} runs", as_root)
+            _wait_until(lambda: _runs(as_user.pid, users), f"{users} runs", as_user)
             _replace(roots)
             _replace(users)
-            os.chown(users, 65534, 65534)
+            os.chown(users, nobody.uid, nobody.uid)
             script = (
                 "import json, sys\n"
                 "from clientcheck.inspect.restarts import pending_restarts\n"
@@ -281,11 +309,11 @@ def test_another_users_processes_are_skipped_without_a_word(tmp_path):
                 "print(json.dumps([r.path for r in found if r.kind == 'program']))\n"
             )
             proc = subprocess.run(
-                [*as_nobody, sys.executable, "-c", script, str(roots), str(users)],
+                [*nobody.python, "-c", script, str(roots), str(users)],
                 capture_output=True,
                 text=True,
                 timeout=60,
-                env=environment,
+                env=nobody.env,
             )
             assert proc.returncode == 0, proc.stderr
             assert proc.stderr == ""

@@ -1,12 +1,15 @@
 """Pending restarts against real software on this machine: Debian's chromium and firefox-esr started
-headless, and a real package upgraded by dpkg under a running program. Needs root (dpkg, and Chromium
-refuses its sandbox as root), the browsers installed (.ci/run installs them) and dpkg-deb."""
+headless, and a real package upgraded by dpkg under a running program, in a throw-away root (the machine's
+own dpkg database is never touched). Needs root (the throw-away root, and Chromium refuses its sandbox as
+root), the browsers installed (.ci/run installs them) and dpkg-deb."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +20,8 @@ from clientcheck.inspect.processes import ProcProcesses
 from clientcheck.inspect.restarts import pending_restarts
 from clientcheck.model import Installation, Inventory, OSInfo
 from clientcheck.version import Version
+from conftest import require_tool
+from throwaway_root import ThrowawayRoot
 
 pytestmark = [
     pytest.mark.system,
@@ -26,7 +31,7 @@ pytestmark = [
 PROBE = "clientcheck-restart-probe"
 
 
-def _wait_for(condition, timeout: float = 20.0):
+def _wait_for(condition, timeout: float = 60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -62,8 +67,7 @@ def _dpkg_upstream(package: str) -> str:
 
 
 def test_a_running_chromium_that_is_current_is_not_reported_and_its_version_is_read(tmp_path):
-    if shutil.which("chromium") is None:
-        pytest.skip("chromium is not installed")
+    require_tool("chromium")
     browser = subprocess.Popen(
         ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}", "about:blank"],
         stdout=subprocess.DEVNULL,
@@ -96,8 +100,7 @@ def test_a_running_chromium_that_is_current_is_not_reported_and_its_version_is_r
 
 
 def test_a_running_firefox_esr_that_is_current_is_not_reported(tmp_path):
-    if shutil.which("firefox-esr") is None:
-        pytest.skip("firefox-esr is not installed")
+    require_tool("firefox-esr")
     env = {**os.environ, "HOME": str(tmp_path), "MOZ_CRASHREPORTER_DISABLE": "1"}
     browser = subprocess.Popen(
         ["firefox-esr", "--headless", "--no-remote", "--profile", str(tmp_path), "about:blank"],
@@ -143,52 +146,60 @@ def _build(tmp_path: Path, version: str) -> Path:
     return package
 
 
-def _dpkg(*arguments: str) -> None:
-    # Another program may hold dpkg's lock for a moment (an apt run): wait for it rather than fail.
-    for _ in range(60):
-        proc = subprocess.run(["dpkg", *arguments], capture_output=True, text=True, check=False)
-        if proc.returncode == 0:
-            return
-        if "lock" not in proc.stderr:
-            pytest.fail(proc.stderr)
-        time.sleep(1)
-    pytest.fail("dpkg stayed locked")
+def _dpkg(root: ThrowawayRoot, *arguments: str) -> None:
+    proc = root.run(["dpkg", *arguments])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_a_program_upgraded_by_dpkg_under_it_is_found_through_its_package(tmp_path):
-    if shutil.which("dpkg-deb") is None or not os.path.exists("/var/lib/dpkg/status"):
-        pytest.skip("not a dpkg machine")
+# What the inventory would say of the probe, judged inside the throw-away root: the program's file, its
+# package and dpkg's database are there, not on this machine.
+_JUDGE = """
+import json, sys
+from clientcheck.inspect.restarts import pending_restarts
+from clientcheck.model import Installation, Inventory, OSInfo
+from clientcheck.version import Version
+
+installation = Installation(
+    product="evince",  # any product: the installation is what the inventory would say
+    category="pdf-viewer",
+    name="Probe",
+    version=Version("2.0"),
+    source="dpkg",
+    path=sys.argv[1],  # the wrapper script, as the inventory finds it from a desktop entry
+    package=sys.argv[2],
+    package_version="2.0-1",
+)
+os_info = OSInfo(platform="linux", id="debian", name="Debian GNU/Linux", version=None)
+found = pending_restarts(Inventory(os=os_info, software=(installation,)), "linux", root=None, env={})
+print(json.dumps([
+    [item.product, item.path, item.installed and str(item.installed), item.running and str(item.running), item.reason]
+    for item in found
+    if item.kind == "program"
+]))
+"""
+
+
+def _judged(root: ThrowawayRoot) -> list[list[str | None]]:
+    proc = root.run([sys.executable, "-c", _JUDGE, f"/usr/bin/{PROBE}", PROBE])
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_a_program_upgraded_by_dpkg_under_it_is_found_through_its_package(tmp_path, throwaway_root):
+    require_tool("dpkg-deb", "dpkg")
+    root = throwaway_root
     first, second = _build(tmp_path, "1.0-1"), _build(tmp_path, "2.0-1")
-    _dpkg("-i", str(first))
-    program = subprocess.Popen([f"/usr/bin/{PROBE}", "300"])
+    _dpkg(root, "-i", str(first))
+    program = root.popen([f"/usr/bin/{PROBE}", "300"])
     try:
         _wait_for(lambda: os.readlink(f"/proc/{program.pid}/exe") == f"/usr/lib/{PROBE}/probe")
-        installation = Installation(
-            product="evince",  # any product: the installation is what the inventory would say
-            category="pdf-viewer",
-            name="Probe",
-            version=Version("2.0"),
-            source="dpkg",
-            path=f"/usr/bin/{PROBE}",  # the wrapper script, as the inventory finds it from a desktop entry
-            package=PROBE,
-            package_version="2.0-1",
-        )
-        os_info = OSInfo(platform="linux", id="debian", name="Debian GNU/Linux", version=None)
-        inventory = Inventory(os=os_info, software=(installation,))
-        assert _programs(inventory) == []
+        assert _judged(root) == []
 
-        _dpkg("-i", str(second))
+        _dpkg(root, "-i", str(second))
 
         assert os.readlink(f"/proc/{program.pid}/exe") == f"/usr/lib/{PROBE}/probe (deleted)"
-        [found] = _programs(inventory)
-        assert (found.product, found.path, found.installed, found.running, found.reason) == (
-            "evince",
-            f"/usr/bin/{PROBE}",
-            Version("2.0"),
-            None,
-            "running since before the update to 2.0",
-        )
+        assert _judged(root) == [["evince", f"/usr/bin/{PROBE}", "2.0", None, "running since before the update to 2.0"]]
     finally:
         program.kill()
         program.wait()
-        _dpkg("--purge", PROBE)
+    assert not os.path.lexists(f"/usr/bin/{PROBE}")  # this machine never had it

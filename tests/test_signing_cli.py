@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DESIGN_EXAMPLE
+from conftest import DESIGN_EXAMPLE, needs_tool
 
 MINISIGN = shutil.which("minisign")
-needs_minisign = pytest.mark.skipif(MINISIGN is None, reason="Debian's minisign is not installed (.ci/run installs it)")
+needs_minisign = needs_tool("minisign")
 
 
 @pytest.fixture

@@ -273,11 +273,14 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _say(line: str) -> None:
-    """One line on stderr. A closed or missing stderr never changes what the run does or returns."""
+    """One line on stderr. A closed or missing stderr never changes what the run does or returns. Errors
+    and warnings quote rule files, servers and paths: control characters in them are written out."""
     if sys.stderr is None:
         return
+    from clientcheck.visible import one_line
+
     try:
-        print(line, file=sys.stderr, flush=True)
+        print(one_line(line), file=sys.stderr, flush=True)
     except (OSError, ValueError):
         pass
 
@@ -393,14 +396,22 @@ def judge(
 
     today = as_of or now.date()
     source = settings["rules.source"]
-    folders: dict[str, str | None] = {}
+    cache_folder: str | None = None
+    state_folder: str | None = None
     if source is not None and "://" in source:
         from clientcheck.rules.floor import state_dir
 
         # From this run's environment (tests give their own); "" when there is none: no floor outside the cache.
-        folders = {"cache_folder": env.get("CLIENTCHECK_CACHE_DIR") or None, "state_folder": state_dir(env) or ""}
+        cache_folder, state_folder = env.get("CLIENTCHECK_CACHE_DIR") or None, state_dir(env) or ""
     loaded = load_rules(
-        source, today, key=settings["rules.key"], ca_bundle=settings["rules.ca_bundle"], now=now, **folders
+        source,
+        today,
+        key=settings["rules.key"],
+        ca_bundle=settings["rules.ca_bundle"],
+        now=now,
+        cache_folder=cache_folder,
+        state_folder=state_folder,
+        named=settings.origins["rules.source"].level == "command line",
     )
     for warning in loaded.warnings:
         _warn(warning)
@@ -521,13 +532,18 @@ def _validate(path: str) -> int:
     try:
         ruleset, _ = read_rule_file(path)
     except RulesError as error:
-        write_stream("".join(f"{path}: {problem}\n" for problem in error.problems))
+        from clientcheck.visible import one_line
+
+        write_stream("".join(one_line(f"{path}: {problem}") + "\n" for problem in error.problems))
         write_stream(f"{path}: invalid, {len(error.problems)} problem{'s' if len(error.problems) != 1 else ''}\n")
         return ExitStatus.RULES_INVALID
-    expired = " (expired)" if ruleset.expires < dt.date.today() else ""
+    today = dt.date.today()
+    expired = " (expired)" if ruleset.expires < today else ""
+    # A publisher checking a file before it goes out, or a wrong clock here: either way, worth a word.
+    future = f" (published {ruleset.published}, after today)" if ruleset.published > today else ""
     write_stream(
         f"{path}: valid: {len(ruleset.rules)} rules from {ruleset.publisher}, serial {ruleset.serial}, "
-        f"expires {ruleset.expires}{expired}\n"
+        f"expires {ruleset.expires}{expired}{future}\n"
     )
     return ExitStatus.OK
 

@@ -78,12 +78,22 @@ def _subjects(inventory: Inventory) -> Iterator[_Subject]:
         yield _Subject(item.product, item.name, item.version, item.track, item.problem, item.scope, item.path, item)
 
 
+def _names(rule: Rule, subject: _Subject, platform: str) -> bool:
+    return subject.product in rule.products and (not rule.platforms or platform in rule.platforms)
+
+
 def _applies(rule: Rule, subject: _Subject, platform: str) -> bool:
-    if subject.product not in rule.products:
-        return False
-    if rule.platforms and platform not in rule.platforms:
-        return False
-    return rule.track is None or rule.track == subject.track
+    return _names(rule, subject, platform) and (rule.track is None or rule.track == subject.track)
+
+
+def _rules_for(subject: _Subject, rules: tuple[Rule, ...], platform: str) -> list[Rule]:
+    """The rules that judge ``subject``. When its version could not be read, neither could its track where
+    the version tells it (Acrobat classic or continuous, Windows client or server): then the first rule
+    that names it on any track judges it, ``unknown``, and it is never "not covered by the rules"."""
+    applying = [rule for rule in rules if _applies(rule, subject, platform)]
+    if applying or subject.version is not None or subject.track is not None:
+        return applying
+    return next(([rule] for rule in rules if _names(rule, subject, platform)), [])
 
 
 def _restart_of(subject: _Subject, restarts: tuple[PendingRestart, ...]) -> PendingRestart | None:
@@ -201,13 +211,13 @@ def _unsupported_text(
 def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: str = "en") -> tuple[Finding, ...]:
     """Every finding, worst first (owed, unsupported, due, unknown, ok), then by product."""
     platform = inventory.os.platform
-    findings = [
-        _with_restart(_judge(rule, subject, inventory.os, today, language), restart, inventory.os)
-        for subject in _subjects(inventory)
-        for restart in (_restart_of(subject, inventory.restarts),)
-        for rule in ruleset.rules
-        if _applies(rule, subject, platform)
-    ]
+    findings: list[Finding] = []
+    for subject in _subjects(inventory):
+        restart = _restart_of(subject, inventory.restarts)
+        findings += [
+            _with_restart(_judge(rule, subject, inventory.os, today, language), restart, inventory.os)
+            for rule in _rules_for(subject, ruleset.rules, platform)
+        ]
     if inventory.os.id == UNIDENTIFIED_OS and inventory.os.problem:
         # No rule can name an OS we could not identify, but "could not tell" must never read as "ok".
         findings.append(

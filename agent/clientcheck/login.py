@@ -59,7 +59,12 @@ def _needs_notice(finding: Finding) -> bool:
 
 
 def notice(report: Report, report_link: str | None) -> Notice | None:
-    """The notification for ``report``, in its language; None when nothing is owed or due."""
+    """The notification for ``report``, in its language; None when nothing is owed or due.
+
+    Only what is owed or due makes a notification: the person can act on it. When there is one, it also
+    says what may make it incomplete (places that could not be read, expired rules) or wrong (rules dated
+    after today: this computer's clock). Rules that fell back are not the person's to fix, and the next
+    login tries again: the report says so, the notification does not."""
     findings = [finding for finding in report.findings if _needs_notice(finding)]
     if not findings:
         return None
@@ -84,6 +89,12 @@ def notice(report: Report, report_link: str | None) -> Notice | None:
         lines.append(f"• {finding.message} ({finding.name} {finding.installed or ''}".rstrip() + f"): {what}")
     if len(findings) > _SHOWN:
         lines.append(words["more"].format(count=len(findings) - _SHOWN))
+    if report.inventory.unreadable:
+        lines.append(words["unreadable"])
+    if report.rules.stale:
+        lines.append(words["rules_stale"].format(date=report.rules.expires.isoformat()))
+    if report.rules.published_in_future:
+        lines.append(words["clock"].format(date=report.rules.published.isoformat()))
     return Notice(title, "\n".join(lines), report_link, words["open"], urgent=report.blocking)
 
 

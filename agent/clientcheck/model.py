@@ -143,15 +143,40 @@ class PendingRestart(Record):
         self._set(locals())
 
 
+class Unreadable(Record):
+    """A place that could not be read, and that decides what is installed or at which version: what it
+    holds may be missing from the inventory, so nothing can be called up to date."""
+
+    __slots__ = ("path", "problem", "hides")
+
+    path: str  # the folder, file or database
+    problem: str  # why it could not be read ("cannot read: Permission denied")
+    hides: str  # what may be missing because of it, a noun phrase: "applications installed there"
+
+    def __init__(self, path: str, problem: str, hides: str) -> None:
+        self._set(locals())
+
+    @property
+    def line(self) -> str:
+        """Where and why, as a warning line: ``/Applications: cannot read: Permission denied``."""
+        return f"{self.path}: {self.problem}"
+
+    @property
+    def sentence(self) -> str:
+        """One line for a person: where, why, and what the report may lack because of it."""
+        return f"{self.line}; {self.hides} may be missing from this report"
+
+
 class Inventory(Record):
-    __slots__ = ("os", "software", "default_pdf", "default_pdf_source", "warnings", "restarts")
+    __slots__ = ("os", "software", "default_pdf", "default_pdf_source", "warnings", "restarts", "unreadable")
 
     os: OSInfo
     software: tuple[Installation, ...]
     default_pdf: str | None  # product id, or the desktop id when it is not a known product
     default_pdf_source: str | None
-    warnings: tuple[str, ...]  # files that could not be read, one line each
+    warnings: tuple[str, ...]  # files that could not be read but hide nothing, one line each
     restarts: tuple[PendingRestart, ...]  # updates installed but not in effect until a restart
+    unreadable: tuple[Unreadable, ...]  # places that could not be read and may hide an installation
 
     def __init__(
         self,
@@ -161,6 +186,7 @@ class Inventory(Record):
         default_pdf_source: str | None = None,
         warnings: tuple[str, ...] = (),
         restarts: tuple[PendingRestart, ...] = (),
+        unreadable: tuple[Unreadable, ...] = (),
     ) -> None:
         self._set(locals())
 
@@ -259,7 +285,17 @@ class RuleSet(Record):
 class RulesInfo(Record):
     """Which rule file a report was judged by, and anything the reader should know about it."""
 
-    __slots__ = ("source", "serial", "sha256", "publisher", "published", "expires", "stale", "fallback_reason")
+    __slots__ = (
+        "source",
+        "serial",
+        "sha256",
+        "publisher",
+        "published",
+        "expires",
+        "stale",
+        "fallback_reason",
+        "published_in_future",
+    )
 
     source: str  # "bundled", a path, or a URL
     serial: int
@@ -267,8 +303,11 @@ class RulesInfo(Record):
     publisher: str
     published: dt.date
     expires: dt.date
-    stale: bool
+    stale: bool  # the day judged for is after ``expires``: newer minimums may exist
     fallback_reason: str | None  # why the requested rules were not the ones used
+    # Published after the day judged for: this machine's clock is wrong (set back, so expiry and deadlines
+    # never come), or the file is not what it claims to be.
+    published_in_future: bool
 
     def __init__(
         self,
@@ -280,8 +319,15 @@ class RulesInfo(Record):
         expires: dt.date,
         stale: bool = False,
         fallback_reason: str | None = None,
+        published_in_future: bool = False,
     ) -> None:
         self._set(locals())
+
+    @property
+    def in_doubt(self) -> bool:
+        """Whether a verdict by these rules may be wrong for a reason of the rules': expired, not the ones
+        asked for, or dated after today."""
+        return self.stale or self.fallback_reason is not None or self.published_in_future
 
 
 class Finding(Record):
@@ -372,14 +418,15 @@ class Report(Record):
     @property
     def status(self) -> Status:
         """``owed`` when anything required is owed (exit 1); ``due`` when something is below its minimum
-        but not yet required (in grace, or only recommended); ``unknown`` when a version could not be read;
-        else ``ok``."""
+        but not yet required (in grace, or only recommended); ``unknown`` when a version could not be read,
+        or a place that may hold an installation could not be read (what it hides may be owed); else
+        ``ok``. What is known to be owed or due comes first: it needs acting on whatever else is found."""
         if self.blocking:
             return "owed"
         statuses = {finding.status for finding in self.findings}
         if statuses & {"owed", "unsupported", "restart", "due"}:
             return "due"
-        if "unknown" in statuses:
+        if "unknown" in statuses or self.inventory.unreadable:
             return "unknown"
         return "ok"
 

@@ -67,6 +67,11 @@ class Redactor:
                 restart.replace(path=self.path(restart.path), reason=self.text(restart.reason) or "")
                 for restart in inventory.restarts
             ),
+            # Kept with ~ for the home even when paths are hidden: where it could not read is the point.
+            unreadable=tuple(
+                item.replace(path=self.text(item.path) or "", problem=self.text(item.problem) or "")
+                for item in inventory.unreadable
+            ),
         )
 
     def finding(self, finding: Finding) -> Finding:

@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from conftest import CI, missing, require_tool
+
 pytestmark = pytest.mark.system
 
 # package -> product id, for the packages .ci/run installs from Debian's archive.
@@ -33,8 +35,7 @@ PACKAGES = {
 
 
 def _dpkg_versions() -> dict[str, str]:
-    if shutil.which("dpkg-query") is None:
-        pytest.skip("not a dpkg-based machine")
+    require_tool("dpkg-query", "dpkg")
     proc = subprocess.run(
         ["dpkg-query", "-W", "-f", "${Package}\t${Status}\t${Version}\n", *PACKAGES],
         capture_output=True,
@@ -65,7 +66,7 @@ def inventory() -> dict:
 
 
 def test_ci_installed_every_system_test_package():
-    if os.environ.get("CI") != "true":
+    if not CI:
         pytest.skip("only CI promises to install them")
     assert sorted(_dpkg_versions()) == sorted(PACKAGES)
 
@@ -74,7 +75,7 @@ def test_ci_installed_every_system_test_package():
 def test_reported_version_is_the_packaged_upstream_version(package, inventory):
     versions = _dpkg_versions()
     if package not in versions:
-        pytest.skip(f"{package} is not installed here")
+        missing(f"{package} is not installed here (.ci/run installs it)")
     product = PACKAGES[package]
     entries = [item for item in inventory["software"] if item["product"] == product and item["source"] == "dpkg"]
     assert entries, f"{product} ({package}) installed but not reported"
@@ -86,7 +87,7 @@ def test_reported_version_is_the_packaged_upstream_version(package, inventory):
 
 def test_firefox_esr_is_on_the_esr_track(inventory):
     if "firefox-esr" not in _dpkg_versions():
-        pytest.skip("firefox-esr is not installed here")
+        missing("firefox-esr is not installed here (.ci/run installs it)")
     firefox = next(item for item in inventory["software"] if item["package"] == "firefox-esr")
     assert firefox["track"] == "esr"
     assert firefox["name"] == "Firefox ESR"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from clientcheck import dirs
@@ -31,6 +33,9 @@ def test_linux_folders_are_platformdirs_folders(monkeypatch: pytest.MonkeyPatch,
 def test_macos_folders_are_platformdirs_folders(monkeypatch: pytest.MonkeyPatch):
     from platformdirs.macos import MacOS
 
+    # A Mac's environment: HOME only (platformdirs would follow XDG_* variables on a Mac too).
+    for name in [name for name in os.environ if name.startswith("XDG_")]:
+        monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", "/Users/alice")
     reference = MacOS(appname="clientcheck", appauthor=False)
     env = {"HOME": "/Users/alice"}

@@ -7,7 +7,18 @@ import datetime as dt
 import pytest
 
 from clientcheck.evaluate import evaluate, pick_text
-from clientcheck.model import Grace, Installation, Inventory, OSInfo, Report, Rule, RuleSet, RulesInfo, Unsupported
+from clientcheck.model import (
+    Grace,
+    Installation,
+    Inventory,
+    OSInfo,
+    Report,
+    Rule,
+    RuleSet,
+    RulesInfo,
+    Unreadable,
+    Unsupported,
+)
 from clientcheck.version import Version
 
 TODAY = dt.date(2026, 11, 25)
@@ -230,20 +241,24 @@ def test_findings_come_worst_first_and_the_report_summarises_them():
 
 
 @pytest.mark.parametrize(
-    ("statuses", "summary"),
+    ("statuses", "unreadable", "summary"),
     [
-        pytest.param((), "ok", id="nothing-judged"),
-        pytest.param(("ok",), "ok", id="all-ok"),
-        pytest.param(("ok", "unknown"), "unknown", id="unknown-is-never-ok"),
-        pytest.param(("due", "unknown"), "due", id="due-outranks-unknown"),
+        pytest.param((), False, "ok", id="nothing-judged"),
+        pytest.param(("ok",), False, "ok", id="all-ok"),
+        pytest.param(("ok", "unknown"), False, "unknown", id="unknown-is-never-ok"),
+        pytest.param(("due", "unknown"), False, "due", id="due-outranks-unknown"),
+        pytest.param(("ok",), True, "unknown", id="unreadable-place-is-never-ok"),
+        pytest.param((), True, "unknown", id="unreadable-with-nothing-judged"),
+        pytest.param(("due",), True, "due", id="due-outranks-unreadable"),
+        pytest.param(("owed", "ok"), True, "owed", id="owed-outranks-unreadable"),
     ],
 )
-def test_summary_status(statuses, summary):
+def test_summary_status(statuses, unreadable, summary):
     rules = tuple(
         Rule(id=f"r{i}", products=(f"p{i}",), minimum=Version("2"), grace=Grace(TODAY, 30) if status == "due" else None)
         for i, status in enumerate(statuses)
     )
-    version = {"ok": "3", "due": "1", "unknown": None}
+    version = {"ok": "3", "due": "1", "owed": "1", "unknown": None}
     software = tuple(
         Installation(
             product=f"p{i}",
@@ -256,13 +271,68 @@ def test_summary_status(statuses, summary):
     findings = judge(*rules, software=software)
     assert sorted(f.status for f in findings) == sorted(statuses)
     info = RulesInfo(source="bundled", serial=1, sha256="0" * 64, publisher="T", published=TODAY, expires=TODAY)
+    closed = (Unreadable("/Applications", "cannot read: Permission denied", "applications installed there"),)
     report = Report(
         generated_at=dt.datetime(2026, 11, 25, tzinfo=dt.timezone.utc),
-        inventory=Inventory(os=DEBIAN, software=software),
+        inventory=Inventory(os=DEBIAN, software=software, unreadable=closed if unreadable else ()),
         findings=findings,
         rules=info,
     )
     assert report.status == summary
+
+
+ACROBAT_RULES = (
+    Rule(id="acrobat-continuous", products=("acrobat-reader",), track="continuous", minimum=Version("26.002")),
+    Rule(id="acrobat-classic", products=("acrobat-reader",), track="classic", minimum=Version("24.001")),
+)
+
+
+def acrobat(version: str | None, track: str | None) -> Installation:
+    return Installation(
+        product="acrobat-reader",
+        category="pdf-viewer",
+        name="Adobe Acrobat Reader",
+        version=Version(version) if version else None,
+        track=track,
+        problem=None if version else "/Applications/Adobe Acrobat Reader.app/Contents/Info.plist: missing",
+    )
+
+
+def test_an_unreadable_version_whose_track_it_decides_is_unknown_not_uncovered():
+    # Acrobat's track (classic or continuous) comes from its version: neither rule applies by track.
+    finding = only(judge(*ACROBAT_RULES, software=(acrobat(None, None),), os_info=WINDOWS_NO_RULES))
+    assert (finding.rule, finding.status) == ("acrobat-continuous", "unknown")  # one finding, by the first rule
+    assert finding.message.endswith("Info.plist: missing")
+    assert not finding.blocking
+
+
+def test_a_known_track_that_no_rule_names_is_still_not_covered():
+    # Not a reading problem: the rules judge other tracks only.
+    assert judge(ACROBAT_RULES[0], software=(acrobat("24.001.30225", "classic"),), os_info=WINDOWS_NO_RULES) == ()
+    assert judge(ACROBAT_RULES[0], software=(acrobat(None, "classic"),), os_info=WINDOWS_NO_RULES) == ()
+
+
+WINDOWS_NO_RULES = OSInfo(platform="windows", id="windows", name="Windows 11", version=Version("10.0.26100.2454"))
+WINDOWS_RULES = (
+    Rule(id="windows", products=("windows",), track="client", minimum=Version("10.0.26100")),
+    Rule(id="windows-server", products=("windows",), track="server", minimum=Version("10.0.20348")),
+)
+
+
+@pytest.mark.parametrize("platform", ["windows", "macos", "linux"])
+def test_an_os_version_that_cannot_be_read_is_unknown_not_uncovered(platform):
+    os_id = {"windows": "windows", "macos": "macos", "linux": "debian"}[platform]
+    unread = OSInfo(platform=platform, id=os_id, name=os_id.title(), version=None, problem="CurrentBuild missing")
+    rules = tuple(rule.replace(products=(os_id,)) for rule in WINDOWS_RULES)
+    finding = only(judge(*rules, os_info=unread))
+    assert (finding.product, finding.status, finding.rule) == (os_id, "unknown", "windows")
+    assert finding.message == f"The version of {os_id.title()} could not be read: CurrentBuild missing"
+
+
+def test_an_os_no_rule_names_is_not_covered_whether_or_not_its_version_was_read():
+    arch = OSInfo(platform="linux", id="arch", name="Arch Linux", version=None, problem="a rolling release")
+    assert judge(*WINDOWS_RULES, os_info=arch) == ()
+    assert judge(WINDOWS_RULES[0].replace(platforms=("windows",)), os_info=arch.replace(id="windows")) == ()
 
 
 @pytest.mark.parametrize(

@@ -182,7 +182,8 @@ def test_nagios_long_and_hostile_text_stays_in_its_place() -> None:
     assert head.endswith("…")
     assert perfdata.endswith("'rules_age_days'=328;;;0")  # 2026-01-01 to 2026-11-25
     assert all(len(line) <= 300 for line in lines[1:])
-    assert len(lines) == 3
+    assert len(lines) == 4
+    assert lines[3] == "RULES: these rules expired on 2026-02-28 (270 days ago); newer minimums may exist"
 
     piped = report(finding("chromium", "Chro|mium\nx", "owed", "130.0", "156.0", message="a | b\nc"))
     lines = nagios.render_report(piped).splitlines()
@@ -272,6 +273,7 @@ def test_prometheus_inventory() -> None:
         "clientcheck_software_info",
         "clientcheck_os_info",
         "clientcheck_restart_pending",  # declared, with no sample: nothing waits for a restart
+        "clientcheck_unreadable",
         "clientcheck_last_run_timestamp_seconds",
     }
     assert metrics["clientcheck_restart_pending"] == []
@@ -318,6 +320,17 @@ def test_jamf_long_is_cut_to_255_without_splitting_an_entity(name: str) -> None:
     assert not cut.replace("&amp;", "&").endswith((" ", ";"))  # no dangling separator
 
 
+def test_jamf_keeps_what_could_not_be_read_and_the_rules_notes_when_it_cuts() -> None:
+    from clientcheck.model import Unreadable
+
+    closed = Unreadable("/Applications", "cannot read: Permission denied", "applications installed there")
+    long = LONG_REPORT.replace(inventory=LONG_REPORT.inventory.replace(unreadable=(closed,)))
+    value = jamf.render_report(long)[len("<result>") : -len("</result>\n")]
+    assert len(value) <= 255
+    assert value.startswith("OWED: Chromium üüü")
+    assert value.endswith("…; could not read /Applications; rules expired 2026-02-28")
+
+
 def test_jamf_inventory() -> None:
     assert jamf.render_inventory(Inventory(os=DEBIAN, software=(OKULAR, CHROME)), GENERATED) == (
         "<result>Debian GNU/Linux 12.8; Okular 24.08.3; Google Chrome (version unknown)</result>\n"
@@ -334,9 +347,10 @@ def _rows(text: str) -> list[dict[str, str]]:
 def test_csv_report_rows() -> None:
     text = csv_render.render_report(MIXED_REPORT)
     assert text.startswith(
-        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart\r\n"
+        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart,kind\r\n"
     )
     rows = _rows(text)
+    assert {row["kind"] for row in rows} == {"finding"}
     assert len(rows) == 5
     okular = rows[0]
     assert okular["status"] == "due"
@@ -352,12 +366,12 @@ def test_csv_quotes_non_ascii_and_long_fields() -> None:
     assert row["name"] == 'Zäthura "PDF" \\ Leser\nneu'
     assert row["message"] == "Mettez à jour <vite> & bien"
     long_rows = _rows(csv_render.render_report(LONG_REPORT))
-    assert [r["message"] for r in long_rows] == [LONG, LONG]
+    assert [r["message"] for r in long_rows if r["kind"] == "finding"] == [LONG, LONG]
 
 
 def test_csv_no_software_and_inventory() -> None:
     assert csv_render.render_report(report()) == (
-        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart\r\n"
+        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart,kind\r\n"
     )
     rows = _rows(csv_render.render_inventory(Inventory(os=DEBIAN, software=(OKULAR, NON_ASCII)), GENERATED))
     assert [r["product"] for r in rows] == ["okular", "zathura"]
@@ -381,9 +395,16 @@ def test_ansible_fact_mixed() -> None:
             {"product": "firefox", "installed": "128.3.0esr", "required": "153.6", "rule": "firefox-min"},
         ],
         "counts": {"owed": 2, "unsupported": 1, "restart": 0, "due": 1, "unknown": 1, "ok": 0},
-        "rules": {"serial": 2026112501, "source": "bundled", "stale": False},
+        "rules": {
+            "serial": 2026112501,
+            "source": "bundled",
+            "stale": False,
+            "fallback_reason": None,
+            "published_in_future": False,
+        },
         "os": {"id": "debian", "version": "12.8"},
         "generated_at": "2026-11-25T08:30:00Z",
+        "unreadable": [],
     }
 
 

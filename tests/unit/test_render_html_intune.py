@@ -26,8 +26,9 @@ from test_render_formats import (
 from clientcheck.model import Rule, RuleSet
 from clientcheck.render import html, intune
 from clientcheck.version import Version
+from conftest import needs_tool
 
-CHROMIUM_BIN = "/usr/bin/chromium"
+CHROMIUM_BIN = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "output"
 VOID = {"meta", "br", "hr", "img", "input", "link", "area", "base", "col", "embed", "source", "track", "wbr"}
 
@@ -116,7 +117,7 @@ def test_html_ok_and_rules_notes() -> None:
     assert "<dt>Serial</dt><dd>2026112501</dd>" in page
     assert "Generated 2026-11-25 08:30:00 UTC" in page
     stale = html.render_report(LONG_REPORT)
-    assert "These rules expired on 2026-02-28 (270 days ago)" in stale
+    assert "Note: these rules expired on 2026-02-28 (270 days ago)" in stale
 
 
 def test_html_unsafe_link_is_text() -> None:
@@ -147,7 +148,7 @@ _FLAGS = [
 ]
 
 
-@pytest.mark.skipif(not Path(CHROMIUM_BIN).exists(), reason="no Chromium at /usr/bin/chromium")
+@needs_tool("chromium")
 def test_html_renders_in_chromium(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(html.render_report(MIXED_REPORT), encoding="utf-8")
@@ -214,12 +215,20 @@ def test_intune_values() -> None:
         "Evince": "43.1",
         "Firefox": "128.3.0",  # "128.3.0esr" as Intune's Version type reads it
         "Okular": "24.8.3",
+        "Unreadable": 0,
+        "RulesStale": False,
+        "RulesFallback": False,
+        "RulesPublishedInFuture": False,
     }
     assert json.loads(intune.render_report(OK_REPORT)) == {
         "ClientcheckStatus": "ok",
         "UpdatesOwed": 0,
         "Debian": "12.8",
         "Okular": "24.8.3",
+        "Unreadable": 0,
+        "RulesStale": False,
+        "RulesFallback": False,
+        "RulesPublishedInFuture": False,
     }
 
 

@@ -11,6 +11,8 @@ import os
 import posixpath
 import stat
 
+from clientcheck.model import Unreadable
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -52,6 +54,10 @@ class Root:
         self.is_host = self.base == "/" and not fold_case
         self.fold_case = fold_case
         self.problems: list[str] = []  # files that exist but could not be read, one line each
+        # Of those, the places whose contents decide what is installed (an applications folder, a package
+        # database): what they hold may be missing, so the verdict cannot be "ok". A caller says so by
+        # naming what a place ``hides`` when it reads it.
+        self.unreadable: list[Unreadable] = []
         self._folded: dict[str, dict[str, str]] = {}  # folder on the host -> lower-cased name -> name
 
     def host_path(self, path: str) -> str | None:
@@ -129,8 +135,9 @@ class Root:
         host = self.host_path(path)
         return host is not None and os.path.isdir(host)
 
-    def listdir(self, path: str) -> list[str]:
-        """Names in a directory, sorted; empty when it is missing. Unreadable directories are noted."""
+    def listdir(self, path: str, hides: str | None = None) -> list[str]:
+        """Names in a directory, sorted; empty when it is missing. Unreadable directories are noted (as
+        ``unreadable`` when the caller names what they may hide)."""
         host = self.host_path(path)
         if host is None:
             return []
@@ -139,37 +146,41 @@ class Root:
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as error:
-            self.note(path, error)
+            self.note(path, error, hides)
             return []
 
-    def walk_files(self, path: str, suffix: str) -> Iterator[tuple[str, str]]:
+    def walk_files(self, path: str, suffix: str, hides: str | None = None) -> Iterator[tuple[str, str]]:
         """(relative path, machine path) of files ending in ``suffix`` below ``path``, sorted, recursively.
 
         Symlinked folders are followed, but each folder is visited once and at most ``_MAX_DEPTH`` deep: a
         link back to its parent must not turn a login run into an endless one.
         """
-        yield from self._walk(path, suffix, "", set(), 0)
+        yield from self._walk(path, suffix, "", set(), 0, hides)
 
     def _walk(
-        self, path: str, suffix: str, prefix: str, seen: set[tuple[int, int]], depth: int
+        self, path: str, suffix: str, prefix: str, seen: set[tuple[int, int]], depth: int, hides: str | None
     ) -> Iterator[tuple[str, str]]:
         host = self.host_path(path)
         try:
             info = os.stat(host) if host is not None else None
-        except OSError:
+        except (FileNotFoundError, NotADirectoryError):
+            info = None
+        except OSError as error:  # a folder on the way that may not be entered (another user's home)
+            self.note(path, error, hides)
             info = None
         if info is None or (info.st_dev, info.st_ino) in seen or depth > _MAX_DEPTH:
             return
         seen.add((info.st_dev, info.st_ino))
-        for name in self.listdir(path):
+        for name in self.listdir(path, hides):
             full = f"{path}/{name}"
             if name.endswith(suffix):
                 yield prefix + name, full
             elif self.is_dir(full):
-                yield from self._walk(full, suffix, f"{prefix}{name}/", seen, depth + 1)
+                yield from self._walk(full, suffix, f"{prefix}{name}/", seen, depth + 1, hides)
 
-    def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes | None:
-        """The file's bytes, or None when it is missing (silently) or cannot be read (noted in ``problems``).
+    def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES, hides: str | None = None) -> bytes | None:
+        """The file's bytes, or None when it is missing (silently) or cannot be read (noted in ``problems``,
+        or in ``unreadable`` when the caller names what it may hide).
 
         Only regular files are read: a FIFO or device in place of a file must not hang a login run, so the
         file is opened without blocking and checked before reading.
@@ -182,7 +193,7 @@ class Root:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as error:
-            self.note(path, error)
+            self.note(path, error, hides)
             return None
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
@@ -191,24 +202,25 @@ class Root:
                 problem = f"larger than {limit // 1024 // 1024} MiB"
             else:
                 problem = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            self.problems.append(f"{path}: {problem}, not read")
+            self.record(path, f"{problem}, not read", hides)
             return None
         with os.fdopen(descriptor, "rb") as stream:
             # read() sizes its buffer from the file; read(limit + 1) would allocate the whole limit.
             try:
                 data = stream.read()
             except OSError as error:
-                self.note(path, error)
+                self.note(path, error, hides)
                 return None
         if len(data) > limit:  # it grew while we read it
-            self.problems.append(f"{path}: larger than {limit // 1024 // 1024} MiB, not read")
+            self.record(path, f"larger than {limit // 1024 // 1024} MiB, not read", hides)
             return None
         return data
 
-    def open_file(self, path: str) -> OpenFile | None:
+    def open_file(self, path: str, hides: str | None = None) -> OpenFile | None:
         """The regular file at ``path``, open to be read in pieces at any size; None when it is missing
-        (silently) or cannot be opened (noted in ``problems``). Opened without blocking, as ``read_bytes``
-        opens, so a FIFO in its place cannot hang the run."""
+        (silently) or cannot be opened (noted in ``problems``, or in ``unreadable`` when the caller names
+        what it may hide). Opened without blocking, as ``read_bytes`` opens, so a FIFO in its place cannot
+        hang the run."""
         host = self.host_path(path)
         if host is None:
             return None
@@ -217,23 +229,30 @@ class Root:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as error:
-            self.note(path, error)
+            self.note(path, error, hides)
             return None
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
             os.close(descriptor)
             problem = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            self.problems.append(f"{path}: {problem}, not read")
+            self.record(path, f"{problem}, not read", hides)
             return None
         return OpenFile(descriptor, info.st_size)
 
-    def read_text(self, path: str, limit: int = MAX_TEXT_BYTES) -> str | None:
-        data = self.read_bytes(path, limit)
+    def read_text(self, path: str, limit: int = MAX_TEXT_BYTES, hides: str | None = None) -> str | None:
+        data = self.read_bytes(path, limit, hides)
         if data is None:
             return None
         # Undecodable bytes are replaced, not fatal: one bad byte in a comment must not hide a package.
         return data.decode("utf-8", errors="replace")
 
-    def note(self, path: str, error: OSError) -> None:
-        reason = error.strerror or type(error).__name__
-        self.problems.append(f"{path}: cannot read: {reason}")
+    def note(self, path: str, error: OSError, hides: str | None = None) -> None:
+        self.record(path, f"cannot read: {error.strerror or type(error).__name__}", hides)
+
+    def record(self, path: str, problem: str, hides: str | None = None) -> None:
+        """Note that ``path`` could not be read: a place that may hide an installation (``hides`` says
+        what) is ``unreadable``; anything else is a warning."""
+        if hides is None:
+            self.problems.append(f"{path}: {problem}")
+        else:
+            self.unreadable.append(Unreadable(path, problem, hides))

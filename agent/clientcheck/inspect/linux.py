@@ -31,6 +31,10 @@ PACKAGED_APPLICATIONS = "/usr/share/applications"
 SYSTEM_FLATPAK = "/var/lib/flatpak"
 BIN_DIRS = ("/usr/local/bin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/sbin", "/snap/bin")
 PDF = "application/pdf"
+# What an unreadable place may hide (see fsroot.Root.unreadable), as the reports say it.
+HIDES_APPLICATIONS = "applications installed there"
+HIDES_APPLICATION = "an application"
+HIDES_HOMES = "applications installed for one user"
 # The [Desktop Entry] keys we read; the rest (translations above all) are never parsed.
 DESKTOP_KEYS = ("Type", "Hidden", "Categories", "MimeType", "Exec", "TryExec", "X-Flatpak", "X-SnapInstanceName")
 
@@ -232,12 +236,15 @@ class LinuxInspector:
             # the catalog lists: read only those there. Elsewhere (per-user, /usr/local, flatpak, snap)
             # an entry may be a browser the catalog knows only by its program, so read every one.
             catalog_only = app_dir.path == PACKAGED_APPLICATIONS
-            for relative, path in self.root.walk_files(app_dir.path, ".desktop"):
+            for relative, path in self.root.walk_files(app_dir.path, ".desktop", hides=HIDES_APPLICATIONS):
                 desktop_id = relative.replace("/", "-")
                 self.desktop_ids.add(desktop_id)
                 if catalog_only and desktop_id not in known_ids:
                     continue
-                data = self.root.read_bytes(path, limit=1024 * 1024)
+                # An entry the catalog knows is reported unknown when it cannot be read; any other one
+                # might be a browser known only by its program, so it is unreadable.
+                hides = None if desktop_id in known_ids else HIDES_APPLICATION
+                data = self.root.read_bytes(path, limit=1024 * 1024, hides=hides)
                 if data is None:
                     if desktop_id in known_ids:
                         found.append(_Entry(desktop_id, path, app_dir, {}, f"{path}: cannot read"))
@@ -554,6 +561,7 @@ class LinuxInspector:
             default_pdf=default_product,
             default_pdf_source=default[1] if default else None,
             warnings=tuple(self.problems + self.root.problems),
+            unreadable=tuple(self.root.unreadable),
         )
 
 
@@ -566,10 +574,10 @@ def homes_for(root: Root, env: Mapping[str, str], *, live: bool) -> list[Home]:
             home, env.get("XDG_DATA_HOME") or f"{home}/.local/share", env.get("XDG_CONFIG_HOME") or f"{home}/.config"
         )
         if not (hasattr(os, "geteuid") and os.geteuid() == 0):
-            return [own]
-        others = [_default_home(f"/home/{name}") for name in root.listdir("/home")]
+            return [own]  # other users' homes are out of this run's scope, not unreadable
+        others = [_default_home(f"/home/{name}") for name in root.listdir("/home", hides=HIDES_HOMES)]
         return [own] + [h for h in others if h.path != home and root.is_dir(h.path)]
-    homes = [_default_home(f"/home/{name}") for name in root.listdir("/home")]
+    homes = [_default_home(f"/home/{name}") for name in root.listdir("/home", hides=HIDES_HOMES)]
     homes = [home for home in homes if root.is_dir(home.path)]
     if root.is_dir("/root/.local/share") or root.is_dir("/root/.config"):
         homes.append(_default_home("/root"))

@@ -30,6 +30,10 @@ PREBOOT = "/System/Volumes/Preboot"
 APP_FOLDERS = ("/Applications", "/System/Applications", "/System/Cryptexes/App/System/Applications")
 LAUNCH_SERVICES = "Library/Preferences/com.apple.LaunchServices/com.apple.launchservices.secure.plist"
 PDF_CONTENT_TYPE = "com.adobe.pdf"
+# What an unreadable place may hide (see fsroot.Root.unreadable), as the reports say it.
+HIDES_APPLICATIONS = "applications installed there"
+HIDES_APPLICATION = "an application"
+HIDES_HOMES = "applications installed for one user"
 # Marketing names by major version, for display only (comparisons use the numbers).
 NAMES = {11: "Big Sur", 12: "Monterey", 13: "Ventura", 14: "Sonoma", 15: "Sequoia", 26: "Tahoe"}
 
@@ -51,8 +55,8 @@ def parse_plist(data: bytes) -> dict[str, Any]:
     return value
 
 
-def _read_plist(root: Root, path: str) -> tuple[dict[str, Any] | None, str | None]:
-    data = root.read_bytes(path, limit=8 * 1024 * 1024)
+def _read_plist(root: Root, path: str, hides: str | None = None) -> tuple[dict[str, Any] | None, str | None]:
+    data = root.read_bytes(path, limit=8 * 1024 * 1024, hides=hides)
     if data is None:
         return None, f"{path}: missing"
     try:
@@ -129,12 +133,13 @@ class MacInspector:
         folders += [(f"{home}/Applications", "user") for home in self.homes]
         seen: set[str] = set()
         for folder, scope in folders:
-            for name in self.root.listdir(folder):
+            for name in self.root.listdir(folder, hides=HIDES_APPLICATIONS):
                 path = f"{folder}/{name}"
                 if name.endswith(".app"):
                     candidates = [path]
                 elif self.root.is_dir(path):
-                    candidates = [f"{path}/{inner}" for inner in self.root.listdir(path) if inner.endswith(".app")]
+                    inside = self.root.listdir(path, hides=HIDES_APPLICATIONS)  # a vendor's folder (Adobe)
+                    candidates = [f"{path}/{inner}" for inner in inside if inner.endswith(".app")]
                 else:
                     continue
                 for bundle in candidates:
@@ -145,11 +150,16 @@ class MacInspector:
         return found
 
     def installation(self, bundle: str, scope: Scope) -> Installation | None:
-        plist, problem = _read_plist(self.root, f"{bundle}/Contents/Info.plist")
+        name = bundle.rsplit("/", 1)[-1]
+        # A bundle known by its name is reported unknown when its Info.plist cannot be read; any other one
+        # might be a browser renamed, known only by its bundle id, so it is unreadable.
+        known = self.catalog.by_app_name(name)
+        info = f"{bundle}/Contents/Info.plist"
+        plist, problem = _read_plist(self.root, info, hides=None if known else HIDES_APPLICATION)
         bundle_id = plist.get("CFBundleIdentifier") if plist else None
         product = self.catalog.by_bundle_id(bundle_id) if isinstance(bundle_id, str) else None
         if product is None:
-            product = self.catalog.by_app_name(bundle.rsplit("/", 1)[-1])
+            product = known
         if product is None:
             return None
         places = product.macos
@@ -229,6 +239,7 @@ class MacInspector:
             default_pdf=default,
             default_pdf_source=source,
             warnings=tuple(self.root.problems),
+            unreadable=tuple(self.root.unreadable),
         )
 
 
@@ -238,7 +249,7 @@ def homes_for(root: Root, env: Mapping[str, str], *, live: bool) -> list[str]:
         return [env.get("HOME") or os.path.expanduser("~")]
     return [
         f"/Users/{name}"
-        for name in root.listdir("/Users")
+        for name in root.listdir("/Users", hides=HIDES_HOMES)
         if name != "Shared" and not name.startswith(".") and root.is_dir(f"/Users/{name}")
     ]
 

@@ -53,6 +53,9 @@ class PackageDatabase:
         """Let go of the files held open for look-ups."""
 
 
+HIDES_VERSIONS = "the versions of packaged applications"
+
+
 class DpkgDatabase(PackageDatabase):
     """dpkg's status file, searched where it lies (never read whole: it grows by about 1 MB per thousand
     packages), and the file lists of the packages asked about."""
@@ -87,7 +90,7 @@ class DpkgDatabase(PackageDatabase):
     def open(cls, root: Root) -> DpkgDatabase | None:
         """The machine's dpkg database, None when it has none (or its status file cannot be opened: noted
         in the root's problems). Damage to the file is noted there too."""
-        file = root.open_file(cls.STATUS)
+        file = root.open_file(cls.STATUS, hides=HIDES_VERSIONS)
         if file is None:
             return None
         database = cls(root, FileWindow(file), file)
@@ -104,7 +107,7 @@ class DpkgDatabase(PackageDatabase):
         if name not in self._lists:
             found = None
             for path in (f"{self.INFO}/{name}.list", *(f"{self.INFO}/{name}:{a}.list" for a in self._architectures)):
-                data = self._root.read_bytes(path)
+                data = self._root.read_bytes(path, hides=HIDES_VERSIONS)
                 if data is not None:
                     found = path, data
                     break
@@ -211,7 +214,7 @@ class PacmanDatabase(PackageDatabase):
         self._format = pacman
         self._root = root
         self._entries: dict[str, tuple[str, str]] = {}  # name -> (directory, version)
-        for directory in root.listdir(self.LOCAL):
+        for directory in root.listdir(self.LOCAL, hides=HIDES_VERSIONS):
             parsed = self._format.entry_name_and_version(directory)
             if parsed is not None:
                 self._entries[parsed[0]] = (directory, parsed[1])
@@ -275,6 +278,8 @@ def open_package_databases(root: Root) -> list[PackageDatabase]:
                 databases.append(RpmPackages(rpm))
         except RpmDatabaseError as error:
             databases.append(UnreadableRpm(str(error)))
+            where, _, problem = str(error).partition(": ")
+            root.record(where, problem or "cannot read", HIDES_VERSIONS)
     if root.is_dir(PacmanDatabase.LOCAL):
         databases.append(PacmanDatabase(root))
     return databases

@@ -105,11 +105,13 @@ def _notify(
 
 
 def clean_text(text: str, limit: int) -> str:
-    """Text every notification service takes: no NULs or other control characters but newline and tab
-    (D-Bus forbids NUL, toast XML forbids the rest), no lone surrogates (a non-UTF-8 file name), at most
-    ``limit`` characters (cut with an ellipsis)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(char for char in text if char >= " " or char in "\n\t")
+    """Text every notification service takes, and that shows what it says: control characters but
+    newline and tab, and bidi controls, written out (``\\x1b``, ``U+202E``: D-Bus forbids NUL, toast XML
+    the other C0 controls, and an override would reorder what the person reads), no lone surrogates (a
+    non-UTF-8 file name), at most ``limit`` characters (cut with an ellipsis)."""
+    from clientcheck.visible import visible
+
+    text = visible(text.replace("\r\n", "\n"))
     text = text.encode("utf-8", "replace").decode("utf-8").strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from clientcheck import dates as dt
 from clientcheck.model import STATUS_ORDER
-from clientcheck.render.json import dumps
+from clientcheck.render.json import dumps, unreadable_dict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,13 +38,22 @@ def render_report(report: Report) -> str:
         for f in report.findings
         if f.blocking
     ]
+    rules = report.rules
     fact: dict[str, Any] = {
         "status": report.status,
         "owed": owed,
         "counts": {status: report.count(status) for status in STATUS_ORDER},
-        "rules": {"serial": report.rules.serial, "source": report.rules.source, "stale": report.rules.stale},
+        "rules": {
+            "serial": rules.serial,
+            "source": rules.source,
+            "stale": rules.stale,
+            "fallback_reason": rules.fallback_reason,  # null unless the rules asked for could not be used
+            "published_in_future": rules.published_in_future,  # the clock is wrong, or the file is bogus
+        },
         "os": _os(report.inventory.os),
         "generated_at": _timestamp(report.generated_at),
+        # Places that could not be read and may hide an installation (status is then "unknown").
+        "unreadable": [unreadable_dict(item) for item in report.inventory.unreadable],
     }
     return dumps(fact)
 
@@ -60,4 +69,12 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
         }
         for item in inventory.software
     ]
-    return dumps({"os": _os(inventory.os), "software": software, "generated_at": _timestamp(generated_at)})
+    unreadable = [unreadable_dict(item) for item in inventory.unreadable]
+    return dumps(
+        {
+            "os": _os(inventory.os),
+            "software": software,
+            "generated_at": _timestamp(generated_at),
+            "unreadable": unreadable,
+        }
+    )

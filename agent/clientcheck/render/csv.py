@@ -8,6 +8,11 @@ Names and messages come from the inspected machine (a desktop file any user can 
 file. A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to Excel and
 LibreOffice ("CSV injection"), so such a cell gets a leading ``'``, as OWASP advises: the spreadsheet shows
 the text, and a reader of the file sees exactly what was changed. No real version, id or date starts so.
+
+The last column, ``kind``, says what a row is: ``finding``; ``unreadable``, a place that could not be read
+and may hide an installation (its path as the name, status ``unknown``: the summary's reason); or
+``rules``, a note about the rules that judged the report (expired, fallen back, dated after today). Rows
+other than findings come after them, so a reader of the first columns alone still reads findings first.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import csv
 import io
 
 from clientcheck.model import Installation
+from clientcheck.render import words
+from clientcheck.visible import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +42,7 @@ REPORT_COLUMNS = (
     "url",
     "remedy",
     "restart",
+    "kind",
 )
 INVENTORY_COLUMNS = Installation.__slots__  # every field of an installation, in the model's order
 
@@ -46,21 +54,33 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     isoformat = getattr(value, "isoformat", None)  # a deadline: ISO 8601, as in the JSON report
-    text = str(isoformat()) if callable(isoformat) else str(value)
+    # Control characters are written out (a quoted line break is fine: the csv module quotes the cell).
+    text = visible(str(isoformat()) if callable(isoformat) else str(value))
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def _table(columns: tuple[str, ...], records: list[object]) -> str:
+def _table(columns: tuple[str, ...], rows: list[dict[str, object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)  # the "excel" dialect: minimal quoting, "\r\n" after every row
     writer.writerow(columns)
-    writer.writerows([_cell(getattr(record, column)) for column in columns] for record in records)
+    writer.writerows([_cell(row.get(column)) for column in columns] for row in rows)
     return out.getvalue()
 
 
+def _fields(record: object, columns: tuple[str, ...]) -> dict[str, object]:
+    return {column: getattr(record, column) for column in columns}
+
+
 def render_report(report: Report) -> str:
-    return _table(REPORT_COLUMNS, list(report.findings))
+    finding_columns = REPORT_COLUMNS[:-1]
+    rows = [{**_fields(finding, finding_columns), "kind": "finding"} for finding in report.findings]
+    rows += [
+        {"kind": "unreadable", "name": item.path, "status": "unknown", "message": item.sentence}
+        for item in report.inventory.unreadable
+    ]
+    rows += [{"kind": "rules", "name": report.rules.source, "message": note} for note in words.rules_notes(report)]
+    return _table(REPORT_COLUMNS, rows)
 
 
 def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
-    return _table(INVENTORY_COLUMNS, list(inventory.software))
+    return _table(INVENTORY_COLUMNS, [_fields(item, INVENTORY_COLUMNS) for item in inventory.software])

@@ -12,18 +12,11 @@ from html import escape
 
 from clientcheck import dates as dt
 from clientcheck.model import STATUS_ORDER
+from clientcheck.render import words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from clientcheck.model import Finding, Installation, Inventory, OSInfo, Report, RulesInfo, Status
-
-_HEADINGS: dict[Status, str] = {  # in the order a person should read them, as the text report
-    "owed": "Updates owed",
-    "unsupported": "Out of support (upgrade or replace)",
-    "restart": "Restart needed (updates installed, not yet in effect)",
-    "due": "Updates due soon",
-    "unknown": "Could not check",
-}
+    from clientcheck.model import Finding, Installation, Inventory, Report
 
 # Plain, small CSS: readable at 1024 px, and one column on a phone (the table scrolls sideways rather than
 # squeezing the version column). Colours mark the status; the status is also written out, for colour blindness.
@@ -55,7 +48,9 @@ footer{margin-top:2rem;font-size:.85rem;color:#555}
 
 
 def _e(value: object) -> str:
-    return escape(str(value), quote=True)
+    # Escaped, and controls written out: C0 controls are not allowed in an HTML page, and a bidi override
+    # would make a name or a message read in another order than it is.
+    return escape(words.shown(str(value)), quote=True)
 
 
 def _link(url: str) -> str:
@@ -64,23 +59,6 @@ def _link(url: str) -> str:
     if url.lower().startswith(("https://", "http://")):
         return f'<a href="{_e(url)}">{_e(url)}</a>'
     return _e(url)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
-
-
-def _os_label(os_info: OSInfo) -> str:
-    return f"{os_info.name} {os_info.version}" if os_info.version else os_info.name
-
-
-def _verdict(report: Report) -> str:
-    where = f"on this computer ({_os_label(report.inventory.os)})"
-    if report.blocking:
-        return f"{_plural(sum(1 for f in report.findings if f.blocking), 'update')} owed {where}"
-    if any(f.status != "ok" for f in report.findings):
-        return f"Nothing required is owed {where}, but some items need a look"
-    return f"All up to date {where}"
 
 
 def _need(finding: Finding) -> str:
@@ -139,7 +117,8 @@ def _table(inventory: Inventory) -> str:
     )
 
 
-def _rules(info: RulesInfo, as_of: dt.date) -> str:
+def _rules(report: Report) -> str:
+    info = report.rules
     items = [
         ("Source", _e(info.source)),
         ("Publisher", _e(info.publisher)),
@@ -148,14 +127,7 @@ def _rules(info: RulesInfo, as_of: dt.date) -> str:
         ("Expires", _e(info.expires.isoformat())),
     ]
     lines = ["<dl>", *(f"<dt>{term}</dt><dd>{value}</dd>" for term, value in items), "</dl>"]
-    if info.stale:
-        days = (as_of - info.expires).days
-        lines.append(
-            f'<p class="note">These rules expired on {_e(info.expires.isoformat())} ({_plural(days, "day")} ago);'
-            " newer minimums may exist.</p>"
-        )
-    if info.fallback_reason:
-        lines.append(f'<p class="note">Note: {_e(info.fallback_reason)}</p>')
+    lines += [f'<p class="note">Note: {_e(note)}</p>' for note in words.rules_notes(report)]
     return "\n".join(lines)
 
 
@@ -187,25 +159,35 @@ def _page(language: str, title: str, body: list[str]) -> str:
     )
 
 
+def _list(heading: str, items: list[str]) -> list[str]:
+    return [f"<h2>{_e(heading)}</h2>", "<ul>", *(f"<li>{_e(item)}</li>" for item in items), "</ul>"]
+
+
 def render_report(report: Report) -> str:
-    verdict = _verdict(report)
+    verdict = words.headline(report)
     body = [f"<h1>{_e(verdict)}</h1>"]
+    if report.rules.in_doubt:  # said at the top as well: the verdict above rests on these rules
+        body += [f'<p class="note">Note: {_e(note)}</p>' for note in words.rules_notes(report)]
     for status in STATUS_ORDER:
         group = [f for f in report.findings if f.status == status]
         if group and status != "ok":
-            body.append(f"<h2>{_e(_HEADINGS[status])}</h2>")
+            body.append(f"<h2>{_e(words.HEADINGS[status])}</h2>")
             body += [_card(finding) for finding in group]
+    if report.inventory.unreadable:
+        body += _list(words.UNREADABLE_HEADING, [item.sentence for item in report.inventory.unreadable])
     ok = [f for f in report.findings if f.status == "ok"]
     if ok:
         labels = dict.fromkeys(f"{f.name} {f.installed}" if f.installed else f.name for f in ok)
         body += ["<h2>Up to date</h2>", f"<p>{_e(', '.join(labels))}</p>"]
+    unjudged = words.unjudged(report)
+    if unjudged:
+        body += [f"<h2>{_e(words.UNJUDGED_HEADING)}</h2>", f"<p>{_e(', '.join(unjudged))}</p>"]
     body += ["<h2>Everything found</h2>", _table(report.inventory)]
     if report.inventory.default_pdf:
         body.append(f"<p>Opens PDFs by default: {_e(report.inventory.default_pdf)}</p>")
-    warnings = report.inventory.warnings
-    if warnings:
-        body += ["<h2>Could not read</h2>", "<ul>", *(f"<li>{_e(w)}</li>" for w in warnings), "</ul>"]
-    body += ["<h2>Rules used</h2>", _rules(report.rules, report.as_of)]
+    if report.inventory.warnings:
+        body += _list(words.WARNINGS_HEADING, list(report.inventory.warnings))
+    body += ["<h2>Rules used</h2>", _rules(report)]
     body.append(
         f"<footer>Generated {_e(_timestamp(report.generated_at))}, judged for {_e(report.as_of.isoformat())}"
         " by clientcheck.</footer>"
@@ -215,7 +197,9 @@ def render_report(report: Report) -> str:
 
 def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
     # The inventory judges nothing: only the table, with the time it was taken.
-    title = f"Software found on {_os_label(inventory.os)}"
+    title = f"Software found on {words.os_label(inventory.os)}"
     body = [f"<h1>{_e(title)}</h1>", _table(inventory)]
+    if inventory.unreadable:
+        body += _list(words.UNREADABLE_HEADING, [item.sentence for item in inventory.unreadable])
     body.append(f"<footer>Generated {_e(_timestamp(generated_at))} by clientcheck.</footer>")
     return _page("en", title, body)

@@ -4,6 +4,11 @@ Discovery output is one line of compressed JSON, a flat map ``SettingName -> val
 
 - ``ClientcheckStatus``: ``ok``, ``due``, ``unknown`` or ``owed`` (the report's summary status),
 - ``UpdatesOwed``: how many required updates are owed (what makes ``check`` exit 1),
+- ``Unreadable``: how many places that may hold an installation could not be read (the status is then
+  ``unknown`` unless something is known to be owed or due),
+- ``RulesStale``, ``RulesFallback``, ``RulesPublishedInFuture``: booleans, true when the rules used have
+  expired, are not the ones asked for (the last good or bundled ones instead), or are dated after the
+  device's today (its clock is wrong, or the file is not genuine),
 - one setting per judged product, named in CamelCase from the product id (``firefox`` -> ``Firefox``,
   ``foxit-reader`` -> ``FoxitReader``), valued with the installed version as Intune's ``Version`` type
   reads it (``128.3.0esr`` -> ``128.3.0``), ``0.0`` when it could not be read.
@@ -19,10 +24,11 @@ picks them), and rely on ``UpdatesOwed`` elsewhere.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 
 from clientcheck.evaluate import pick_text
+from clientcheck.render.json import dumps as _dumps  # one line; controls inert, as in the JSON report
+from clientcheck.visible import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +41,10 @@ if TYPE_CHECKING:
 
 STATUS_SETTING = "ClientcheckStatus"
 OWED_SETTING = "UpdatesOwed"
+UNREADABLE_SETTING = "Unreadable"
+STALE_SETTING, FALLBACK_SETTING, FUTURE_SETTING = "RulesStale", "RulesFallback", "RulesPublishedInFuture"
+# Settings of clientcheck's own that no product may take the place of.
+_RESERVED = (STATUS_SETTING, OWED_SETTING, UNREADABLE_SETTING, STALE_SETTING, FALLBACK_SETTING, FUTURE_SETTING)
 UNKNOWN_VERSION = "0.0"  # Intune's Version operator needs a version; 0.0 is below every minimum
 
 MAX_OUTPUT = 1024 * 1024  # Intune's limit on the discovery output, in bytes
@@ -72,17 +82,13 @@ def intune_version(version: Version | None) -> str:
     return ".".join(str(part) for part in parts)
 
 
-def _dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
-
-
 def _product_settings(report: Report) -> dict[str, str]:
     # Several installations of one product (system and user, deb and snap): the setting holds the oldest,
     # and "unknown" wins, since any one of them may be the one that is owed.
     lowest: dict[str, Version | None] = {}
     for finding in report.findings:
         name = setting_name(finding.product)
-        if name in (STATUS_SETTING, OWED_SETTING):
+        if name in _RESERVED:
             continue  # a product cannot take the place of the verdict
         if name not in lowest:
             lowest[name] = finding.installed
@@ -94,9 +100,14 @@ def _product_settings(report: Report) -> dict[str, str]:
 
 
 def render_report(report: Report) -> str:
+    rules = report.rules
     document: dict[str, Any] = {
         STATUS_SETTING: report.status,
         OWED_SETTING: sum(1 for finding in report.findings if finding.blocking),
+        UNREADABLE_SETTING: len(report.inventory.unreadable),
+        STALE_SETTING: rules.stale,
+        FALLBACK_SETTING: rules.fallback_reason is not None,
+        FUTURE_SETTING: rules.published_in_future,
     }
     # Every setting is a short name and a version, so the limit is far away; still, stop adding products
     # rather than give Intune an output it rejects whole.
@@ -114,7 +125,7 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
     versions: dict[str, str] = {}
     for item in inventory.software:
         name = setting_name(item.product)
-        if name not in (STATUS_SETTING, OWED_SETTING) and versions.get(name) != UNKNOWN_VERSION:
+        if name not in _RESERVED and versions.get(name) != UNKNOWN_VERSION:
             value = intune_version(item.version)
             versions[name] = value if name not in versions else min(versions[name], value, key=_version_key)
     return _dumps(dict(sorted(versions.items())))
@@ -141,7 +152,7 @@ def _remediation(rule: Rule, product: str, minimum: str, languages: Iterable[str
     for tag in tags:
         # A language the rule has no text for gets pick_text's choice (its primary language, else English),
         # so every device language that was asked for has a string.
-        text = " ".join((pick_text(rule.message, tag) or fallback).split())
+        text = one_line(pick_text(rule.message, tag) or fallback)
         strings.append(
             {"Language": locale(tag), "Title": _cut(text, MAX_TITLE), "Description": _cut(text, MAX_DESCRIPTION)}
         )
@@ -167,7 +178,7 @@ def intune_rules(
             if wanted is not None and product not in wanted:
                 continue
             name = setting_name(product)
-            if name in (STATUS_SETTING, OWED_SETTING):
+            if name in _RESERVED:
                 continue
             if name not in chosen or rule.minimum < chosen[name][2]:
                 chosen[name] = (rule, product, rule.minimum)

@@ -1,13 +1,18 @@
 """A Jamf Pro extension attribute: one line ``<result>…</result>``, of which Jamf stores the text between
 the tags as a string attribute.
 
-``OK`` when nothing is owed, else the status and what is not ok, worst first, so a smart group can match
-``OWED:`` (or ``like Chromium``) without a second attribute.
+``OK`` when nothing is owed and nothing is in doubt, else a status word and what is not ok, worst first,
+so a smart group can match ``OWED:`` (or ``like Chromium``) without a second attribute: ``OWED``, ``DUE``,
+``UNKNOWN`` (a version or a place could not be read), or ``WARNING`` (nothing owed, but the rules are
+expired, not the ones asked for, or dated after today). Places that could not be read and notes about the
+rules come last, and are never cut away.
 """
 
 from __future__ import annotations
 
 from clientcheck.model import STATUS_ORDER
+from clientcheck.render import words
+from clientcheck.visible import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -21,30 +26,36 @@ _ELLIPSIS = "…"
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
-def _escaped(char: str) -> str:
-    return _ENTITIES.get(char, char)
+def _escaped(text: str) -> str:
+    return "".join(_ENTITIES.get(char, char) for char in text)
 
 
-def _one_line(text: str) -> str:
-    # A name read from the machine may hold a newline or tab; the attribute is one line.
-    return " ".join(text.split())
+def _cut(text: str, room: int) -> str:
+    """``text`` escaped, cut to ``room`` characters as stored (with an ellipsis), never inside an entity."""
+    if len(_escaped(text)) <= room:
+        return _escaped(text)
+    # Cut the text, not its escaped form, so no entity is split; then escape what is kept.
+    kept = 0
+    length = len(_ELLIPSIS)
+    for char in text:
+        length += len(_escaped(char))
+        if length > room:
+            break
+        kept += 1
+    cut = text[:kept].rstrip(" ;,")  # no dangling separator before the ellipsis
+    return _escaped(cut) + _ELLIPSIS
 
 
-def _result(text: str) -> str:
-    text = _one_line(text)
-    escaped = "".join(_escaped(char) for char in text)
-    if len(escaped) > LIMIT:
-        # Cut the text, not its escaped form, so no entity is split; then escape what is kept.
-        kept = 0
-        length = len(_ELLIPSIS)
-        for char in text:
-            length += len(_escaped(char))
-            if length > LIMIT:
-                break
-            kept += 1
-        cut = text[:kept].rstrip(" ;,")  # no dangling separator before the ellipsis
-        escaped = "".join(_escaped(char) for char in cut) + _ELLIPSIS
-    return f"<result>{escaped}</result>\n"
+def _result(text: str, tail: str = "") -> str:
+    """The attribute: ``text`` cut to fit, then ``tail`` (what must not be cut away) whole where it fits.
+    A name read from the machine may hold a newline, a tab or a control character; the attribute is one
+    line of text, shown as it is in Jamf's inventory pages."""
+    text, tail = one_line(text), one_line(tail)
+    tail_room = min(len(_escaped(tail)), LIMIT // 2) if tail else 0
+    separator = "; " if tail and text else ""
+    value = _cut(text, LIMIT - tail_room - len(separator)) + separator if text else ""
+    value += _cut(tail, LIMIT - len(value)) if tail else ""
+    return f"<result>{value}</result>\n"
 
 
 def _item(finding: Finding) -> str:
@@ -65,10 +76,13 @@ def _item(finding: Finding) -> str:
 
 
 def render_report(report: Report) -> str:
+    notes = "; ".join([*filter(None, [words.unreadable_flag(report)]), *words.rules_flags(report)])
     if report.status == "ok":
-        return _result("OK")
+        return _result(f"WARNING: {notes}" if notes else "OK")
     items = [_item(f) for status in STATUS_ORDER if status != "ok" for f in report.findings if f.status == status]
-    return _result(f"{report.status.upper()}: " + "; ".join(dict.fromkeys(items)))
+    if not items:  # unknown only because a place could not be read
+        return _result(f"{report.status.upper()}: {notes}")
+    return _result(f"{report.status.upper()}: " + "; ".join(dict.fromkeys(items)), notes)
 
 
 def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:

@@ -15,7 +15,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from clientcheck.model import Finding, Installation, Inventory, OSInfo, PendingRestart, Report, RulesInfo
+    from clientcheck.model import (
+        Finding,
+        Installation,
+        Inventory,
+        OSInfo,
+        PendingRestart,
+        Report,
+        RulesInfo,
+        Unreadable,
+    )
     from clientcheck.version import Version
 
 REPORT_SCHEMA = "clientcheck.report/1"
@@ -96,6 +105,7 @@ def rules_dict(info: RulesInfo) -> dict[str, Any]:
         "expires": _date(info.expires),
         "stale": info.stale,
         "fallback_reason": info.fallback_reason,
+        "published_in_future": info.published_in_future,
     }
 
 
@@ -108,6 +118,15 @@ def restart_dict(restart: PendingRestart) -> dict[str, Any]:
         "running": _version(restart.running),
         "reason": restart.reason,
     }
+
+
+def unreadable_dict(item: Unreadable) -> dict[str, Any]:
+    return {"path": item.path, "problem": item.problem, "hides": item.hides}
+
+
+def _warnings(inventory: Inventory) -> list[str]:
+    # Every place that could not be read, as before "unreadable" existed: readers of this key see them all.
+    return [*inventory.warnings, *(item.line for item in inventory.unreadable)]
 
 
 def _inventory_fields(inventory: Inventory) -> dict[str, Any]:
@@ -133,7 +152,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "findings": [finding_dict(finding) for finding in report.findings],
         "rules": rules_dict(report.rules),
         "summary": summary,
-        "warnings": list(report.inventory.warnings),
+        "warnings": _warnings(report.inventory),
+        "unreadable": [unreadable_dict(item) for item in report.inventory.unreadable],
     }
 
 
@@ -143,14 +163,21 @@ def inventory_dict(inventory: Inventory, generated_at: dt.datetime) -> dict[str,
         "generated_at": _timestamp(generated_at),
         "agent": {"name": "clientcheck", "version": __version__},
         **_inventory_fields(inventory),
-        "warnings": list(inventory.warnings),
+        "warnings": _warnings(inventory),
+        "unreadable": [unreadable_dict(item) for item in inventory.unreadable],
     }
+
+
+# json escapes C0 controls itself; DEL, the C1 controls and the bidi controls it writes as they are, which a
+# terminal showing the file (`cat report.json`) would act on. They can only stand inside strings, so each
+# becomes its \\u escape: the same value to every JSON reader, inert on a screen.
+_INERT = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def dumps(document: dict[str, Any]) -> str:
     # One line, as fleet tools and `jq` expect; without indent json uses its C encoder, several times
     # faster than the pure-Python one that indentation needs. Pipe through `jq .` to read it.
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).translate(_INERT) + "\n"
 
 
 def render_report(report: Report) -> str:

@@ -8,6 +8,8 @@ that failed (bad arguments, unreadable rules): the caller says that, never this 
 from __future__ import annotations
 
 from clientcheck.model import STATUS_ORDER
+from clientcheck.render import words
+from clientcheck.visible import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -24,17 +26,19 @@ _LONG_LINE = 300
 
 
 def nagios_exit_status(report: Report) -> int:
-    """2 when a required update is owed (``check`` exits 1), 1 when something is due, only recommended or
-    could not be read, 0 when all is well."""
+    """2 when a required update is owed (``check`` exits 1); 1 when something is due, only recommended or
+    could not be read, or when the rules are in doubt (expired, fallen back to others than were asked
+    for, dated after today); 0 when all is well."""
     if report.blocking:
         return CRITICAL
-    return OK if report.status == "ok" else WARNING
+    return OK if report.status == "ok" and not report.rules.in_doubt else WARNING
 
 
 def _clean(text: str) -> str:
     # "|" starts the performance data and a newline starts the long output: either inside a name or a
-    # message read from the machine would corrupt the plugin's output for the parser.
-    return " ".join(text.replace("|", "/").split())
+    # message read from the machine would corrupt the plugin's output for the parser. Control characters
+    # are written out: the output ends up on consoles and in notification mails.
+    return one_line(text.replace("|", "/"))
 
 
 def _cut(text: str, limit: int) -> str:
@@ -105,12 +109,15 @@ def _short_text(report: Report) -> str:
     if unknown:
         # Unknown is a warning, not OK: software whose version cannot be read may be the one that is owed.
         parts.append(f"{_plural(len(unknown), 'version')} unknown, cannot tell if up to date")
+    unreadable = words.unreadable_flag(report)
+    if unreadable:
+        # Whatever is there may be the one that is owed.
+        parts.append(_clean(unreadable))
     if not parts:
         os_info = report.inventory.os
         version = f" {os_info.version}" if os_info.version else ""
         parts.append(f"nothing owed on {_clean(os_info.name)}{version}")
-    if report.rules.stale:
-        parts.append(f"rules expired {report.rules.expires.isoformat()}")
+    parts += [_clean(flag) for flag in words.rules_flags(report)]
     return _cut("; ".join(parts), _SHORT_TEXT)
 
 
@@ -138,6 +145,8 @@ def render_report(report: Report) -> str:
     lines = [f"CLIENTCHECK {state} - {_short_text(report)} | {_perfdata(report)}"]
     for status in STATUS_ORDER:  # worst first, as the text report reads
         lines += [_finding_line(f) for f in report.findings if f.status == status and status != "ok"]
+    lines += [_cut(_clean(f"UNREADABLE: {item.sentence}"), _LONG_LINE) for item in report.inventory.unreadable]
+    lines += [_cut(_clean(f"RULES: {note}"), _LONG_LINE) for note in words.rules_notes(report)]
     return "\n".join(lines) + "\n"
 
 
@@ -153,4 +162,5 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
     for item in inventory.software:
         version = str(item.version) if item.version else "version unknown"
         lines.append(_cut(_clean(f"{item.name} {version} ({item.product}, {item.scope})"), _LONG_LINE))
+    lines += [_cut(_clean(f"UNREADABLE: {item.sentence}"), _LONG_LINE) for item in inventory.unreadable]
     return "\n".join(lines) + "\n"

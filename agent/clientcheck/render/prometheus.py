@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from clientcheck import dates as dt
 from clientcheck.model import STATUS_ORDER
+from clientcheck.visible import visible
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,8 +21,9 @@ if TYPE_CHECKING:
 
 
 def _escape(value: str) -> str:
-    # The exposition format's label value escapes, in this order so an added backslash is not doubled.
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    # The exposition format's label value escapes, in this order so an added backslash is not doubled; a
+    # version or an OS id read from the machine may hold controls, which are written out first.
+    return visible(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _help(text: str) -> str:
@@ -44,8 +46,16 @@ def _family(name: str, help_text: str, samples: Sequence[tuple[Labels, int]]) ->
     return lines
 
 
+_DAY = 24 * 60 * 60
+
+
 def _seconds(moment: dt.datetime) -> int:
     return int(moment.timestamp())
+
+
+def _day_start(day: dt.date) -> int:
+    """The first second of ``day`` in UTC, as seconds since the epoch (any date a rule file may hold)."""
+    return _seconds(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc))
 
 
 def _os_family(os_info: OSInfo) -> list[str]:
@@ -77,6 +87,12 @@ def _restart_family(inventory: Inventory) -> list[str]:
     return _family("clientcheck_restart_pending", help_text, samples)
 
 
+def _unreadable_family(inventory: Inventory) -> list[str]:
+    # A count, not one series per path: labels carry only bounded values. The report names them.
+    help_text = "Places that could not be read and may hide an installation (summary status unknown)."
+    return _family("clientcheck_unreadable", help_text, [((), len(inventory.unreadable))])
+
+
 def _last_run(generated_at: dt.datetime) -> list[str]:
     return _family(
         "clientcheck_last_run_timestamp_seconds", "When clientcheck last ran.", [((), _seconds(generated_at))]
@@ -87,8 +103,8 @@ def render_report(report: Report) -> str:
     rules = report.rules
     # The rules are good through their expiry day (stale once today is after it): they expire at the end of
     # that day, taken in UTC, so `time() > clientcheck_rules_expiry_timestamp_seconds` agrees with stale.
-    expiry = dt.datetime(rules.expires.year, rules.expires.month, rules.expires.day, tzinfo=dt.timezone.utc)
-    expiry += dt.timedelta(days=1)
+    # The day's length is added to the seconds, not to the date: 9999-12-31 has no next day.
+    expiry = _day_start(rules.expires) + _DAY
     finding_samples = [
         (
             (("rule", f.rule), ("product", f.product), ("status", f.status), ("severity", f.severity)),
@@ -115,9 +131,25 @@ def render_report(report: Report) -> str:
         *_family(
             "clientcheck_rules_expiry_timestamp_seconds",
             "When the rule file used expires (the end of its expiry day, UTC).",
-            [((), _seconds(expiry))],
+            [((), expiry)],
         ),
         *_family("clientcheck_rules_stale", "1 when the rule file used has expired, else 0.", [((), int(rules.stale))]),
+        *_family(
+            "clientcheck_rules_fallback",
+            "1 when the rules asked for could not be used and others (the last good or the bundled) judged, else 0.",
+            [((), int(rules.fallback_reason is not None))],
+        ),
+        *_family(
+            "clientcheck_rules_published_timestamp_seconds",
+            "When the rule file used was published (the start of its publication day, UTC).",
+            [((), _day_start(rules.published))],
+        ),
+        *_family(
+            "clientcheck_rules_published_in_future",
+            "1 when the rule file used is dated after the day judged for (a wrong clock, or a bogus file), else 0.",
+            [((), int(rules.published_in_future))],
+        ),
+        *_unreadable_family(report.inventory),
         *_last_run(report.generated_at),
     ]
     return "\n".join(lines) + "\n"
@@ -128,6 +160,7 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
         *_software_family(inventory),
         *_os_family(inventory.os),
         *_restart_family(inventory),
+        *_unreadable_family(inventory),
         *_last_run(generated_at),
     ]
     return "\n".join(lines) + "\n"

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from clientcheck import dates as dt
+from clientcheck.render import words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from clientcheck.model import Finding, Installation, Inventory, Report, Status
-
-_HEADINGS: dict[Status, str] = {  # in the order a person should read them
-    "owed": "Updates owed",
-    "unsupported": "Out of support (upgrade or replace)",
-    "restart": "Restart needed (updates installed, not yet in effect)",
-    "due": "Updates due soon",
-    "unknown": "Could not check",
-}
+    from clientcheck import dates as dt
+    from clientcheck.model import Finding, Inventory, Report
 
 
 def _installed(finding: Finding) -> str:
@@ -45,70 +38,41 @@ def _finding_lines(finding: Finding) -> list[str]:
     return lines
 
 
-def _os_label(report: Report) -> str:
-    os_info = report.inventory.os
-    version = f" {os_info.version}" if os_info.version else ""
-    return f"{os_info.name}{version}"
-
-
-def _rules_lines(report: Report, today: dt.date) -> list[str]:
+def _rules_lines(report: Report) -> list[str]:
     info = report.rules
     lines = [f"Rules: {info.source} ({info.publisher}, serial {info.serial}, expires {info.expires})"]
-    if info.fallback_reason:
-        lines.append(f"Note: {info.fallback_reason}")
-    if info.stale:
-        lines.append(
-            f"Note: these rules expired on {info.expires} ({(today - info.expires).days} days ago);"
-            " newer minimums may exist"
-        )
-    return lines
+    return lines + [f"Note: {note}" for note in words.rules_notes(report)]
 
 
 def render_report(report: Report) -> str:
     findings = report.findings
-    lines: list[str] = []
     problems = [f for f in findings if f.status != "ok"]
-    if report.blocking:
-        owed = sum(1 for f in findings if f.blocking)
-        lines.append(f"{owed} update{'s' if owed != 1 else ''} owed on this computer ({_os_label(report)}).")
-        # An update that waits for a restart is still owed: the count says which need only that.
-    elif problems:
-        lines.append(f"Nothing required is owed on this computer ({_os_label(report)}), but:")
-    elif _unjudged(report):
-        lines.append(f"Nothing owed on this computer ({_os_label(report)}).")
-    else:
-        lines.append(f"All up to date on this computer ({_os_label(report)}).")
-    for status, heading in _HEADINGS.items():
+    unreadable = report.inventory.unreadable
+    # An update that waits for a restart is still owed: the headline counts it, its section says so.
+    lines = [words.headline(report) + (":" if (problems or unreadable) and not report.blocking else ".")]
+    for status, heading in words.HEADINGS.items():
         group = [f for f in problems if f.status == status]
         if group:
             lines += ["", f"{heading}:"]
             for finding in group:
                 lines += _finding_lines(finding)
+    if unreadable:
+        lines += ["", f"{words.UNREADABLE_HEADING}:", *(f"  - {item.sentence}" for item in unreadable)]
     ok = [f"{_installed(f)}" for f in findings if f.status == "ok"]
     if ok:
         lines += ["", "Up to date: " + ", ".join(dict.fromkeys(ok))]
-    unjudged = _unjudged(report)
+    unjudged = words.unjudged(report)
     if unjudged:
-        lines.append("Not covered by the rules: " + ", ".join(unjudged))
+        lines.append(f"{words.UNJUDGED_HEADING}: " + ", ".join(unjudged))
     noted = {f.restart for f in findings if f.restart}
     waiting = [restart.reason for restart in report.inventory.restarts if restart.reason not in noted]
     if waiting:
         lines.append("Waiting for a restart: " + "; ".join(waiting))
-    lines += ["", *_rules_lines(report, report.as_of)]
-    return "\n".join(lines) + "\n"
-
-
-def _unjudged(report: Report) -> list[str]:
-    """What no rule judged: the OS (a distribution the rules do not name) and software."""
-    judged = {f.product for f in report.findings}
-    os_info = report.inventory.os
-    unjudged = [] if os_info.id in judged else [f"{os_info.name} {os_info.version or '(version unknown)'}"]
-    return unjudged + [_label(item) for item in report.inventory.software if item.product not in judged]
-
-
-def _label(item: Installation) -> str:
-    version = str(item.version) if item.version else "version unknown"
-    return f"{item.name} {version}"
+    if report.inventory.warnings:
+        lines += ["", f"{words.WARNINGS_HEADING}:", *(f"  - {warning}" for warning in report.inventory.warnings)]
+    lines += ["", *_rules_lines(report)]
+    # Names, paths and messages come from the machine and the rule file: nothing in them may act on a terminal.
+    return words.shown("\n".join(lines)) + "\n"
 
 
 def _default_pdf_line(inventory: Inventory) -> str | None:
@@ -133,6 +97,8 @@ def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:
     default = _default_pdf_line(inventory)
     if default:
         lines += ["", default]
+    if inventory.unreadable:
+        lines += ["", f"{words.UNREADABLE_HEADING}:", *(f"  - {item.sentence}" for item in inventory.unreadable)]
     for warning in inventory.warnings:
         lines.append(f"warning: {warning}")
-    return "\n".join(lines) + "\n"
+    return words.shown("\n".join(lines)) + "\n"

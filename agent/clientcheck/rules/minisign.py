@@ -73,8 +73,9 @@ class PublicKey(Record):
 
 
 def _id_text(key_id: bytes) -> str:
-    # minisign prints the 8 stored bytes read as a little-endian 64-bit number, "%016" PRIX64.
-    return f"{int.from_bytes(key_id, 'little'):016X}"
+    # minisign prints the 8 stored bytes read as a little-endian 64-bit number with "%" PRIX64: no leading
+    # zeros (a key id whose last stored byte is 0 has 14 digits or fewer).
+    return f"{int.from_bytes(key_id, 'little'):X}"
 
 
 def _decode(text: str, size: int) -> bytes | None:

@@ -82,7 +82,23 @@ def _info(ruleset: RuleSet, data: bytes, source: str, today: dt.date, fallback: 
         expires=ruleset.expires,
         stale=today > ruleset.expires,
         fallback_reason=fallback,
+        published_in_future=ruleset.published > today,
     )
+
+
+def _require_regular_file(path: str) -> None:
+    """RulesError unless ``path`` is a regular file (or a link to one): a missing file, a folder, a FIFO
+    (which would hang the run) or a device is no rule file."""
+    from clientcheck.reading import kind_of
+
+    hint = "--rules takes a rule file or an https:// URL; without it, the configured or bundled rules are used"
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise RulesError(path, [f"cannot read: {error.strerror or error}"], hint=hint) from None
+    kind = kind_of(mode)
+    if kind is not None:
+        raise RulesError(path, [f"{kind}, not a regular file"], hint=hint)
 
 
 def _public_key(key: str) -> PublicKey:
@@ -150,12 +166,16 @@ def load_rules(
     now: dt.datetime | None = None,
     cache_folder: str | None = None,
     state_folder: str | None = None,
+    named: bool = False,
 ) -> LoadedRules:
     """The rules to judge by: the requested file or URL, else the last good copy of it, else the bundled
     rules, saying why in ``fallback_reason``.
 
     A run never fails because a rule file is bad or the network is down: the report says which rules it
-    used instead. Only when the bundled file itself is unusable does this raise ``RulesError``.
+    used instead. Only when the bundled file itself is unusable does this raise ``RulesError``, and when
+    ``named`` (the source was named for this run, on the command line) is a local path that is not a
+    regular file: a typo must not have the machine judged by rules nobody chose. A source from the
+    configuration or a policy (a share not mounted yet at login) still falls back, as a URL does.
 
     ``cache_folder`` and ``state_folder`` (where the rollback floor is kept) default to the user's, or the
     machine's for root; ``state_folder=""`` keeps no floor apart from the cache (said in a warning).
@@ -163,6 +183,8 @@ def load_rules(
     warnings: list[str] = []
     fallback: str | None = None
     if requested is not None and requested != BUNDLED:
+        if named and "://" not in requested:
+            _require_regular_file(requested)
         public_key = _public_key(key) if key is not None else None
         try:
             if "://" in requested:

@@ -127,6 +127,11 @@ class _ProblemError(Exception):
 
 
 def _join(where: str, key: str) -> str:
+    if not key.isprintable():
+        # A key is the file's own text: one holding an ESC sequence must not act on the screen that shows it.
+        from clientcheck.visible import visible
+
+        key = visible(key)
     return f"{where}.{key}" if where else key
 
 
@@ -141,9 +146,28 @@ def _describe(value: Any) -> str:
 def _string(_: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _ProblemError(f"must be a non-empty string, not {_describe(value)}")
-    if not _is_unicode(value):
-        raise _ProblemError("contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text")
+    problem = _text_problem(value)
+    if problem:
+        raise _ProblemError(problem)
     return value
+
+
+def _text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be shown to a person: a lone surrogate, or a character that a terminal acts on or
+    that reorders what is read (ESC, BEL, CR, C1 controls, bidi overrides and isolates). Newlines, tabs and
+    the bidi marks (U+200E, U+200F, U+061C) are text."""
+    if not _is_unicode(text):
+        return "contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text"
+    return _unsafe(text)
+
+
+def _unsafe(text: str) -> str | None:
+    if text.isprintable():
+        return None  # the usual case, decided in C: no control or format character at all
+    from clientcheck.visible import unsafe_characters  # only for text with a newline, a mark, or worse
+
+    unsafe = unsafe_characters(text)
+    return f"control character{'s' if len(unsafe) > 1 else ''} {', '.join(unsafe)}" if unsafe else None
 
 
 def _is_unicode(text: str) -> bool:
@@ -206,6 +230,10 @@ def _version(_: str, value: Any) -> Version:
 def _url(_: str, value: Any) -> str:
     if not isinstance(value, str) or not _is_url(value):
         raise _ProblemError(f"{_describe(value)} is not an http(s) URL")
+    problem = _unsafe(value)
+    if problem:
+        # Links are shown and clicked: an ESC or an override in one is never part of a real address.
+        raise _ProblemError(problem)
     return value
 
 
@@ -224,10 +252,8 @@ class RuleParser:
                 self.out.add(_join(where, tag), "is not a language tag (like 'en' or 'pt-BR')")
             elif not isinstance(text, str) or not text.strip():
                 self.out.add(_join(where, tag), f"must be a non-empty string, not {_describe(text)}")
-            elif not _is_unicode(text):
-                self.out.add(
-                    _join(where, tag), "contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text"
-                )
+            elif problem := _text_problem(text):
+                self.out.add(_join(where, tag), problem)
             else:
                 pairs.append((tag, text))
         return tuple(pairs)
