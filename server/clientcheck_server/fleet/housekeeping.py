@@ -94,6 +94,7 @@ def prune(now: dt.datetime, fleet: FleetSettings) -> dict[str, int]:
         day__lt=server_day(now) - dt.timedelta(days=fleet.history_retention_days)
     ).delete()
     RuleRollup.objects.filter(day__lt=server_day(now) - dt.timedelta(days=fleet.history_retention_days)).delete()
+    HousekeepingRun.objects.filter(started_at__lt=now - dt.timedelta(days=30)).delete()  # its own log: a month
     return {"state_changes": changes, "report_ids": seen, "rate_counters": counters, "rollup_days": rollups}
 
 
