@@ -58,7 +58,7 @@ _HOME_FOLDERS = {
     "CLIENTCHECK_STATE_DIR": ".local/state/clientcheck",
 }
 # The folders a run as root would otherwise keep in /var/cache and /var/lib: an in-process run is given
-# these from the test's home too, unless the test names its own.
+# these from the test's home too, unless the test gives an environment of its own.
 _RUN_FOLDERS = ("CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_STATE_DIR")
 MACHINE_CONFIGURATION = ("/etc/clientcheck/managed.toml",)
 
@@ -285,8 +285,9 @@ def run_cli(capsys: pytest.CaptureFixture[str], tmp_path_factory: pytest.TempPat
     empty = Places(machine=str(nowhere / "machine.toml"), user=None, managed=str(nowhere / "managed.toml"))
 
     def run(*args: str, env: dict[str, str] | None = None, now: dt.datetime = NOW, places: Places | None = None) -> Run:
-        folders = {name: os.environ[name] for name in _RUN_FOLDERS if name in os.environ}
-        status = main(list(args), env={**folders, **(env or {})}, now=now, places=places or empty)
+        if env is None:
+            env = {name: os.environ[name] for name in _RUN_FOLDERS if name in os.environ}
+        status = main(list(args), env=env, now=now, places=places or empty)
         captured = capsys.readouterr()
         return Run(status, captured.out, captured.err)
 

@@ -18,7 +18,9 @@ from clientcheck.errors import ConfigError
 from clientcheck.inspect import inspect_machine
 from clientcheck.inspect.registry import ExportedRegistry
 from clientcheck.rules import load_rules
-from clientcheck.rules.generate import MAX_RETRY_AFTER, FeedError, PolicyError, fetch_json, load_policy, retry_delay
+from clientcheck.rules.generate.download import FEED_POLICY, fetch_json
+from clientcheck.rules.generate.errors import FeedError, PolicyError
+from clientcheck.rules.generate.policy import load_policy
 
 HUGE = "9" * 5000
 CURRENT_VERSION = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
@@ -228,5 +230,5 @@ def test_absurd_numbers_from_a_feed(raw_server):
     answers.append(_answer(HUGE))
     with pytest.raises(FeedError, match="more than the"):
         fetch_json(f"{base}/feed.json")
-    assert retry_delay(HUGE) == MAX_RETRY_AFTER
-    assert retry_delay("9" * 18) == MAX_RETRY_AFTER
+    assert FEED_POLICY.retry_wait(HUGE) == FEED_POLICY.retry_after_max
+    assert FEED_POLICY.retry_wait("9" * 18) == FEED_POLICY.retry_after_max

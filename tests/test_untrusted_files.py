@@ -17,7 +17,8 @@ from clientcheck import dates as dt
 from clientcheck.config import ConfigError, Places, default_places, load_settings
 from clientcheck.reading import FileProblem, check_file, read_file, read_text
 from clientcheck.rules import load_rules
-from clientcheck.rules.generate import PolicyError, load_policy
+from clientcheck.rules.generate.errors import PolicyError
+from clientcheck.rules.generate.policy import load_policy
 from conftest import DESIGN_EXAMPLE
 
 FIFO_REFUSED = "a named pipe (FIFO), not a regular file"

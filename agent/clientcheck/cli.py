@@ -489,7 +489,10 @@ def render(report: Report, format_name: str) -> str:
 
 def _generate(policy_path: str | None, previous_path: str | None, output: str | None, now: dt.datetime) -> int:
     from clientcheck.rules import read_rule_file
-    from clientcheck.rules.generate import fetch_json, generate, load_policy, render
+    from clientcheck.rules.generate import generate
+    from clientcheck.rules.generate.build import render
+    from clientcheck.rules.generate.download import fetch_json
+    from clientcheck.rules.generate.policy import load_policy
 
     if not policy_path:
         raise UsageError("rules generate needs --policy FILE", hint="start from rules/policy.example.json")

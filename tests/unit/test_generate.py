@@ -16,26 +16,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 
 from clientcheck import dates as dt
 from clientcheck.errors import ClientcheckError
 from clientcheck.rules import parse_rules
-from clientcheck.rules.generate import (
-    MAX_RETRY_AFTER,
-    FeedError,
-    GenerateError,
-    PolicyError,
-    check_feed_url,
-    chrome_line,
-    fetch_json,
-    generate,
-    load_policy,
-    redirect_target,
-    render,
-    retry_delay,
-    validate_policy,
-)
+from clientcheck.rules.generate import generate
+from clientcheck.rules.generate.build import render
+from clientcheck.rules.generate.download import FEED_POLICY, fetch_json
+from clientcheck.rules.generate.errors import FeedError, GenerateError, PolicyError
+from clientcheck.rules.generate.feeds.chrome import chrome_line
+from clientcheck.rules.generate.policy import check_feed_url, load_policy, validate_policy
 from clientcheck.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,6 +96,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply(200, found.read_bytes(), "application/json; charset=utf-8")
             elif special == "moved":  # 301 to the real file, relative Location as servers often send
                 self.reply(301, Location="/1.0/firefox_versions.json")
+            elif special == "see-other":  # 303: the answer is elsewhere, fetched with a GET (RFC 9110 15.4.4)
+                self.reply(303, Location="/1.0/firefox_versions.json")
             elif special == "loop":
                 self.reply(302, Location=self.path)
             elif special == "offsite":
@@ -192,13 +184,6 @@ def only_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     assert all(host == "127.0.0.1" for host in looked_up), looked_up
 
 
-@pytest.fixture
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as http:
-        http.trust_env = False  # a proxy from the environment must not see (or break) the local requests
-        yield http
-
-
 def local_policy(server: Server, **changes: Any) -> dict[str, Any]:
     """The example policy, every feed pointed at the local server."""
     policy: dict[str, Any] = json.loads(POLICY_EXAMPLE.read_text(encoding="utf-8"))
@@ -252,9 +237,9 @@ def test_policy_problems_are_all_named(tmp_path: Path) -> None:
 # End to end ---------------------------------------------------------------------------------------------
 
 
-def test_generate_end_to_end(server: Server, session: requests.Session, only_loopback: list[Any]) -> None:
+def test_generate_end_to_end(server: Server, only_loopback: list[Any]) -> None:
     started = len(server.requests)
-    document = generate(local_policy(server), lambda url: fetch_json(url, session), TODAY, previous_default())
+    document = generate(local_policy(server), fetch_json, TODAY, previous_default())
 
     ruleset = parse_rules(render(document).encode("utf-8"))  # the agent accepts it as is
     assert ruleset.serial == 2026112501 + 1  # the bundled file's serial + 1
@@ -311,24 +296,24 @@ def test_generate_end_to_end(server: Server, session: requests.Session, only_loo
     assert only_loopback, "the requests went over real sockets"
 
 
-def test_a_chrome_release_below_full_rollout_is_never_the_minimum(server: Server, session: requests.Session) -> None:
+def test_a_chrome_release_below_full_rollout_is_never_the_minimum(server: Server) -> None:
     # On mac, 158.0.8127.37 is served to half the users: only 157.0.8103.79 has reached everyone.
-    mac = fetch_json(f"{server.base}/v1/chrome/platforms/mac/channels/stable/versions/all/releases", session)
+    mac = fetch_json(f"{server.base}/v1/chrome/platforms/mac/channels/stable/versions/all/releases")
     assert any(release["version"] == "158.0.8127.37" and release["fraction"] < 1 for release in mac["releases"])
     line = chrome_line(mac, "https://example.invalid/", "Chrome stable mac")
     assert line is not None and str(line.latest) == "157.0.8103.79"
 
     policy = local_policy(server)
     policy["chrome"] = {"platforms": ["win64", "mac", "linux"], "channels": ["stable"]}
-    document = generate(policy, lambda url: fetch_json(url, session), TODAY, previous_default())
+    document = generate(policy, fetch_json, TODAY, previous_default())
     assert rules_by_id(document)["chrome"]["minimum"] == "157.0.8103.79"  # not 158: mac is not there yet
 
 
-def test_previous_major_is_more_lenient(server: Server, session: requests.Session) -> None:
+def test_previous_major_is_more_lenient(server: Server) -> None:
     policy = local_policy(server, minimum="previous-major")
     policy["edge"].pop("minimum")
     # No previous file: against the bundled one these minimums would go down, which needs allow_lower.
-    document = generate(policy, lambda url: fetch_json(url, session), TODAY)
+    document = generate(policy, fetch_json, TODAY)
     rules = rules_by_id(document)
     assert rules["firefox"]["minimum"] == "158.0"
     assert rules["firefox-esr"]["minimum"] == "153.0"  # any release of the supported ESR line
@@ -344,13 +329,11 @@ def test_previous_major_is_more_lenient(server: Server, session: requests.Sessio
         ({"legacy_esr": True}, "115.42.0", "115"),  # the Windows 7 line accepted too
     ],
 )
-def test_esr_overlap(
-    server: Server, session: requests.Session, firefox: dict[str, Any], minimum: str, below: str
-) -> None:
+def test_esr_overlap(server: Server, firefox: dict[str, Any], minimum: str, below: str) -> None:
     policy = local_policy(server)
     policy["feeds"]["mozilla"]["url"] = f"{server.base}/overlap/1.0/firefox_versions.json"
     policy["firefox"] = {"tracks": ["release", "esr"], **firefox}
-    document = generate(policy, lambda url: fetch_json(url, session), dt.date(2026, 9, 30))
+    document = generate(policy, fetch_json, dt.date(2026, 9, 30))
     rules = rules_by_id(document)
     assert rules["firefox"]["minimum"] == "157.0"
     assert (rules["firefox-esr"]["minimum"], rules["firefox-esr"]["unsupported"]["below"]) == (minimum, below)
@@ -362,88 +345,80 @@ def test_esr_overlap(
     parse_rules(render(document).encode())
 
 
-def test_serial_and_grace_across_runs(server: Server, session: requests.Session) -> None:
-    def fetch(url: str) -> Any:
-        return fetch_json(url, session)
-
-    first = generate(local_policy(server), fetch, TODAY)
+def test_serial_and_grace_across_runs(server: Server) -> None:
+    first = generate(local_policy(server), fetch_json, TODAY)
     assert first["serial"] == 2026112501  # no previous file: a date-based serial
     later = dt.date(2026, 12, 1)
-    second = generate(local_policy(server), fetch, later, parse_rules(render(first).encode()))
+    second = generate(local_policy(server), fetch_json, later, parse_rules(render(first).encode()))
     assert second["serial"] == 2026112502
     # The minimums did not change: their grace still counts from the day they were first published.
     assert rules_by_id(second)["chrome"]["grace"] == {"since": "2026-11-25", "days": 14}
     assert second["expires"] == "2027-01-30"
-    dated = generate(local_policy(server, serial="date"), fetch, later, parse_rules(render(first).encode()))
+    dated = generate(local_policy(server, serial="date"), fetch_json, later, parse_rules(render(first).encode()))
     assert dated["serial"] == 2026120101
 
 
-def test_a_minimum_never_goes_down_silently(server: Server, session: requests.Session) -> None:
+def test_a_minimum_never_goes_down_silently(server: Server) -> None:
     document = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
     next(rule for rule in document["rules"] if rule["id"] == "chrome")["minimum"] = "158.0"
     previous = parse_rules(json.dumps(document).encode())
 
-    def fetch(url: str) -> Any:
-        return fetch_json(url, session)
-
     with pytest.raises(GenerateError, match=r"chrome: 156\.0\.8078\.108 is below the previous file's 158\.0"):
-        generate(local_policy(server), fetch, TODAY, previous)
-    allowed = generate(local_policy(server, allow_lower=True), fetch, TODAY, previous)
+        generate(local_policy(server), fetch_json, TODAY, previous)
+    allowed = generate(local_policy(server, allow_lower=True), fetch_json, TODAY, previous)
     assert rules_by_id(allowed)["chrome"]["minimum"] == "156.0.8078.108"
 
 
 # A feed that fails -----------------------------------------------------------------------------------------
 
 
-def test_a_required_feed_that_fails_fails_the_whole_run(server: Server, session: requests.Session) -> None:
+def test_a_required_feed_that_fails_fails_the_whole_run(server: Server) -> None:
     policy = local_policy(server)
     policy["feeds"]["edge"] = {"url": f"{server.base}/unavailable/api/products", "optional": False}
     sleeps: list[float] = []
     with pytest.raises(FeedError) as caught:
-        generate(policy, lambda url: fetch_json(url, session, sleep=sleeps.append), TODAY, previous_default())
+        generate(policy, lambda url: fetch_json(url, sleep=sleeps.append), TODAY, previous_default())
     assert caught.value.feed == "edge"
     assert str(caught.value).startswith(f"edge feed: {server.base}/unavailable/api/products: HTTP 503")
     assert isinstance(caught.value, ClientcheckError)
 
 
-def test_a_malformed_feed_is_named(server: Server, session: requests.Session) -> None:
+def test_a_malformed_feed_is_named(server: Server) -> None:
     policy = local_policy(server)
     policy["feeds"]["edge"] = {"url": f"{server.base}/edge-object"}
     with pytest.raises(FeedError, match=r"^edge feed: http://127\.0\.0\.1:\d+/edge-object: malformed feed"):
-        generate(policy, lambda url: fetch_json(url, session), TODAY)
+        generate(policy, fetch_json, TODAY)
     policy = local_policy(server)
     policy["feeds"]["endoflife"] = {"url": f"{server.base}/nowhere/"}
     with pytest.raises(FeedError, match=r"^endoflife feed: .*/nowhere/windows/: HTTP 404"):
-        generate(policy, lambda url: fetch_json(url, session), TODAY)
+        generate(policy, fetch_json, TODAY)
 
 
-def test_an_optional_feed_that_fails_keeps_the_previous_rules(server: Server, session: requests.Session) -> None:
+def test_an_optional_feed_that_fails_keeps_the_previous_rules(server: Server) -> None:
     policy = local_policy(server)
     policy["feeds"]["edge"] = {"url": f"{server.base}/malformed", "optional": True}
 
-    def fetch(url: str) -> Any:
-        return fetch_json(url, session)
-
-    carried = generate(policy, fetch, TODAY, previous_default())
+    carried = generate(policy, fetch_json, TODAY, previous_default())
     edge = rules_by_id(carried)["edge"]
     assert edge["minimum"] == "152.0" and "carried over from serial 2026112501" in edge["source"]
     assert carried["x-generator"]["skipped"][0].startswith(f"edge feed: {server.base}/malformed: malformed JSON")
     parse_rules(render(carried).encode())
-    without_previous = generate(policy, fetch, TODAY)
+    without_previous = generate(policy, fetch_json, TODAY)
     assert "edge" not in rules_by_id(without_previous)
 
 
 # fetch_json against each misbehaviour ---------------------------------------------------------------------
 
 
-def test_follows_a_redirect(server: Server, session: requests.Session) -> None:
-    assert fetch_json(f"{server.base}/moved/firefox_versions.json", session)["LATEST_FIREFOX_VERSION"] == "159.0"
+@pytest.mark.parametrize("path", ["/moved/firefox_versions.json", "/see-other/firefox_versions.json"])
+def test_follows_a_redirect(server: Server, path: str) -> None:
+    assert fetch_json(f"{server.base}{path}")["LATEST_FIREFOX_VERSION"] == "159.0"
 
 
-def test_retries_once_after_429(server: Server, session: requests.Session) -> None:
+def test_retries_once_after_429(server: Server) -> None:
     url = f"{server.base}/busy/firefox_versions.json"
     sleeps: list[float] = []
-    assert fetch_json(url, session, sleep=sleeps.append)["FIREFOX_ESR"] == "153.6.0esr"
+    assert fetch_json(url, sleep=sleeps.append)["FIREFOX_ESR"] == "153.6.0esr"
     assert sleeps == [1.0]  # it did wait Retry-After: 1
     assert server.hits["/busy/firefox_versions.json"] == 2
 
@@ -461,43 +436,41 @@ def test_retries_once_after_429(server: Server, session: requests.Session) -> No
         ("/loop", "more than 5 redirects"),
     ],
 )
-def test_each_failure_is_a_feed_error_naming_the_url(
-    server: Server, session: requests.Session, path: str, message: str
-) -> None:
+def test_each_failure_is_a_feed_error_naming_the_url(server: Server, path: str, message: str) -> None:
     url = f"{server.base}{path}"
     with pytest.raises(FeedError) as caught:
-        fetch_json(url, session)
+        fetch_json(url)
     assert url in str(caught.value)
     assert message in str(caught.value)
     assert caught.value.url.startswith(url)
 
 
-def test_503_is_retried_once_then_fails(server: Server, session: requests.Session) -> None:
+def test_503_is_retried_once_then_fails(server: Server) -> None:
     sleeps: list[float] = []
     url = f"{server.base}/unavailable/once"
     with pytest.raises(FeedError, match=r"HTTP 503 Service Unavailable \(after one retry\)"):
-        fetch_json(url, session, sleep=sleeps.append)
+        fetch_json(url, sleep=sleeps.append)
     assert sleeps == [1.0]
     assert server.hits["/unavailable/once"] == 2
 
 
 def test_a_redirect_off_this_machine_over_http_is_refused_before_connecting(
-    server: Server, session: requests.Session, only_loopback: list[Any]
+    server: Server, only_loopback: list[Any]
 ) -> None:
     url = f"{server.base}/offsite/firefox_versions.json"
     refused = r"refused a redirect to http://example\.com/firefox_versions\.json: only https://"
     with pytest.raises(FeedError, match=refused) as caught:
-        fetch_json(url, session)
+        fetch_json(url)
     assert url in str(caught.value)
     assert all(address[0] == "127.0.0.1" for address in only_loopback)
 
 
-def test_connection_refused(session: requests.Session) -> None:
+def test_connection_refused() -> None:
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(FeedError, match=rf"http://127\.0\.0\.1:{port}/x\.json: cannot connect"):
-        fetch_json(f"http://127.0.0.1:{port}/x.json", session)
+        fetch_json(f"http://127.0.0.1:{port}/x.json")
 
 
 def test_only_https_or_this_machine(only_loopback: list[Any]) -> None:
@@ -514,22 +487,13 @@ def test_only_https_or_this_machine(only_loopback: list[Any]) -> None:
     assert not only_loopback  # nothing was even attempted
 
 
-def test_redirects_never_leave_https() -> None:
-    with pytest.raises(FeedError, match=r"refused a redirect from https to http://mirror\.example/x"):
-        redirect_target("https://feeds.example/x", "http://mirror.example/x")
-    with pytest.raises(FeedError, match="redirect without a Location"):
-        redirect_target("https://feeds.example/x", None)
-    assert redirect_target("https://feeds.example/a/b", "../c?d=1") == "https://feeds.example/c?d=1"
-    assert redirect_target("http://127.0.0.1:8000/a", "/b") == "http://127.0.0.1:8000/b"
-
-
 def test_retry_after() -> None:
     now = dt.datetime(2026, 11, 25, 12, 0, 0, tzinfo=dt.timezone.utc)
-    assert retry_delay("1") == 1.0
-    assert retry_delay("3600") == MAX_RETRY_AFTER == 30.0
-    assert retry_delay("Wed, 25 Nov 2026 12:00:10 GMT", now) == 10.0
-    assert retry_delay("Wed, 25 Nov 2026 11:00:00 GMT", now) == 0.0  # already past
-    assert retry_delay(None) == retry_delay("soon") == 1.0
+    assert FEED_POLICY.retry_wait("1", now) == 1.0
+    assert FEED_POLICY.retry_wait("3600", now) == FEED_POLICY.retry_after_max == 30.0
+    assert FEED_POLICY.retry_wait("Wed, 25 Nov 2026 12:00:10 GMT", now) == 10.0
+    assert FEED_POLICY.retry_wait("Wed, 25 Nov 2026 11:00:00 GMT", now) == 0.0  # already past
+    assert FEED_POLICY.retry_wait(None) == FEED_POLICY.retry_wait("soon") == 1.0
 
 
 def test_the_recorded_feeds_have_the_vendors_shapes() -> None:

@@ -14,7 +14,7 @@ import json
 import os
 
 from clientcheck.deliver import write_atomic
-from clientcheck.rules.source import MAX_RULE_FILE_BYTES, sha256_hex
+from clientcheck.rules.source import MAX_KEY_BYTES, MAX_RULE_FILE_BYTES, sha256_hex
 from clientcheck.rules.validate import MAX_SERIAL
 
 TYPE_CHECKING = False
@@ -22,20 +22,24 @@ if TYPE_CHECKING:
     from typing import Any
 
 # A cached entry is one rule file and one line of metadata (its signature included).
-_MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + 64 * 1024
+_MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + MAX_KEY_BYTES
 
 
-def cache_dir() -> str:
+def cache_dir() -> str | None:
     """Where cached rule files live: ``CLIENTCHECK_CACHE_DIR``, else the machine's cache folder for a
-    service running as root, else the user's (platformdirs decides per OS)."""
+    service running as root (``/var/cache/clientcheck`` on Linux), else the user's
+    (``~/.cache/clientcheck``; ``dirs`` names each OS's). None when the environment names no home."""
+    from clientcheck import dirs
+    from clientcheck.deliver import effective_uid
+    from clientcheck.inspect import host_platform
+
     configured = os.environ.get("CLIENTCHECK_CACHE_DIR")
     if configured:
         return configured
-    import platformdirs
-
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        return platformdirs.site_cache_dir("clientcheck")
-    return platformdirs.user_cache_dir("clientcheck")
+    platform = host_platform() or "linux"
+    if effective_uid() == 0:
+        return dirs.site_cache_dir(platform, os.environ)
+    return dirs.user_cache_dir(platform, os.environ)
 
 
 def open_cache_folder(folder: str | None = None) -> tuple[str | None, list[str]]:
@@ -45,6 +49,8 @@ def open_cache_folder(folder: str | None = None) -> tuple[str | None, list[str]]
     from clientcheck.folders import cache_file, own_folder
 
     directory = folder or cache_dir()
+    if directory is None:
+        return None, ["no rules cache folder (the environment names no home); fetching without a cache"]
     try:
         return directory, own_folder(directory, "rules cache folder", ours=cache_file)
     except ClientcheckError as refused:
@@ -73,13 +79,13 @@ def _text_or_none(value: object) -> bool:
     return value is None or (isinstance(value, str) and value.isprintable())
 
 
-def read_cached(url: str, folder: str | None = None) -> CachedRules | None:
+def read_cached(url: str, folder: str) -> CachedRules | None:
     """The cached copy of ``url``, or None when there is none or it is damaged (never trusted then)."""
     from clientcheck.reading import FileProblem, read_file
 
     try:
         # Read as every other file is: a regular file only, to a cap (a rule file and its line of metadata).
-        header, _, body = read_file(_path(folder or cache_dir(), url), _MAX_ENTRY_BYTES).partition(b"\n")
+        header, _, body = read_file(_path(folder, url), _MAX_ENTRY_BYTES).partition(b"\n")
         meta = json.loads(header)
     except (FileProblem, ValueError):
         return None
@@ -104,11 +110,10 @@ def write_cached(
     last_modified: str | None,
     signature: str | None,
     fetched_at: str,
-    folder: str | None = None,
+    folder: str,
 ) -> None:
     """Body and metadata in one file, replaced in one rename: there is never a new body with old metadata.
     The folder must have been opened with ``open_cache_folder``."""
-    directory = folder or cache_dir()
     meta = {
         "url": url,
         "serial": serial,
@@ -119,4 +124,4 @@ def write_cached(
         "fetched_at": fetched_at,
     }
     header = json.dumps(meta, ensure_ascii=True).encode()  # one line: ASCII, no raw newline
-    write_atomic(_path(directory, url), header + b"\n" + body, mode=0o600)
+    write_atomic(_path(folder, url), header + b"\n" + body, mode=0o600)

@@ -66,7 +66,7 @@ def state_dir(env: Mapping[str, str]) -> str | None:
 
 def names(url: str, key: PublicKey | None) -> tuple[str, ...]:
     """The floors a file fetched from ``url`` answers to: its address's, and its pinned key's."""
-    from clientcheck.rules.urls import normalised
+    from clientcheck.net.urls import normalised
 
     address = "url:" + normalised(url)
     return (address, "key:" + key.id_text) if key is not None else (address,)

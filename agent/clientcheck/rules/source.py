@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 BUNDLED = "bundled"
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 MAX_KEY_BYTES = 64 * 1024  # a public key or a .minisig: a few lines
-MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024  # the system's whole bundle is about 200 KiB
 
 
 class LoadedRules(Record):
@@ -208,9 +207,9 @@ def _load_url(
     folders: tuple[str | None, str | None],
     warnings: list[str],
 ) -> LoadedRules:
+    from clientcheck.net.urls import URLError, check
     from clientcheck.rules.cache import open_cache_folder, read_cached
     from clientcheck.rules.fetch import FetchError
-    from clientcheck.rules.urls import URLError, check
 
     try:
         check(url)  # before anything is read or kept for it
@@ -310,8 +309,8 @@ def _check_bound(url: str, ruleset: RuleSet, comment: str | None) -> None:
     """A file that names where it is published, or whose signature names its file, is used only from
     there: another file signed by the same key (a pilot's, served at the production address) is refused.
     Compared with the address asked for, not where a redirect led."""
+    from clientcheck.net.urls import URLError, file_name, normalised
     from clientcheck.rules.minisign import comment_file_name
-    from clientcheck.rules.urls import URLError, file_name, normalised
 
     if ruleset.url is not None:
         try:
@@ -342,13 +341,15 @@ def _fetch_newer(
     from clientcheck.rules.fetch import FetchError, fetch
 
     if ca_bundle is not None:
-        # requests opens the bundle itself, with a plain open(): a FIFO there would hang the run.
+        # The client checks the bundle as well (requests opens it with a plain open(): a FIFO there would
+        # hang the run); checked here first, a refusal names the option the user gave.
+        from clientcheck.net.https import MAX_CA_BUNDLE_BYTES
         from clientcheck.reading import FileProblem, check_file
 
         try:
             check_file(ca_bundle, MAX_CA_BUNDLE_BYTES)
         except FileProblem as problem:
-            raise FetchError(f"--ca-bundle {ca_bundle}: {problem.reason}") from None
+            raise FetchError(f"--ca-bundle {ca_bundle}", problem.reason) from None
     got = fetch(
         url,
         etag=cached.etag if cached else None,
@@ -357,7 +358,7 @@ def _fetch_newer(
     )
     if got.body is None:
         if good is None:
-            raise FetchError(f"{url}: answered 304 Not Modified, but no good copy is cached")
+            raise FetchError(url, "answered 304 Not Modified, but no good copy is cached")
         return good
     try:
         ruleset = parse_rules(got.body)
@@ -365,7 +366,7 @@ def _fetch_newer(
         raise RulesError(url, invalid.problems) from None
     signature_text = comment = None
     if key is not None:
-        signature = fetch(url + ".minisig", ca_bundle=ca_bundle, max_bytes=64 * 1024, deadline=10.0).body
+        signature = fetch(url + ".minisig", ca_bundle=ca_bundle, max_bytes=MAX_KEY_BYTES, deadline=10.0).body
         signature_text, comment = _verify(url, got.body, signature, key)
     _check_bound(url, ruleset, comment)
     _check_floor(url, ruleset, got.body, floor)

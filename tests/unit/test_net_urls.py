@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from clientcheck.rules.generate import FeedError, check_feed_url
-from clientcheck.rules.urls import URLError, check, file_name, is_loopback, normalised, parse
+from clientcheck.net.urls import URLError, check, file_name, is_loopback, normalised, parse
+from clientcheck.rules.generate.errors import FeedError
+from clientcheck.rules.generate.policy import check_feed_url
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-"""Addresses of rule files and feeds: read once, by the parser the request is made with, and judged from
-what that parser found, never from the text.
+"""Addresses clientcheck fetches from or sends to (rule files, feeds, a collector): read once, by the parser
+the request is made with, and judged from what that parser found, never from the text.
 
 ``requests`` hands every URL to urllib3's ``parse_url``; so does this module, and the request is then made
 with urllib3's own reading of it. The standard library's ``urlsplit`` reads the same text as a check: when
