@@ -111,7 +111,9 @@ def _settings() -> tuple[Setting, ...]:
 
 
 # Variables that are not settings but are read by name elsewhere: an unknown CLIENTCHECK_ variable is an
-# error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_….
+# error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_…
+# and the collector's CLIENTCHECK_SERVER_… (clientcheck-server's data folder and database, set on a machine
+# that runs both).
 OTHER_VARIABLES = frozenset(
     {
         "CLIENTCHECK_CONFIG",
@@ -121,7 +123,7 @@ OTHER_VARIABLES = frozenset(
         "CLIENTCHECK_KEY_PASSWORD",
     }
 )
-BUILD_VARIABLES = "CLIENTCHECK_BUILD_"
+BUILD_VARIABLES = ("CLIENTCHECK_BUILD_", "CLIENTCHECK_SERVER_")
 
 
 class Origin(Record):
