@@ -157,7 +157,13 @@ class Desktop:
             wait_for(lambda: "NameLost" in log.read_text(), "dbus-monitor to start")
 
             def captured(expected: str) -> str:
-                wait_for(lambda: expected in log.read_text(), f"dbus-monitor to show {expected!r}")
+                # The whole call: dbus-monitor's output reaches the file in blocks, so the text may stop in
+                # the middle of the message; Notify's last argument (the expiry, an int32) ends it.
+                def complete() -> bool:
+                    text = log.read_text()
+                    return expected in text and "int32 " in text[text.index(expected) :]
+
+                wait_for(complete, f"dbus-monitor to show {expected!r} and the rest of its call")
                 return log.read_text()
 
             yield captured
