@@ -110,7 +110,7 @@ def inspect_machine(
     if registry is not None and chosen != "windows":
         raise UsageError("--registry is a Windows registry export: use it with --platform windows")
     if chosen == "windows":
-        inventory, opened = _inspect_windows(root, registry)
+        inventory, opened = _inspect_windows(root, registry, os.environ if env is None else env)
         return _with_restarts(inventory, chosen, root, os.environ if env is None else env, opened)
     base = os.path.abspath(root) if root is not None else "/"
     live = base == "/" and chosen == running_platform()
@@ -141,7 +141,7 @@ def _with_restarts(
     return inventory.replace(restarts=restarts) if restarts else inventory
 
 
-def _inspect_windows(root: str | None, registry: str | None) -> tuple[Inventory, Registry]:
+def _inspect_windows(root: str | None, registry: str | None, env: Mapping[str, str]) -> tuple[Inventory, Registry]:
     from clientcheck.inspect.windows import inspect_windows
 
     live = root is None and registry is None
@@ -157,4 +157,4 @@ def _inspect_windows(root: str | None, registry: str | None) -> tuple[Inventory,
     from clientcheck.inspect.registry import open_registry
 
     opened = open_registry(registry)
-    return inspect_windows(os.path.abspath(root) if root else None, opened, live=live), opened
+    return inspect_windows(os.path.abspath(root) if root else None, opened, env, live=live), opened
