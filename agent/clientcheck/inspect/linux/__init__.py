@@ -14,6 +14,8 @@ import os
 from clientcheck.inspect.fsroot import Root
 from clientcheck.inspect.linux.desktop import Desktop, Home, homes_for
 from clientcheck.inspect.linux.osinfo import read_os
+from clientcheck.inspect.linux.reboot import boot_time
+from clientcheck.inspect.linux.restarts import pending_restarts
 from clientcheck.inspect.linux.versions import Versions
 from clientcheck.model import Inventory
 
@@ -22,12 +24,17 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from clientcheck.catalog import Catalog
+    from clientcheck.inspect.processes import ProcessSource
     from clientcheck.model import Installation
 
 __all__ = ["LinuxInspector", "inspect_linux"]
 
 
 class LinuxInspector:
+    """The Linux machine at ``root``. ``kernel``, ``boot_time`` and ``processes`` are the running machine's
+    (its kernel release, when it started, its programs), for the pending-restart check; None for a captured
+    tree, whose running kernel and processes are unknown. Tests inject recorded processes here."""
+
     def __init__(
         self,
         root: Root,
@@ -36,9 +43,13 @@ class LinuxInspector:
         *,
         homes: list[Home],
         kernel: str | None,
+        boot_time: float | None = None,
+        processes: ProcessSource | None = None,
     ) -> None:
         self.root = root
         self.kernel = kernel
+        self.boot_time = boot_time
+        self.processes = processes
         self.desktop = Desktop(root, catalog, env, homes)
         self.versions = Versions(root)
 
@@ -61,26 +72,54 @@ class LinuxInspector:
     def inventory(self) -> Inventory:
         os_info = read_os(self.root, self.kernel)
         try:
-            software, desktop_products = self.software()
+            found, desktop_products = self.software()
+            found.sort(key=lambda item: (item.category, item.product, item.scope, item.source or ""))
+            software = tuple(found)
+            default = self.desktop.default_pdf()
+            # Taken before the restart check: a file it cannot read is no evidence of a restart either way,
+            # and hides no installation.
+            warnings = tuple(self.desktop.problems + self.root.problems)
+            unreadable = tuple(self.root.unreadable)
+            restarts = pending_restarts(
+                self.root,
+                os_info.id,
+                software,
+                kernel=self.kernel,
+                boot_time=self.boot_time,
+                processes=self.processes,
+                databases=self.versions.databases,  # those the versions were read from, still open
+            )
         finally:
             self.versions.close()
-        software.sort(key=lambda item: (item.category, item.product, item.scope, item.source or ""))
-        default = self.desktop.default_pdf()
         default_product = desktop_products.get(default[0], default[0]) if default else None
         return Inventory(
             os=os_info,
-            software=tuple(software),
+            software=software,
             default_pdf=default_product,
             default_pdf_source=default[1] if default else None,
-            warnings=tuple(self.desktop.problems + self.root.problems),
-            unreadable=tuple(self.root.unreadable),
+            warnings=warnings,
+            restarts=restarts,
+            unreadable=unreadable,
         )
 
 
 def inspect_linux(base: str, env: Mapping[str, str], *, live: bool) -> Inventory:
+    """The Linux machine at ``base``: the running one when ``live`` (its kernel and processes are then
+    looked at too), else a captured tree."""
     from clientcheck.catalog import load_catalog
 
     root = Root(base)
-    kernel = os.uname().release if live and hasattr(os, "uname") else None
-    inspector = LinuxInspector(root, load_catalog("linux"), env, homes=homes_for(root, env, live=live), kernel=kernel)
+    kernel: str | None = None
+    started: float | None = None
+    processes: ProcessSource | None = None
+    if live:
+        from clientcheck.inspect.processes import ProcProcesses
+
+        kernel = os.uname().release if hasattr(os, "uname") else None
+        started = boot_time()
+        processes = ProcProcesses()
+    homes = homes_for(root, env, live=live)
+    inspector = LinuxInspector(
+        root, load_catalog("linux"), env, homes=homes, kernel=kernel, boot_time=started, processes=processes
+    )
     return inspector.inventory()

@@ -25,14 +25,16 @@ from clientcheck.catalog import acrobat_track
 from clientcheck.inspect.windows.disk import WindowsDisk
 from clientcheck.inspect.windows.entries import RegistryEntries
 from clientcheck.inspect.windows.osinfo import read_os
+from clientcheck.inspect.windows.restarts import pending_restarts
 from clientcheck.model import Installation, Inventory
 from clientcheck.version import Version, VersionError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from clientcheck.catalog import Catalog, Product
+    from clientcheck.inspect.processes import ProcessSource
     from clientcheck.inspect.registry import Registry
     from clientcheck.inspect.windows.entries import Candidate
 
@@ -56,7 +58,19 @@ def _brave_version(version: Version) -> Version:
 
 
 class WindowsInspector:
-    def __init__(self, registry: Registry, catalog: Catalog, disk: str | None, system_drive: str = "C") -> None:
+    """The Windows machine ``registry`` describes (live, or an export), with its system drive at ``disk``
+    (None: no files to read). ``processes`` are the running machine's programs, for the pending-restart
+    check; None for an export, whose processes are unknown. Tests inject recorded processes here."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        catalog: Catalog,
+        disk: str | None,
+        system_drive: str = "C",
+        *,
+        processes: ProcessSource | None = None,
+    ) -> None:
         self.registry = registry
         self.catalog = catalog
         self.system_drive = system_drive.rstrip(":")
@@ -64,6 +78,7 @@ class WindowsInspector:
         live = disk is not None and sys.platform == "win32" and disk == f"{self.system_drive}:\\"
         self.disk = WindowsDisk(disk, self.system_drive, live=live) if disk is not None else None
         self.entries = RegistryEntries(registry, catalog)
+        self.processes = processes
         self.notes: list[str] = []  # warnings for the inventory: entries that may be leftovers
 
     def software(self) -> list[Installation]:
@@ -180,7 +195,7 @@ class WindowsInspector:
             problem=None if best else ("; ".join(problems) or "no version in the registry"),
         )
 
-    def default_pdf(self, installed: list[Installation]) -> tuple[str | None, str | None]:
+    def default_pdf(self, installed: Sequence[Installation]) -> tuple[str | None, str | None]:
         """The product whose ProgId opens .pdf for the user (UserChoiceLatest, UserChoice), else the
         machine's class default."""
         # Whose choice: the one real user's hive (what SYSTEM or an administrator sees), else the current
@@ -199,7 +214,7 @@ class WindowsInspector:
                 return self._product_for_progid(progid, installed), key
         return None, None
 
-    def _product_for_progid(self, progid: str, installed: list[Installation]) -> str:
+    def _product_for_progid(self, progid: str, installed: Sequence[Installation]) -> str:
         lowered = progid.lower()
         matches = sorted(
             (
@@ -220,20 +235,32 @@ class WindowsInspector:
 
     def inventory(self) -> Inventory:
         os_info = read_os(self.registry)
-        software = sorted(self.software(), key=lambda item: (item.category, item.product, item.scope))
+        software = tuple(sorted(self.software(), key=lambda item: (item.category, item.product, item.scope)))
         default, source = self.default_pdf(software)
         # Once each: the live HKEY_CURRENT_USER is also one of HKEY_USERS' hives.
         warnings = tuple(dict.fromkeys(self.notes)) + tuple(self.disk.problems if self.disk is not None else ())
         return Inventory(
-            os=os_info, software=tuple(software), default_pdf=default, default_pdf_source=source, warnings=warnings
+            os=os_info,
+            software=software,
+            default_pdf=default,
+            default_pdf_source=source,
+            warnings=warnings,
+            restarts=pending_restarts(self.registry, software, self.processes),
         )
 
 
 def inspect_windows(base: str | None, registry: Registry, env: Mapping[str, str], *, live: bool) -> Inventory:
     """The Windows machine ``registry`` describes, with its disk at ``base`` (None: no disk, or the running
-    machine's own when ``live``). ``env`` is the running machine's environment (its SYSTEMDRIVE)."""
+    machine's own when ``live``). ``env`` is the running machine's environment (its SYSTEMDRIVE). Only a
+    live run looks at processes."""
     from clientcheck.catalog import load_catalog
 
     drive = env.get("SYSTEMDRIVE", "C:").rstrip(":\\") if live else "C"
     disk = base if base is not None else (f"{drive}:\\" if live and sys.platform == "win32" else None)
-    return WindowsInspector(registry, load_catalog("windows"), disk, system_drive=drive).inventory()
+    processes = None
+    if live:
+        from clientcheck.inspect.processes_psutil import running_processes
+
+        processes = running_processes()
+    inspector = WindowsInspector(registry, load_catalog("windows"), disk, system_drive=drive, processes=processes)
+    return inspector.inventory()

@@ -1,0 +1,338 @@
+"""Linux: updates installed but not yet in effect (see ``inspect.restarts`` for what is shared).
+
+Programs, from ``/proc`` (``processes.ProcProcesses``): a process belongs to an installation when its
+program is the installation's program, lies in the application's own folder (``/usr/lib/firefox-esr``,
+``/opt/google/chrome``: wrappers such as ``/usr/bin/firefox-esr`` start the real binary there), or, when its
+program was deleted, is a file of the installation's package (``/usr/bin/chromium`` is a shell script that
+starts ``/usr/lib/chromium/chromium``). It runs an older version when its program file was replaced on disk
+since it started (``/proc/<pid>/exe`` is "(deleted)", or is no longer the file at its path), or a library it
+mapped from the application's folder was (``libxul.so``). Snaps: the process runs from another revision than
+``/snap/<name>/current``. Flatpaks: the sandbox's ``.flatpak-info`` names another commit than the installed
+one.
+
+The system: see ``reboot``. On a ``--root`` tree the running kernel and the processes are unknown (the
+inspector passes None): only ``/run/reboot-required`` in the tree counts.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from clientcheck.inspect.linux.reboot import system_restart
+from clientcheck.inspect.restarts import Target, annotated_version, inside, verdict
+from clientcheck.version import Version
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from clientcheck.inspect.fsroot import Root
+    from clientcheck.inspect.packages import PackageDatabase
+    from clientcheck.inspect.processes import ProcessSource, Program
+    from clientcheck.model import Installation, PendingRestart
+
+# Folders shared by many packages: a program there says nothing about which application it belongs to.
+SHARED_DIRS = frozenset(
+    (
+        "/",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib64",
+        "/usr",
+        "/usr/bin",
+        "/usr/sbin",
+        "/usr/games",
+        "/usr/lib",
+        "/usr/lib32",
+        "/usr/lib64",
+        "/usr/libexec",
+        "/usr/local",
+        "/usr/local/bin",
+        "/usr/local/sbin",
+        "/usr/local/games",
+        "/usr/local/lib",
+        "/opt",
+        "/snap/bin",
+    )
+)
+# Where a package manager puts programs: a deleted program elsewhere (a memfd, /tmp) is no package's file.
+PACKAGE_PREFIXES = ("/usr/", "/opt/", "/bin/", "/sbin/", "/lib/", "/lib64/")
+_DELETED = " (deleted)"
+
+
+def pending_restarts(
+    root: Root,
+    os_id: str,
+    software: Iterable[Installation],
+    *,
+    kernel: str | None,
+    boot_time: float | None,
+    processes: ProcessSource | None,
+    databases: Callable[[], Sequence[PackageDatabase]] | None = None,
+) -> tuple[PendingRestart, ...]:
+    """What is owed a restart on the Linux machine at ``root``: at most one ``system`` record (all the
+    reasons the OS needs a restart, joined), then one ``program`` record per installation of ``software``
+    still running an older version, in its order.
+
+    ``kernel`` is the running kernel's release and ``boot_time`` when it started, ``processes`` the running
+    programs: None for a captured tree. ``databases`` gives the machine's package databases, already open
+    (the inspector's). Never raises for what it finds: what cannot be read is not evidence of a restart.
+    """
+    system = system_restart(root, os_id, kernel, boot_time=boot_time)
+    found = [system] if system is not None else []
+    if processes is not None:
+        found += program_restarts(software, processes, root, databases)
+    return tuple(found)
+
+
+# Programs --------------------------------------------------------------------------------------------------
+
+
+def program_restarts(
+    software: Iterable[Installation],
+    source: ProcessSource,
+    root: Root,
+    databases: Callable[[], Sequence[PackageDatabase]] | None = None,
+) -> list[PendingRestart]:
+    """One record per installation with a process still running an older version than installed.
+    ``databases`` gives the machine's package databases, open; without it they are opened here, if needed."""
+    targets = [target for item in software if (target := _target(item)) is not None]
+    if not targets:
+        return []
+    _match(targets, source, root, databases)
+    found: list[PendingRestart] = []
+    for target in targets:
+        if not target.programs:
+            continue
+        if target.kind == "snap":
+            record = _judge_snap(target, root)
+        elif target.kind == "flatpak":
+            record = _judge_flatpak(target, source, root)
+        else:
+            record = _judge_files(target, source)
+        if record is not None:
+            found.append(record)
+    return found
+
+
+def _target(installation: Installation) -> Target | None:
+    path = installation.path
+    if not path:
+        return None
+    if installation.source == "snap" and installation.package:
+        return Target(installation, "snap", ())
+    if installation.source == "flatpak" and installation.package:
+        return Target(installation, "flatpak", (path.rstrip("/"),))
+    if not path.startswith("/"):
+        return None  # a program name that was not found on the machine
+    folder = posixpath.dirname(path)
+    return Target(installation, "files", (folder,) if _own_folder(folder) else ())
+
+
+def _own_folder(folder: str) -> bool:
+    """Whether a program's folder is its application's own, not one shared by many (/usr/bin, /usr/lib,
+    /usr/lib/x86_64-linux-gnu)."""
+    return folder not in SHARED_DIRS and "-linux-" not in posixpath.basename(folder)
+
+
+def _match(
+    targets: list[Target],
+    source: ProcessSource,
+    root: Root,
+    databases: Callable[[], Sequence[PackageDatabase]] | None,
+) -> None:
+    by_program: dict[str, Target] = {}
+    by_folder: dict[str, Target] = {}
+    snaps: dict[str, Target] = {}
+    flatpaks = [target for target in targets if target.kind == "flatpak"]
+    packaged: list[Target] = []
+    for candidate in targets:
+        item = candidate.installation
+        if candidate.kind == "snap" and item.package:
+            snaps.setdefault(item.package, candidate)
+        elif candidate.kind == "files" and item.path:
+            by_program.setdefault(item.path, candidate)
+            for folder in candidate.folders:
+                by_folder.setdefault(folder, candidate)
+            if item.package and item.source in ("dpkg", "rpm", "pacman"):
+                packaged.append(candidate)
+    leftovers: list[Program] = []
+    # Most processes belong to no installation: one dictionary look-up and one prefix test (both in C) must
+    # tell, as this runs for every process at every login.
+    folder_prefixes = tuple(folder + "/" for folder in by_folder)
+    for program in source.programs():
+        exe = program.exe
+        target = by_program.get(exe)
+        if target is None:
+            if exe.startswith("/snap/"):
+                target = snaps.get(exe.split("/")[2])
+            elif exe.startswith("/app/"):
+                target = _flatpak_target(flatpaks, source.sandbox(program)) if flatpaks else None
+            elif exe.startswith(folder_prefixes):
+                target = _folder_target(by_folder, exe)
+            elif program.deleted and packaged and exe.startswith(PACKAGE_PREFIXES):
+                leftovers.append(program)
+        if target is not None:
+            target.programs.append(program)
+    if not leftovers:
+        return
+    # Deleted programs the cheap tests did not place: only the package database can say whose they are. A
+    # program found there also makes its folder the application's (/usr/lib/chromium for /usr/bin/chromium),
+    # which places its siblings from other packages of the same application (chromium-common's crash handler).
+    if databases is not None:
+        unplaced = _place_by_package(leftovers, packaged, by_folder, databases())
+    else:
+        from clientcheck.inspect.packages import open_package_databases
+
+        opened = open_package_databases(root)
+        try:
+            unplaced = _place_by_package(leftovers, packaged, by_folder, opened)
+        finally:
+            for database in opened:
+                database.close()
+    for program in unplaced:
+        target = _folder_target(by_folder, program.exe)
+        if target is not None:
+            target.programs.append(program)
+
+
+def _place_by_package(
+    leftovers: list[Program],
+    packaged: list[Target],
+    by_folder: dict[str, Target],
+    databases: Sequence[PackageDatabase],
+) -> list[Program]:
+    """Gives each deleted program to the installation whose package installed it; returns the others."""
+    unplaced: list[Program] = []
+    for program in leftovers:
+        target = _package_target(packaged, databases, program.exe)
+        if target is None:
+            unplaced.append(program)
+            continue
+        target.programs.append(program)
+        folder = posixpath.dirname(program.exe)
+        if _own_folder(folder) and folder not in target.folders:
+            target.folders += (folder,)
+            by_folder.setdefault(folder, target)
+    return unplaced
+
+
+def _folder_target(by_folder: dict[str, Target], exe: str) -> Target | None:
+    """The installation whose own folder holds ``exe``, at any depth."""
+    folder = posixpath.dirname(exe)
+    while folder not in ("/", ""):
+        target = by_folder.get(folder)
+        if target is not None:
+            return target
+        folder = posixpath.dirname(folder)
+    return None
+
+
+def _package_target(packaged: list[Target], databases: Sequence[PackageDatabase], exe: str) -> Target | None:
+    for target in packaged:
+        item = target.installation
+        for database in databases:
+            if database.manager != item.source or not item.package:
+                continue
+            owner = database.owner(exe, [item.package])
+            if owner is not None and owner.package == item.package:
+                return target
+    return None
+
+
+def _flatpak_target(flatpaks: list[Target], info: dict[str, dict[str, str]] | None) -> Target | None:
+    if info is None:
+        return None
+    name = info.get("Application", {}).get("name")
+    app_path = info.get("Instance", {}).get("app-path", "")
+    for target in flatpaks:
+        if target.installation.package == name and inside(app_path, target.folders):
+            return target
+    return None
+
+
+def _judge_files(target: Target, source: ProcessSource) -> PendingRestart | None:
+    """Installed from a package or a tarball: the program or a library replaced on disk."""
+    replaced = False
+    current: list[Program] = []  # processes that see this machine's files and run the file still there
+    ours: list[Program] = []
+    for program in sorted(target.programs, key=lambda program: program.pid):
+        judged = source.replaced(program)
+        if judged is None:
+            continue  # another file system (a container, a chrooted sandbox), or gone
+        ours.append(program)
+        if judged:
+            replaced = True
+        else:
+            current.append(program)
+    detail = None
+    if not replaced and current and target.folders:
+        # The program file itself may be unchanged while the application's libraries were replaced (a
+        # tarball Firefox updated in place, a partial update). One process shows it: the lowest pid, usually the
+        # parent.
+        for path in source.loaded(current[0]):
+            if path.endswith(_DELETED) and inside(path[: -len(_DELETED)], target.folders):
+                replaced = True
+                detail = f"{posixpath.basename(path[: -len(_DELETED)])} was replaced"
+                break
+    if not ours:
+        return None
+    return verdict(target.installation, replaced, annotated_version(target, ours, source), detail)
+
+
+def _judge_snap(target: Target, root: Root) -> PendingRestart | None:
+    instance = target.installation.package or ""
+    current = root.resolve(f"/snap/{instance}/current")
+    installed_revision = posixpath.basename(current) if current else None
+    running_revisions = sorted({parts[3] for p in target.programs if len(parts := p.exe.split("/")) > 4})
+    old = [revision for revision in running_revisions if revision != installed_revision]
+    if installed_revision is None or not old:
+        return None
+    versions = [version for revision in old if (version := _snap_version(root, instance, revision)) is not None]
+    detail = f"snap revision {', '.join(old)}; {installed_revision} is installed"
+    return verdict(target.installation, True, min(versions) if versions else None, detail)
+
+
+def _snap_version(root: Root, instance: str, revision: str) -> Version | None:
+    """The version of a revision still mounted (snapd keeps the previous ones)."""
+    from clientcheck.inspect.formats.snap import top_level_scalars
+
+    if not revision or revision in (".", ".."):
+        return None
+    text = root.read_text(f"/snap/{instance}/{revision}/meta/snap.yaml", limit=1024 * 1024)
+    return Version.try_parse(top_level_scalars(text).get("version")) if text else None
+
+
+def _judge_flatpak(target: Target, source: ProcessSource, root: Root) -> PendingRestart | None:
+    base = target.folders[0]
+    old: dict[str, str] = {}  # running commit -> its deployment's files
+    installed_commit = None
+    for program in target.programs:
+        info = source.sandbox(program) or {}
+        instance = info.get("Instance", {})
+        arch, branch = instance.get("arch", ""), instance.get("branch", "")
+        app_path = instance.get("app-path", "")
+        commit = instance.get("app-commit") or posixpath.basename(posixpath.dirname(app_path))
+        if not (arch and branch and commit) or "/" in arch + branch or ".." in (arch, branch):
+            continue
+        active = root.resolve(f"{base}/{arch}/{branch}/active")
+        installed_commit = posixpath.basename(active) if active else None
+        if installed_commit and commit != installed_commit:
+            old[commit] = app_path
+    if not old or installed_commit is None:
+        return None
+    versions = [version for path in old.values() if (version := _flatpak_version(root, target, path)) is not None]
+    commits = ", ".join(commit[:12] for commit in old)
+    detail = f"flatpak commit {commits}; {installed_commit[:12]} is installed"
+    return verdict(target.installation, True, min(versions) if versions else None, detail)
+
+
+def _flatpak_version(root: Root, target: Target, app_path: str) -> Version | None:
+    """The version of a deployment still on disk (flatpak removes an old one once nothing runs it), read
+    as the installed one is."""
+    from clientcheck.inspect.linux.versions import flatpak_release
+
+    if not inside(app_path, target.folders):
+        return None
+    return Version.try_parse(flatpak_release(root, app_path, target.installation.package or "")[0])
