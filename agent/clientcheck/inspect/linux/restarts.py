@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from clientcheck.inspect.fsroot import Root
     from clientcheck.inspect.packages import PackageDatabase
-    from clientcheck.inspect.processes import ProcessSource, Program
+    from clientcheck.inspect.processes import ProcessSource, Program, SandboxInfo
     from clientcheck.model import Installation, PendingRestart
 
 # Folders shared by many packages: a program there says nothing about which application it belongs to.
@@ -100,7 +100,7 @@ def program_restarts(
     targets = [target for item in software if (target := _target(item)) is not None]
     if not targets:
         return []
-    _match(targets, source, root, databases)
+    sandboxes = _match(targets, source, root, databases)
     found: list[PendingRestart] = []
     for target in targets:
         if not target.programs:
@@ -108,7 +108,7 @@ def program_restarts(
         if target.kind == "snap":
             record = _judge_snap(target, root)
         elif target.kind == "flatpak":
-            record = _judge_flatpak(target, source, root)
+            record = _judge_flatpak(target, sandboxes, root)
         else:
             record = _judge_files(target, source)
         if record is not None:
@@ -141,7 +141,9 @@ def _match(
     source: ProcessSource,
     root: Root,
     databases: Callable[[], Sequence[PackageDatabase]] | None,
-) -> None:
+) -> dict[int, SandboxInfo]:
+    """Gives each target the processes that are its; returns the flatpak sandboxes read on the way (by
+    pid), for the verdict to use without reading them again."""
     by_program: dict[str, Target] = {}
     by_folder: dict[str, Target] = {}
     snaps: dict[str, Target] = {}
@@ -158,6 +160,7 @@ def _match(
             if item.package and item.source in ("dpkg", "rpm", "pacman"):
                 packaged.append(candidate)
     leftovers: list[Program] = []
+    sandboxes: dict[int, SandboxInfo] = {}
     # Most processes belong to no installation: one dictionary look-up and one prefix test (both in C) must
     # tell, as this runs for every process at every login.
     folder_prefixes = tuple(folder + "/" for folder in by_folder)
@@ -168,7 +171,10 @@ def _match(
             if exe.startswith("/snap/"):
                 target = snaps.get(exe.split("/")[2])
             elif exe.startswith("/app/"):
-                target = _flatpak_target(flatpaks, source.sandbox(program)) if flatpaks else None
+                info = source.sandbox(program) if flatpaks else None
+                target = _flatpak_target(flatpaks, info)
+                if target is not None and info is not None:
+                    sandboxes[program.pid] = info
             elif exe.startswith(folder_prefixes):
                 target = _folder_target(by_folder, exe)
             elif program.deleted and packaged and exe.startswith(PACKAGE_PREFIXES):
@@ -176,7 +182,7 @@ def _match(
         if target is not None:
             target.programs.append(program)
     if not leftovers:
-        return
+        return sandboxes
     # Deleted programs the cheap tests did not place: only the package database can say whose they are. A
     # program found there also makes its folder the application's (/usr/lib/chromium for /usr/bin/chromium),
     # which places its siblings from other packages of the same application (chromium-common's crash handler).
@@ -195,6 +201,7 @@ def _match(
         target = _folder_target(by_folder, program.exe)
         if target is not None:
             target.programs.append(program)
+    return sandboxes
 
 
 def _place_by_package(
@@ -241,7 +248,7 @@ def _package_target(packaged: list[Target], databases: Sequence[PackageDatabase]
     return None
 
 
-def _flatpak_target(flatpaks: list[Target], info: dict[str, dict[str, str]] | None) -> Target | None:
+def _flatpak_target(flatpaks: list[Target], info: SandboxInfo | None) -> Target | None:
     if info is None:
         return None
     name = info.get("Application", {}).get("name")
@@ -304,12 +311,12 @@ def _snap_version(root: Root, instance: str, revision: str) -> Version | None:
     return Version.try_parse(top_level_scalars(text).get("version")) if text else None
 
 
-def _judge_flatpak(target: Target, source: ProcessSource, root: Root) -> PendingRestart | None:
+def _judge_flatpak(target: Target, sandboxes: dict[int, SandboxInfo], root: Root) -> PendingRestart | None:
     base = target.folders[0]
     old: dict[str, str] = {}  # running commit -> its deployment's files
     installed_commit = None
     for program in target.programs:
-        info = source.sandbox(program) or {}
+        info = sandboxes.get(program.pid, {})
         instance = info.get("Instance", {})
         arch, branch = instance.get("arch", ""), instance.get("branch", "")
         app_path = instance.get("app-path", "")
