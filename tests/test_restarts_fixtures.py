@@ -20,7 +20,7 @@ from clientcheck.inspect import inspect_machine, macos
 from clientcheck.inspect.formats.kernelrelease import parse_release
 from clientcheck.inspect.fsroot import Root
 from clientcheck.inspect.linux import restarts as linux_restarts
-from clientcheck.inspect.linux.reboot import kernel_restart, system_restart
+from clientcheck.inspect.linux.restarts import kernel_restart, system_restart
 from clientcheck.inspect.processes import ProcProcesses, Program
 from clientcheck.inspect.processes_psutil import PsutilProcesses
 from clientcheck.inspect.processes_recorded import RecordedProcesses

@@ -49,7 +49,7 @@ from clientcheck.inspect.formats.rpmheader import (
 )
 from clientcheck.inspect.formats.snap import top_level_scalars
 from clientcheck.inspect.fsroot import Root
-from clientcheck.inspect.mimeapps import default_application, mimeapps_files
+from clientcheck.inspect.linux.desktop import default_application, mimeapps_files
 from clientcheck.inspect.rpmdb import RpmDatabase, RpmDatabaseError
 
 LINUX = Path(__file__).resolve().parents[1] / "fixtures" / "linux"

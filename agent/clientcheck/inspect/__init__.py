@@ -8,9 +8,9 @@ machine once, over one ``fsroot.Root`` (or registry) and the package readers it 
 whole inventory, restarts included.
 
 Beside them, what they read through: ``fsroot`` (a machine's files below a root), ``registry`` (the live
-registry or a regedit export), ``packages`` and ``rpmdb`` (dpkg, rpm, pacman), ``mimeapps`` (freedesktop
-default applications), ``processes*`` (running programs: ``/proc``, psutil, or recorded), ``formats/`` (pure
-parsers), and ``restarts``, the OS-neutral part of the pending-restart check.
+registry or a regedit export), ``packages`` and ``rpmdb`` (dpkg, rpm, pacman), ``processes*`` (running
+programs: ``/proc``, psutil, or recorded), ``formats/`` (pure parsers), and ``restarts``, the OS-neutral
+part of the pending-restart check.
 """
 
 from __future__ import annotations

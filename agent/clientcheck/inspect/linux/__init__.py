@@ -3,8 +3,9 @@ that owns them (dpkg, rpm, pacman), snap and flatpak metadata, or the applicatio
 files only: no process is launched, so a ``--root`` tree is inspected exactly like the running machine.
 
 One package, a module per job: ``osinfo`` (os-release), ``desktop`` (desktop entries, what they are, the
-default PDF viewer), ``versions`` (package databases, snap, flatpak, application.ini), ``restarts``
-(updates waiting for a restart); ``LinuxInspector`` here puts them together over one ``Root``.
+default PDF viewer), ``versions`` (package databases, snap, flatpak, application.ini), ``restarts`` (the
+system and the programs waiting for a restart); ``LinuxInspector`` here puts them together over one
+``Root``, opening each file once.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import os
 from clientcheck.inspect.fsroot import Root
 from clientcheck.inspect.linux.desktop import Desktop, Home, homes_for
 from clientcheck.inspect.linux.osinfo import read_os
-from clientcheck.inspect.linux.reboot import boot_time
-from clientcheck.inspect.linux.restarts import pending_restarts
+from clientcheck.inspect.linux.restarts import boot_time, pending_restarts
 from clientcheck.inspect.linux.versions import Versions
 from clientcheck.model import Inventory
 
