@@ -406,7 +406,7 @@ def test_apps_updated_under_running_ones_on_macos():
     inspector = macos.MacInspector(files, load_catalog("macos"), homes, None, processes=RecordedProcesses(records))
     everything = inspector.inventory().restarts
     assert [item.kind for item in everything] == ["program"] * 3
-    assert everything == found
+    assert list(everything) == found
 
 
 def test_psutil_replaced_compares_the_program_files_creation_with_the_process_start(monkeypatch, tmp_path):
@@ -580,7 +580,7 @@ def test_odd_process_records_and_installations_are_ignored_quietly():
     source = RecordedProcesses(records)
     assert linux_restarts.program_restarts(software, source, Root("/nonexistent")) == []
     assert windows_restarts.program_restarts(software, source) == []
-    assert macos.program_restarts(software, source) == ()
+    assert macos.program_restarts(software, source) == []
     assert RecordedProcesses.from_json("not json").programs() == []
     assert RecordedProcesses.from_json('{"processes": {"pid": 1}}').programs() == []
     assert RecordedProcesses.from_json("[1, 2]").programs() == []

@@ -11,7 +11,7 @@ applies it to the sealed system volume, so the system version on disk is always 
 says reliably that a staged update waits (``/Library/Updates`` and the SoftwareUpdate preferences lag and
 linger).
 
-Importable on every OS: ``plistlib`` is the standard library's, and reads XML and binary plists alike, and
+Importable on every OS: ``plistlib`` is the standard library's (it reads XML and binary plists alike), and
 psutil is imported only on a live run.
 """
 
@@ -264,14 +264,14 @@ class MacInspector:
             default_pdf=default,
             default_pdf_source=source,
             warnings=tuple(self.root.problems),
-            restarts=program_restarts(software, self.processes) if self.processes is not None else (),
+            restarts=tuple(program_restarts(software, self.processes)) if self.processes is not None else (),
             unreadable=tuple(self.root.unreadable),
         )
 
 
-def program_restarts(software: Iterable[Installation], processes: ProcessSource) -> tuple[PendingRestart, ...]:
+def program_restarts(software: Iterable[Installation], processes: ProcessSource) -> list[PendingRestart]:
     """One record per app with a process still running an older version than installed."""
-    return tuple(folder_restarts(software, processes, separator="/", key=_bundle_key, version_folder=_version_folder))
+    return folder_restarts(software, processes, separator="/", key=_bundle_key, version_folder=_version_folder)
 
 
 def _bundle_key(path: str) -> str:
