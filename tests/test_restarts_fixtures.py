@@ -20,7 +20,7 @@ from clientcheck.inspect import inspect_machine, macos
 from clientcheck.inspect.formats.kernelrelease import parse_release
 from clientcheck.inspect.fsroot import Root
 from clientcheck.inspect.linux import restarts as linux_restarts
-from clientcheck.inspect.linux.restarts import kernel_restart, system_restart
+from clientcheck.inspect.linux.restarts import installed_kernels, kernel_restart, system_restart
 from clientcheck.inspect.processes import ProcProcesses, Program
 from clientcheck.inspect.processes_psutil import PsutilProcesses
 from clientcheck.inspect.processes_recorded import RecordedProcesses
@@ -208,6 +208,25 @@ LINUX_SYSTEMS = [
 def test_linux_system_restart(case, kernel, expected):
     os_id = case.split("-")[0]
     assert system_restart(_root(case), os_id, kernel) == expected
+
+
+def test_a_merged_usr_lists_its_modules_folder_once(monkeypatch):
+    """/lib is a link to usr/lib: /lib/modules and /usr/lib/modules are one folder, looked at once."""
+    listed: list[str] = []
+    real_listdir = Root.listdir
+
+    def listdir(self, path, hides=None):
+        listed.append(path)
+        return real_listdir(self, path, hides)
+
+    monkeypatch.setattr(Root, "listdir", listdir)
+    assert installed_kernels(_root("fedora-41-three-kernels")) == {
+        "6.11.4-301.fc41.x86_64": "/boot/vmlinuz-6.11.4-301.fc41.x86_64",
+        "6.11.5-300.fc41.x86_64": "/boot/vmlinuz-6.11.5-300.fc41.x86_64",
+        "6.11.7-300.fc41.x86_64": "/boot/vmlinuz-6.11.7-300.fc41.x86_64",
+        "0-rescue-4a1c3a5f0b0e4b9c9d8e7f6a5b4c3d2e": "/boot/vmlinuz-0-rescue-4a1c3a5f0b0e4b9c9d8e7f6a5b4c3d2e",
+    }
+    assert listed == ["/boot", "/usr/lib/modules"]
 
 
 def test_a_captured_tree_is_judged_by_its_flag_file_only():

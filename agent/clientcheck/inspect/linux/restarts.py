@@ -145,12 +145,21 @@ def installed_kernels(root: Root) -> dict[str, str]:
         for image in KERNEL_IMAGES:
             if name.startswith(image + "-") and len(name) > len(image) + 1:
                 found.setdefault(name[len(image) + 1 :], f"/boot/{name}")
-    for folder in MODULE_DIRS:
+    for folder in _module_dirs(root):
         for release in root.listdir(folder):
             for image in KERNEL_IMAGES:
                 if release not in found and root.is_file(f"{folder}/{release}/{image}"):
                     found[release] = f"{folder}/{release}/{image}"
     return found
+
+
+def _module_dirs(root: Root) -> list[str]:
+    """The kernel modules folders, each once: on a merged /usr (Debian 12, Fedora, Arch), /lib/modules is
+    /usr/lib/modules, and would be listed twice."""
+    found: dict[str, str] = {}
+    for folder in MODULE_DIRS:
+        found.setdefault(root.resolve(folder) or folder, folder)
+    return list(found.values())
 
 
 def kernel_restart(root: Root, running_text: str, boot_time: float | None) -> tuple[str, str] | None:
