@@ -215,7 +215,7 @@ class Root:
         if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             os.close(descriptor)
             if stat.S_ISREG(info.st_mode):
-                problem = f"larger than {limit // 1024 // 1024} MiB"
+                problem = f"larger than {_size(limit)}"
             else:
                 problem = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             self.record(path, f"{problem}, not read", hides)
@@ -228,7 +228,7 @@ class Root:
         finally:
             os.close(descriptor)
         if len(data) > limit:  # it grew while we read it
-            self.record(path, f"larger than {limit // 1024 // 1024} MiB, not read", hides)
+            self.record(path, f"larger than {_size(limit)}, not read", hides)
             return None
         return data
 
@@ -290,3 +290,9 @@ def _read_up_to(descriptor: int, size: int, limit: int) -> bytes:
         total += len(chunk)
         want = min(max(want, _READ_STEP), limit + 1 - total)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _size(limit: int) -> str:
+    from clientcheck.reading import size_text  # only when a file is refused
+
+    return size_text(limit)
