@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from hypothesis import settings
 
 from clientcheck.cli import main
 from clientcheck.config import Places
@@ -30,6 +31,14 @@ NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 # has installed every prerequisite, so a test that would skip fails instead (pytest_runtest_makereport).
 CALLER_ENV = dict(os.environ)
 CI = CALLER_ENV.get("CI", "").strip().lower() == "true"
+
+# Property tests explore new inputs on a developer's machine (and remember failures in .hypothesis/), but
+# CI runs the same examples every time: a test that fails there fails for everyone, not one run in fifty,
+# and the failing input is printed to reproduce. bench/mutation.py runs the "mutation" profile, where a
+# mutant must be killed or not by the same inputs each time it is tried.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("mutation", derandomize=True, database=None)
+settings.load_profile(CALLER_ENV.get("HYPOTHESIS_PROFILE") or ("ci" if CI else "default"))
 
 
 def linux_cases() -> list[Path]:

@@ -373,6 +373,11 @@ def test_the_packaging_recipes_variables_are_not_settings(places: Places):
     assert load_settings("linux", env, {}, places)["report.format"] == "text"
 
 
+def test_the_collectors_variables_are_not_settings(places: Places):
+    env = {"CLIENTCHECK_SERVER_DATA": "/var/lib/clientcheck-server", "CLIENTCHECK_SERVER_DATABASE": "postgresql://db/x"}
+    assert load_settings("linux", env, {}, places)["report.format"] == "text"
+
+
 def test_only_the_winning_policy_is_named_when_an_option_is_overridden(places: Places):
     both = POLICY_REG + (
         "[HKEY_CURRENT_USER\\SOFTWARE\\Policies\\clientcheck\\rules]\r\n"

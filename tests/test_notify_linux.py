@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -156,7 +157,13 @@ class Desktop:
             wait_for(lambda: "NameLost" in log.read_text(), "dbus-monitor to start")
 
             def captured(expected: str) -> str:
-                wait_for(lambda: expected in log.read_text(), f"dbus-monitor to show {expected!r}")
+                # The whole call: dbus-monitor's output reaches the file in blocks, so the text may stop in
+                # the middle of the message; Notify's last argument (the expiry, an int32) ends it.
+                def complete() -> bool:
+                    text = log.read_text()
+                    return expected in text and "int32 " in text[text.index(expected) :]
+
+                wait_for(complete, f"dbus-monitor to show {expected!r} and the rest of its call")
                 return log.read_text()
 
             yield captured
@@ -372,12 +379,13 @@ def test_works_without_stdout_or_stderr(desktop, tmp_path):
 
 
 def test_linux_path_stays_light(tmp_path):
-    # socket.py (enums, selectors) costs 14 ms at import here; the client uses the C module _socket.
+    # No bus to connect to: neither jeepney nor socket.py (enums, selectors: 14 ms at import here) is
+    # loaded; the connection is tried with the C module _socket.
     code = (
         "import sys\n"
         "from clientcheck.notify import notify\n"
         f"print(notify('t', 'b', platform='linux', env={{'DBUS_SESSION_BUS_ADDRESS': 'unix:path={tmp_path}/bus'}}))\n"
-        "print(sorted({'socket', 'selectors', 'subprocess'} & set(sys.modules)))\n"
+        "print(sorted({'socket', 'selectors', 'subprocess', 'jeepney'} & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == [f"cannot connect to the session bus at {tmp_path}/bus: No such file or directory", "[]"]
@@ -541,6 +549,115 @@ def test_peer_that_closes_at_once(tmp_path):
     with fake_bus(tmp_path, lambda connection, stop: None) as env:
         reason = notify("t", "b", platform="linux", env=env)
     assert reason == "the session bus closed the connection while authenticating to the session bus"
+
+
+def accept_authentication(connection) -> bytes:
+    """The bus's side of SASL EXTERNAL: read the AUTH line, say OK, wait for BEGIN (a bus sends nothing
+    more before it); returns what came after BEGIN."""
+    received = b""
+    while b"\r\n" not in received:
+        received += connection.recv(1000)
+    connection.sendall(b"OK 0123456789abcdef0123456789abcdef\r\n")
+    received = received.partition(b"\r\n")[2]
+    while len(received) < len(b"BEGIN\r\n"):
+        received += connection.recv(65536)
+    assert received.startswith(b"BEGIN\r\n")
+    return received.removeprefix(b"BEGIN\r\n")
+
+
+def test_peer_that_authenticates_and_then_never_answers(tmp_path):
+    # jeepney's blocking connection would wait for the Hello reply for ever; our deadline covers it. The peer
+    # hangs up after 10 s: a client that waited for that would say "closed the connection".
+    def silent_after_ok(connection, stop):
+        accept_authentication(connection)
+        stop.wait(10)
+
+    with fake_bus(tmp_path, silent_after_ok) as env:
+        reason = send_notification("t", "b", url=None, location=None, env=env, timeout=0.3)
+    assert reason == "no answer within 0.3 s while authenticating to the session bus"
+
+
+def pad_to(data: bytes, alignment: int) -> bytes:
+    return data + bytes(-len(data) % alignment)
+
+
+def big_endian_return(serial: int, reply_serial: int, signature: bytes, body: bytes) -> bytes:
+    """A METHOD_RETURN as a big-endian machine (s390x) sends it, laid out by hand from the specification."""
+    fields = b"\x05\x01u\x00" + struct.pack(">I", reply_serial)  # REPLY_SERIAL at 16..24
+    fields += b"\x08\x01g\x00" + bytes((len(signature),)) + signature + b"\x00"  # SIGNATURE at 24
+    fixed = b"B\x02\x00\x01" + struct.pack(">II", len(body), serial) + struct.pack(">I", len(fields))
+    return pad_to(fixed + fields, 8) + body
+
+
+def test_reads_a_big_endian_bus(tmp_path):
+    # Every reply big-endian: Hello's unique name, the capabilities (an array of strings, with the padding
+    # between its elements), the notification's id. The Notify call we then send carries the link.
+    from jeepney.low_level import HeaderFields, Parser
+
+    calls = []
+
+    def big_endian_bus(connection, stop):
+        parser = Parser()
+        parser.add_data(accept_authentication(connection))
+        answers = {
+            "Hello": (b"s", struct.pack(">I", 4) + b":1.7\x00"),
+            # "body" at 4..13, padding to 16, "body-hyperlinks" at 16..36: 32 bytes of elements.
+            "GetCapabilities": (
+                b"as",
+                struct.pack(">I", 32)
+                + struct.pack(">I", 4)
+                + b"body\x00"
+                + bytes(3)
+                + struct.pack(">I", 15)
+                + b"body-hyperlinks\x00",
+            ),
+            "Notify": (b"u", struct.pack(">I", 41)),
+        }
+        serial = 100
+        while len(calls) < 3 and not stop.is_set():
+            message = parser.get_next_message()
+            if message is None:
+                parser.add_data(connection.recv(65536))
+                continue
+            calls.append(message)
+            serial += 1
+            signature, body = answers[message.header.fields[HeaderFields.member]]
+            connection.sendall(big_endian_return(serial, message.header.serial, signature, body))
+
+    url = "file:///home/ana/report.html"
+    with fake_bus(tmp_path, big_endian_bus) as env:
+        reason = send_notification("t", "Updates & more", url=url, location="/home/ana/report.html", env=env)
+    assert reason is None
+    assert [call.header.fields[HeaderFields.member] for call in calls] == ["Hello", "GetCapabilities", "Notify"]
+    assert calls[2].body[4] == f'Updates &amp; more\n<a href="{url}">/home/ana/report.html</a>'
+
+
+def test_reply_too_large_to_be_ours(tmp_path):
+    def huge(connection, stop):
+        accept_authentication(connection)
+        # A METHOD_RETURN header announcing a 2 MiB body, and no more.
+        connection.sendall(b"l\x02\x00\x01" + struct.pack("<III", 2 * 1024 * 1024, 1, 0))
+        stop.wait(5)
+
+    with fake_bus(tmp_path, huge) as env:
+        reason = notify("t", "b", platform="linux", env=env)
+    assert reason == "the session bus sent a 2097168-byte message; replies are small"
+
+
+def test_malformed_reply(tmp_path):
+    def broken(connection, stop):
+        accept_authentication(connection)
+        # A reply to Hello whose string is not UTF-8 (ff fe), correctly framed otherwise.
+        fields = b"\x05\x01u\x00" + struct.pack("<I", 1) + b"\x08\x01g\x00\x01s\x00"
+        body = struct.pack("<I", 2) + b"\xff\xfe\x00"
+        fixed = b"l\x02\x00\x01" + struct.pack("<III", len(body), 1, len(fields))
+        connection.sendall(pad_to(fixed + fields, 8) + body)
+        stop.wait(5)
+
+    with fake_bus(tmp_path, broken) as env:
+        reason = notify("t", "b", platform="linux", env=env)
+    assert reason is not None
+    assert reason.startswith("the session bus sent a malformed message (UnicodeDecodeError: ")
 
 
 # --- the whole login run, as the autostart entry starts it ----------------------------------------------

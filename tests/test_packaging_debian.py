@@ -228,7 +228,7 @@ def _copy_dist_info(name: str, target: Path) -> None:
 
 
 def test_copyright_names_every_bundled_distribution_and_license(tmp_path):
-    for name in ("requests", "cryptography", "platformdirs", "psutil"):
+    for name in ("requests", "cryptography", "psutil", "jeepney"):
         _copy_dist_info(name, tmp_path)
     template = (HERE / "copyright.in").read_text(encoding="utf-8")
     text = build.render_copyright(template, tmp_path, "/usr/lib/clientcheck")
@@ -240,6 +240,8 @@ def test_copyright_names_every_bundled_distribution_and_license(tmp_path):
     assert requests["License"] == "Apache-2.0"
     cryptography = next(p for p in files.values() if "usr/lib/clientcheck/cryptography/*" in p["Files"])
     assert cryptography["License"] == "Apache-2.0 or BSD-3-Clause"
+    jeepney = next(p for p in files.values() if "usr/lib/clientcheck/jeepney/*" in p["Files"])
+    assert (jeepney["License"], jeepney["Copyright"]) == ("MIT", "Thomas Kluyver")
     for paragraph in files.values():
         assert paragraph["Copyright"].strip()
         for path in re.findall(r"(/usr/lib/clientcheck/\S+?)(?:,|$)", paragraph.get("Comment", "")):
@@ -372,14 +374,15 @@ def test_package_files_modes_and_sums(deb, tmp_path):
         "/usr/lib/clientcheck/clientcheck/data/default-rules.json",
         "/usr/lib/clientcheck/requests/__init__.py",
         "/usr/lib/clientcheck/cryptography/__init__.py",
-        "/usr/lib/clientcheck/platformdirs/__init__.py",
         "/usr/lib/clientcheck/psutil/__init__.py",
+        "/usr/lib/clientcheck/jeepney/__init__.py",
         "/usr/share/doc/clientcheck/copyright",
         "/usr/share/doc/clientcheck/changelog.gz",
         "/usr/share/man/man1/clientcheck.1.gz",
     ):
         assert wanted in paths
     assert not any(path.startswith("/usr/lib/clientcheck/bin") for path in paths), "pip's console scripts shipped"
+    assert not any(path.startswith("/usr/lib/clientcheck/platformdirs") for path in paths), "a test dependency shipped"
     assert not any(path.endswith("direct_url.json") for path in paths), "the build machine's wheel path shipped"
 
     raw = tmp_path / "raw"
@@ -488,7 +491,7 @@ def _check_installed(root: ThrowawayRoot, tmp_path: Path, package_files: list[st
 
     # The private libraries, not Debian's or this venv's, and every compiled module loads after stripping.
     extensions = [path for path in package_files if path.endswith(".so")]
-    modules = ["requests", "cryptography", "platformdirs", "psutil", "clientcheck"]
+    modules = ["requests", "cryptography", "psutil", "jeepney", "clientcheck", "clientcheck.notify.dbus"]
     modules += [_module_name(path) for path in extensions]
     code = (
         "import importlib, sys; sys.path.append('/usr/lib/clientcheck')\n"

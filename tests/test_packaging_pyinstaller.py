@@ -211,8 +211,9 @@ def test_every_module_of_the_package_is_in_the_bundle(app):
     bundled = set(archive.open_embedded_archive(pyz_names[0]).toc)
     missing = _package_modules() - bundled
     assert not missing, f"not in the bundle: {sorted(missing)}"
-    for library in ("requests", "cryptography", "platformdirs", "psutil"):
+    for library in ("requests", "cryptography", "psutil", "jeepney", "jeepney.auth", "jeepney.low_level"):
         assert library in bundled
+    assert "platformdirs" not in bundled  # a test dependency only: the agent computes its folders itself
     assert "clientcheck_main" in archive.toc
     assert not bundle.UNNEEDED_RUNTIME_HOOKS & set(archive.toc), "runtime hooks that cost start-up time"
 
@@ -278,3 +279,56 @@ def test_signing_uses_the_bundled_cryptography(app, tmp_path):
         proc = _run(app, *command, cwd=tmp_path)
         assert proc.returncode == 0, f"{command}: {proc.stderr}"
     assert "is good" in proc.stdout
+
+
+@pytest.mark.system
+def test_login_notice_goes_through_the_bundled_jeepney(app, tmp_path):
+    # jeepney is imported only when a notice is shown, inside functions: a login run that owes an update,
+    # against a bus that answers as a notification server does, shows that PyInstaller carried it.
+    from jeepney import new_method_return
+    from jeepney.low_level import HeaderFields, Parser
+
+    from test_notify_linux import accept_authentication, fake_bus
+
+    answers = {"Hello": ("s", (":1.9",)), "GetCapabilities": ("as", (["body"],)), "Notify": ("u", (5,))}
+    calls = []
+
+    def notification_server(connection, stop):
+        parser = Parser()
+        parser.add_data(accept_authentication(connection))
+        while len(calls) < 3 and not stop.is_set():
+            message = parser.get_next_message()
+            if message is None:
+                parser.add_data(connection.recv(65536))
+                continue
+            calls.append(message)
+            signature, body = answers[message.header.fields[HeaderFields.member]]
+            connection.sendall(new_method_return(message, signature, body).serialise(serial=len(calls)))
+
+    os_id = next(
+        line.split("=", 1)[1].strip().strip('"')
+        for line in Path("/etc/os-release").read_text().splitlines()
+        if line.startswith("ID=")
+    )
+    rules = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
+    rules["rules"] = [{"id": "os", "product": os_id, "minimum": "999", "message": {"en": "Upgrade the system"}}]
+    (tmp_path / "strict.json").write_text(json.dumps(rules), encoding="utf-8")
+    with fake_bus(tmp_path, notification_server) as bus:
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(tmp_path),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            **bus,
+        }
+        proc = subprocess.run(
+            [_exe(app), "login", "--force", "--rules", str(tmp_path / "strict.json")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=tmp_path,
+        )
+    assert (proc.returncode, proc.stderr) == (1, ""), proc.stderr
+    assert [call.header.fields[HeaderFields.member] for call in calls] == ["Hello", "GetCapabilities", "Notify"]
+    assert calls[2].body[3] == "1 update owed on this computer"
+    assert calls[2].body[4].startswith("• Upgrade the system (")

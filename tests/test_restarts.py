@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from clientcheck.catalog import load_catalog
+from clientcheck.inspect import inspect_machine
+from clientcheck.inspect.fsroot import Root
+from clientcheck.inspect.linux import LinuxInspector
+from clientcheck.inspect.linux.restarts import program_restarts
 from clientcheck.inspect.processes import ProcProcesses, Program
-from clientcheck.inspect.restarts import pending_restarts
 from clientcheck.model import Installation, Inventory, OSInfo
 from clientcheck.version import Version
 from conftest import missing, require_root, require_tool
@@ -49,7 +53,7 @@ def _inventory(*software: Installation) -> Inventory:
 
 
 def _programs(inventory: Inventory) -> list[tuple[str, str | None, str | None, str | None, str]]:
-    found = pending_restarts(inventory, "linux", root=None, env={})
+    found = program_restarts(inventory.software, ProcProcesses(), Root("/"))
     return [
         (
             item.product,
@@ -223,12 +227,24 @@ def test_another_installation_of_the_same_product_is_judged_on_its_own(tmp_path,
 
 
 def test_with_root_running_processes_are_not_looked_at(tmp_path, started):
+    # A captured tree whose Firefox entry starts a program this machine runs, replaced since: were this
+    # machine's processes looked at, they would be taken for the captured machine's.
     firefox = _app(tmp_path, "firefox")
     started(firefox)
     _replace(firefox)
     captured = tmp_path / "captured"
-    captured.mkdir()
-    assert pending_restarts(_inventory(_installation(firefox)), "linux", root=str(captured), env={}) == ()
+    (captured / "usr" / "share" / "applications").mkdir(parents=True)
+    (captured / "usr" / "share" / "applications" / "firefox.desktop").write_text(
+        f"[Desktop Entry]\nType=Application\nName=Firefox\nExec={firefox} %u\nCategories=Network;WebBrowser;\n"
+    )
+    inventory = inspect_machine("linux", str(captured), {})
+    assert [item.path for item in inventory.software] == [str(firefox)]
+    assert inventory.restarts == ()
+    # The same tree, inspected with this machine's processes: the inspector would find it.
+    inspector = LinuxInspector(
+        Root(str(captured)), load_catalog("linux"), {}, homes=[], kernel=None, processes=ProcProcesses()
+    )
+    assert [(item.product, item.path) for item in inspector.inventory().restarts] == [("firefox", str(firefox))]
 
 
 def test_a_process_that_ended_between_listing_and_reading_is_not_evidence(tmp_path):
@@ -299,13 +315,14 @@ def test_another_users_processes_are_skipped_without_a_word(nobody):
             os.chown(users, nobody.uid, nobody.uid)
             script = (
                 "import json, sys\n"
-                "from clientcheck.inspect.restarts import pending_restarts\n"
-                "from clientcheck.model import Installation, Inventory, OSInfo\n"
+                "from clientcheck.inspect.fsroot import Root\n"
+                "from clientcheck.inspect.linux.restarts import program_restarts\n"
+                "from clientcheck.inspect.processes import ProcProcesses\n"
+                "from clientcheck.model import Installation\n"
                 "from clientcheck.version import Version\n"
                 "software = tuple(Installation(product='firefox', category='browser', name='Firefox', "
                 "version=Version('133.0'), source='application.ini', path=p) for p in sys.argv[1:])\n"
-                "os_info = OSInfo(platform='linux', id='debian', name='Debian', version=None)\n"
-                "found = pending_restarts(Inventory(os=os_info, software=software), 'linux', root=None)\n"
+                "found = program_restarts(software, ProcProcesses(), Root('/'))\n"
                 "print(json.dumps([r.path for r in found if r.kind == 'program']))\n"
             )
             proc = subprocess.run(

@@ -15,22 +15,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clientcheck.inspect import inspect_machine
+from clientcheck.catalog import load_catalog
+from clientcheck.inspect import inspect_machine, macos
 from clientcheck.inspect.formats.kernelrelease import parse_release
 from clientcheck.inspect.fsroot import Root
+from clientcheck.inspect.linux import restarts as linux_restarts
+from clientcheck.inspect.linux.restarts import installed_kernels, kernel_restart, system_restart
 from clientcheck.inspect.processes import ProcProcesses, Program
 from clientcheck.inspect.processes_psutil import PsutilProcesses
 from clientcheck.inspect.processes_recorded import RecordedProcesses
 from clientcheck.inspect.registry import Registry, open_registry
-from clientcheck.inspect.restarts import (
-    PendingRestart,
-    kernel_restart,
-    linux_system_restart,
-    pending_restarts,
-    program_restarts,
-    windows_system_restart,
-)
-from clientcheck.model import Installation, Inventory, OSInfo
+from clientcheck.inspect.windows import inspect_windows
+from clientcheck.inspect.windows import restarts as windows_restarts
+from clientcheck.model import Installation, PendingRestart
 from clientcheck.version import Version
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -210,19 +207,38 @@ LINUX_SYSTEMS = [
 @pytest.mark.parametrize(("case", "kernel", "expected"), LINUX_SYSTEMS, ids=[f"{c}-{k}" for c, k, _ in LINUX_SYSTEMS])
 def test_linux_system_restart(case, kernel, expected):
     os_id = case.split("-")[0]
-    assert linux_system_restart(_root(case), os_id, kernel) == expected
+    assert system_restart(_root(case), os_id, kernel) == expected
+
+
+def test_a_merged_usr_lists_its_modules_folder_once(monkeypatch):
+    """/lib is a link to usr/lib: /lib/modules and /usr/lib/modules are one folder, looked at once."""
+    listed: list[str] = []
+    real_listdir = Root.listdir
+
+    def listdir(self, path, hides=None):
+        listed.append(path)
+        return real_listdir(self, path, hides)
+
+    monkeypatch.setattr(Root, "listdir", listdir)
+    assert installed_kernels(_root("fedora-41-three-kernels")) == {
+        "6.11.4-301.fc41.x86_64": "/boot/vmlinuz-6.11.4-301.fc41.x86_64",
+        "6.11.5-300.fc41.x86_64": "/boot/vmlinuz-6.11.5-300.fc41.x86_64",
+        "6.11.7-300.fc41.x86_64": "/boot/vmlinuz-6.11.7-300.fc41.x86_64",
+        "0-rescue-4a1c3a5f0b0e4b9c9d8e7f6a5b4c3d2e": "/boot/vmlinuz-0-rescue-4a1c3a5f0b0e4b9c9d8e7f6a5b4c3d2e",
+    }
+    assert listed == ["/boot", "/usr/lib/modules"]
 
 
 def test_a_captured_tree_is_judged_by_its_flag_file_only():
     """--root: the captured machine's running kernel is unknown, so its newer kernel proves nothing."""
-    os_info = OSInfo(platform="linux", id="ubuntu", name="Ubuntu", version=Version("24.04"), kernel="6.8.0-45-generic")
-    inventory = Inventory(os=os_info)
-    [found] = pending_restarts(inventory, "linux", root=str(LINUX / "ubuntu-24.04-reboot-required" / "root"), env={})
+    inventory = inspect_machine("linux", str(LINUX / "ubuntu-24.04-reboot-required" / "root"), {})
+    assert inventory.os.kernel is None
+    [found] = inventory.restarts
     assert (
         found.reason
         == "the system needs a restart: /run/reboot-required (linux-image-6.8.0-49-generic, linux-base, libc6)"
     )
-    assert pending_restarts(inventory, "linux", root=str(LINUX / "debian-12-kernel-update" / "root"), env={}) == ()
+    assert inspect_machine("linux", str(LINUX / "debian-12-kernel-update" / "root"), {}).restarts == ()
 
 
 def test_many_packages_are_summed_up_and_junk_lines_dropped(tmp_path):
@@ -230,7 +246,7 @@ def test_many_packages_are_summed_up_and_junk_lines_dropped(tmp_path):
     (tmp_path / "run" / "reboot-required").write_text("*** System restart required ***\n")
     names = [f"libfoo{i}" for i in range(8)] + ["rm -rf /", "", "\x00bad", "libfoo1"]
     (tmp_path / "run" / "reboot-required.pkgs").write_text("\n".join(names) + "\n")
-    found = linux_system_restart(Root(str(tmp_path)), "ubuntu", None)
+    found = system_restart(Root(str(tmp_path)), "ubuntu", None)
     assert found is not None
     assert found.reason == (
         "the system needs a restart: /run/reboot-required (libfoo0, libfoo1, libfoo2, libfoo3, libfoo4 and 3 more)"
@@ -241,7 +257,7 @@ def test_unreadable_or_odd_package_lists_still_say_a_restart_is_needed(tmp_path)
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "reboot-required").write_bytes(b"")
     os.mkfifo(tmp_path / "run" / "reboot-required.pkgs")  # never read: it would block a login run
-    found = linux_system_restart(Root(str(tmp_path)), "debian", None)
+    found = system_restart(Root(str(tmp_path)), "debian", None)
     assert found is not None and found.reason == "the system needs a restart: /run/reboot-required"
 
 
@@ -262,7 +278,7 @@ def test_the_running_kernel_rebuilt_under_the_same_name_is_noticed(tmp_path):
 
 @pytest.mark.parametrize("kernel", ["", "..", "../../etc", "6.1.0/../../x", "\x00", "6.1.0-27-amd64\n", "é"])
 def test_weird_running_kernels_are_no_evidence(kernel):
-    assert linux_system_restart(_root("debian-12-kernel-update"), "debian", kernel) is None
+    assert system_restart(_root("debian-12-kernel-update"), "debian", kernel) is None
 
 
 # The Windows system --------------------------------------------------------------------------------------------
@@ -270,7 +286,7 @@ def test_weird_running_kernels_are_no_evidence(kernel):
 
 def test_windows_updates_waiting_for_a_restart():
     registry = open_registry(str(RESTARTS / "windows-10-updates-pending" / "registry.reg"))
-    assert windows_system_restart(registry) == PendingRestart(
+    assert windows_restarts.system_restart(registry) == PendingRestart(
         "windows",
         "system",
         UPDATES,
@@ -286,12 +302,12 @@ def test_file_renames_and_update_exe_leftovers_are_not_a_pending_update():
     registry = open_registry(str(RESTARTS / "windows-11-file-renames-only" / "registry.reg"))
     assert registry.values("HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager")
     assert registry.integer("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\UpdateExeVolatile", "Flags") == 1
-    assert windows_system_restart(registry) is None
+    assert windows_restarts.system_restart(registry) is None
 
 
 def test_a_clean_windows_export_owes_nothing():
     registry = open_registry(str(FIXTURES / "windows" / "windows-11-24h2" / "registry.reg"))
-    assert windows_system_restart(registry) is None
+    assert windows_restarts.system_restart(registry) is None
 
 
 # Windows programs ------------------------------------------------------------------------------------------------
@@ -306,7 +322,7 @@ def _windows_case():
 
 def test_chrome_updated_under_a_running_chrome_on_windows():
     inventory, records = _windows_case()
-    found = program_restarts(inventory.software, "windows", RecordedProcesses(records), Root("/"))
+    found = windows_restarts.program_restarts(inventory.software, RecordedProcesses(records))
     # Edge, Firefox and Foxit run what is installed; the export's registry also says Windows wants a restart.
     assert _summary(found) == [
         ("chrome", "130.0.6723.117", "130.0.6723.92", "running 130.0.6723.92 since before the update to 130.0.6723.117")
@@ -317,7 +333,7 @@ def test_chrome_updated_under_a_running_chrome_on_windows():
 def test_without_the_crash_handler_the_loaded_chrome_dll_tells_the_version():
     inventory, records = _windows_case()
     records = [record for record in records if "--type=crashpad-handler" not in record.get("arguments", [])]
-    found = program_restarts(inventory.software, "windows", RecordedProcesses(records), Root("/"))
+    found = windows_restarts.program_restarts(inventory.software, RecordedProcesses(records))
     assert [(item.product, str(item.running)) for item in found] == [("chrome", "130.0.6723.92")]
 
 
@@ -327,7 +343,7 @@ def test_windows_paths_are_compared_without_case():
         {**record, "exe": record["exe"].upper(), "loaded": [p.upper() for p in record.get("loaded", [])]}
         for record in records
     ]
-    found = program_restarts(inventory.software, "windows", RecordedProcesses(shouted), Root("/"))
+    found = windows_restarts.program_restarts(inventory.software, RecordedProcesses(shouted))
     assert [(item.product, str(item.running)) for item in found] == [("chrome", "130.0.6723.92")]
 
 
@@ -336,7 +352,7 @@ def test_a_program_without_version_folders_counts_only_when_its_file_was_replace
     program, so only a file created after the process started (renamed aside, then written) counts."""
     inventory, records = _windows_case()
     foxit = [{**record, "replaced": True} if record["pid"] == 6644 else record for record in records]
-    found = program_restarts(inventory.software, "windows", RecordedProcesses(foxit), Root("/"))
+    found = windows_restarts.program_restarts(inventory.software, RecordedProcesses(foxit))
     assert [(item.product, item.path, item.reason) for item in found][1:] == [
         (
             "foxit-reader",
@@ -346,40 +362,47 @@ def test_a_program_without_version_folders_counts_only_when_its_file_was_replace
     ]
 
 
-def test_a_windows_export_never_looks_at_this_machines_processes():
-    inventory, records = _windows_case()
-    case = RESTARTS / "windows-10-updates-pending"
-    registry = open_registry(str(case / "registry.reg"))
-    found = pending_restarts(
-        inventory, "windows", root=None, env={}, registry=registry, processes=RecordedProcesses(records)
-    )
-    assert [(item.product, item.kind) for item in found] == [("windows", "system")]
+def _psutil_sees(monkeypatch, records) -> None:
+    """psutil's processes on a live run, replaced by recorded ones."""
+    monkeypatch.setattr("clientcheck.inspect.processes_psutil.running_processes", lambda: RecordedProcesses(records))
 
 
-def test_live_windows_logic_with_injected_processes_and_registry():
+def test_a_windows_export_never_looks_at_this_machines_processes(monkeypatch):
+    _, records = _windows_case()
+    _psutil_sees(monkeypatch, records)  # Chrome's old processes, were they looked at
+    inventory, _ = _windows_case()
+    assert [(item.product, item.kind) for item in inventory.restarts] == [("windows", "system")]
+
+
+def test_live_windows_logic_with_injected_processes_and_registry(monkeypatch):
     """What a live Windows run does (LiveRegistry and psutil replaced by their seams)."""
-    inventory, records = _windows_case()
+    case = RESTARTS / "windows-10-updates-pending"
+    _, records = _windows_case()
+    _psutil_sees(monkeypatch, records)
 
     class LiveLike(Registry):  # a registry that is not an export: as the live one
         def __init__(self) -> None:
-            self.export = open_registry(str(RESTARTS / "windows-10-updates-pending" / "registry.reg"))
+            self.export = open_registry(str(case / "registry.reg"))
+
+        def subkeys(self, path):
+            return self.export.subkeys(path)
 
         def values(self, path):
             return self.export.values(path)
 
-    found = pending_restarts(
-        inventory, "windows", root=None, env={}, registry=LiveLike(), processes=RecordedProcesses(records)
-    )
-    assert [(item.product, item.kind) for item in found] == [("windows", "system"), ("chrome", "program")]
+    inventory = inspect_windows(str(case / "root"), LiveLike(), {}, live=True)
+    assert [(item.product, item.kind) for item in inventory.restarts] == [("windows", "system"), ("chrome", "program")]
 
 
 # macOS programs ---------------------------------------------------------------------------------------------------
 
 
 def test_apps_updated_under_running_ones_on_macos():
-    inventory = inspect_machine("macos", str(FIXTURES / "macos" / "macos-15-sequoia" / "root"), {})
+    root = FIXTURES / "macos" / "macos-15-sequoia" / "root"
+    inventory = inspect_machine("macos", str(root), {})
+    assert inventory.restarts == ()  # a captured Mac: its processes are unknown
     records = json.loads((RESTARTS / "macos-15-updated-while-running" / "processes.json").read_text())["processes"]
-    found = program_restarts(inventory.software, "macos", RecordedProcesses(records), Root("/"))
+    found = macos.program_restarts(inventory.software, RecordedProcesses(records))
     assert {item.path: _summary([item])[0] for item in found} == {
         # Brave's framework folder puts Chromium's major first (130.1.71.123): its own version is 1.71.123.
         "/Applications/Brave Browser.app": (
@@ -397,8 +420,12 @@ def test_apps_updated_under_running_ones_on_macos():
         "/Applications/Firefox.app": ("firefox", "132.0.2", None, "running since before the update to 132.0.2"),
     }
     # Nothing about the OS: macOS applies its updates during the restart itself.
-    everything = pending_restarts(inventory, "macos", root=None, env={}, processes=RecordedProcesses(records))
+    files = Root(str(root))
+    homes = macos.homes_for(files, {}, live=False)
+    inspector = macos.MacInspector(files, load_catalog("macos"), homes, None, processes=RecordedProcesses(records))
+    everything = inspector.inventory().restarts
     assert [item.kind for item in everything] == ["program"] * 3
+    assert list(everything) == found
 
 
 def test_psutil_replaced_compares_the_program_files_creation_with_the_process_start(monkeypatch, tmp_path):
@@ -445,7 +472,7 @@ def test_chromium_upgraded_by_dpkg_is_found_through_its_package_and_the_crash_ha
         _installation("chromium", "131.0.6778.85", "dpkg", "/usr/bin/chromium", "chromium"),
         _installation("firefox", "128.5.0esr", "dpkg", "/usr/lib/firefox-esr/firefox-esr", "firefox-esr"),
     )
-    found = program_restarts(software, "linux", RecordedProcesses(records), Root(str(case / "root")))
+    found = linux_restarts.program_restarts(software, RecordedProcesses(records), Root(str(case / "root")))
     assert _summary(found) == [
         (
             "chromium",
@@ -462,7 +489,7 @@ def test_a_snap_still_running_its_previous_revision():
         _installation("firefox", "133.0-2", "snap", "/snap/bin/firefox", "firefox"),
         _installation("chromium", "131.0.6778.69", "snap", "/snap/bin/chromium", "chromium"),
     )
-    found = program_restarts(software, "linux", ProcProcesses(str(case / "proc")), Root(str(case / "root")))
+    found = linux_restarts.program_restarts(software, ProcProcesses(str(case / "proc")), Root(str(case / "root")))
     assert _summary(found) == [
         (
             "firefox",
@@ -486,7 +513,7 @@ def test_a_flatpak_still_running_its_previous_commit():
             "org.mozilla.firefox",
         ),
     )
-    found = program_restarts(software, "linux", ProcProcesses(str(case / "proc")), Root(str(case / "root")))
+    found = linux_restarts.program_restarts(software, ProcProcesses(str(case / "proc")), Root(str(case / "root")))
     assert _summary(found) == [
         (
             "firefox",
@@ -508,8 +535,8 @@ def test_a_flatpak_whose_old_deployment_is_still_on_disk_gives_its_version(tmp_p
     software = (
         _installation("firefox", "133.0", "flatpak", "/var/lib/flatpak/app/org.mozilla.firefox", "org.mozilla.firefox"),
     )
-    found = program_restarts(
-        software, "linux", ProcProcesses(str(tmp_path / "case/proc")), Root(str(tmp_path / "case/root"))
+    found = linux_restarts.program_restarts(
+        software, ProcProcesses(str(tmp_path / "case/proc")), Root(str(tmp_path / "case/root"))
     )
     assert [str(item.running) for item in found] == ["132.0.2"]
 
@@ -525,7 +552,7 @@ def test_a_running_version_newer_than_installed_is_no_update_owed():
             "arguments": ["x", "--annotation=ver=131.0.6778.85"],
         },
     ]
-    assert program_restarts(software, "linux", RecordedProcesses(records), Root("/nonexistent")) == []
+    assert linux_restarts.program_restarts(software, RecordedProcesses(records), Root("/nonexistent")) == []
 
 
 # Odd input ------------------------------------------------------------------------------------------------------------
@@ -570,8 +597,9 @@ def test_odd_process_records_and_installations_are_ignored_quietly():
         _installation("firefox", "133.0", "flatpak", "/var/lib/flatpak/app/org.mozilla.firefox", "org.mozilla.firefox"),
     )
     source = RecordedProcesses(records)
-    for platform in ("linux", "windows", "macos"):
-        assert program_restarts(software, platform, source, Root("/nonexistent")) == []
+    assert linux_restarts.program_restarts(software, source, Root("/nonexistent")) == []
+    assert windows_restarts.program_restarts(software, source) == []
+    assert macos.program_restarts(software, source) == []
     assert RecordedProcesses.from_json("not json").programs() == []
     assert RecordedProcesses.from_json('{"processes": {"pid": 1}}').programs() == []
     assert RecordedProcesses.from_json("[1, 2]").programs() == []

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from clientcheck.inspect import inspect_machine
+from clientcheck.inspect.fsroot import Root
+from clientcheck.inspect.linux.restarts import program_restarts
 from clientcheck.inspect.processes import ProcProcesses
-from clientcheck.inspect.restarts import pending_restarts
-from clientcheck.model import Installation, Inventory, OSInfo
+from clientcheck.model import Installation, Inventory
 from clientcheck.version import Version
 from conftest import require_tool
 from throwaway_root import ThrowawayRoot
@@ -56,7 +57,8 @@ def _stop(process: subprocess.Popen[bytes], folder: str) -> None:
 
 
 def _programs(inventory: Inventory):
-    return [item for item in pending_restarts(inventory, "linux", root=None, env={}) if item.kind == "program"]
+    """What this machine's inspection found waiting for a restart, of programs."""
+    return [item for item in inventory.restarts if item.kind == "program"]
 
 
 def _dpkg_upstream(package: str) -> str:
@@ -91,8 +93,7 @@ def test_a_running_chromium_that_is_current_is_not_reported_and_its_version_is_r
             path="/usr/lib/chromium/chromium",
             package="chromium",
         )
-        os_info = OSInfo(platform="linux", id="debian", name="Debian GNU/Linux", version=None)
-        [found] = _programs(Inventory(os=os_info, software=(newer,)))
+        [found] = program_restarts((newer,), ProcProcesses(), Root("/"))
         assert found.running == Version(_dpkg_upstream("chromium"))
         assert found.reason == f"running {found.running} since before the update to 999.0.0.1"
     finally:
@@ -155,8 +156,10 @@ def _dpkg(root: ThrowawayRoot, *arguments: str) -> None:
 # package and dpkg's database are there, not on this machine.
 _JUDGE = """
 import json, sys
-from clientcheck.inspect.restarts import pending_restarts
-from clientcheck.model import Installation, Inventory, OSInfo
+from clientcheck.inspect.fsroot import Root
+from clientcheck.inspect.linux.restarts import program_restarts
+from clientcheck.inspect.processes import ProcProcesses
+from clientcheck.model import Installation
 from clientcheck.version import Version
 
 installation = Installation(
@@ -169,8 +172,7 @@ installation = Installation(
     package=sys.argv[2],
     package_version="2.0-1",
 )
-os_info = OSInfo(platform="linux", id="debian", name="Debian GNU/Linux", version=None)
-found = pending_restarts(Inventory(os=os_info, software=(installation,)), "linux", root=None, env={})
+found = program_restarts((installation,), ProcProcesses(), Root("/"))
 print(json.dumps([
     [item.product, item.path, item.installed and str(item.installed), item.running and str(item.running), item.reason]
     for item in found

@@ -338,10 +338,10 @@ def test_the_offline_path_never_imports_requests():
     code = (
         "import sys, io; from clientcheck.cli import main; sys.stdout = io.StringIO(); main(['--format', 'json']);"
         "sys.stdout = sys.__stdout__; print('requests' in sys.modules, 'cryptography' in sys.modules,"
-        " 'platformdirs' in sys.modules)"
+        " 'platformdirs' in sys.modules, 'jeepney' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False False False"
+    assert out.strip() == "False False False False"
 
 
 def test_a_redirect_from_https_to_http_is_refused(https_server, server, cache: Path):

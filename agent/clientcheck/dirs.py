@@ -1,10 +1,10 @@
-"""Where clientcheck keeps its configuration and state on each OS: the folders ``platformdirs`` names.
+"""Where clientcheck keeps its configuration, state and cache on each OS: the folders ``platformdirs`` names.
 
-Why not call platformdirs here: importing it (it loads pathlib, urllib and more) costs about 35 ms here,
-more than a whole clientcheck run, and the configuration is looked up on every run. These few functions
-give the same folders as ``platformdirs`` with ``appname="clientcheck", appauthor=False``; a test holds
-them to platformdirs' own answers on all three OSes. Everything comes from the environment passed in, so
-tests choose it.
+Why not call platformdirs: importing it (it loads pathlib, urllib and more) costs about 35 ms here, more
+than a whole clientcheck run, and the configuration is looked up on every run. These few functions give
+the same folders as ``platformdirs`` with ``appname="clientcheck", appauthor=False``; a test holds them to
+platformdirs' own answers on all three OSes (platformdirs is installed only with the tests). Everything
+comes from the environment passed in, so tests choose it.
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ def _windows_folder(env: Mapping[str, str], name: str) -> str | None:
     return value.rstrip("\\") or None
 
 
+def _program_data(env: Mapping[str, str]) -> str:
+    return _windows_folder(env, "ProgramData") or _windows_folder(env, "ALLUSERSPROFILE") or "C:\\ProgramData"
+
+
 def user_config_dir(platform: str, env: Mapping[str, str]) -> str | None:
     """The user's configuration folder; None when the environment names no home (a bare service)."""
     if platform == "windows":
@@ -50,8 +54,7 @@ def user_config_dir(platform: str, env: Mapping[str, str]) -> str | None:
 def site_config_dir(platform: str, env: Mapping[str, str]) -> str:
     """The machine's configuration folder, shared by every user."""
     if platform == "windows":
-        folder = _windows_folder(env, "ProgramData") or _windows_folder(env, "ALLUSERSPROFILE") or "C:\\ProgramData"
-        return f"{folder}\\{APP}"
+        return f"{_program_data(env)}\\{APP}"
     if platform == "macos":
         return f"/Library/Application Support/{APP}"
     first = env.get("XDG_CONFIG_DIRS", "").split(":")[0].strip()
@@ -76,6 +79,27 @@ def machine_state_dir(platform: str, env: Mapping[str, str]) -> str:
         separator = "\\" if platform == "windows" else "/"
         return f"{site_config_dir(platform, env)}{separator}state"
     return f"/var/lib/{APP}"
+
+
+def user_cache_dir(platform: str, env: Mapping[str, str]) -> str | None:
+    """Where a user's fetched rule files are cached; None without a home."""
+    if platform == "windows":
+        folder = _windows_folder(env, "LOCALAPPDATA")
+        return f"{folder}\\{APP}\\Cache" if folder else None
+    if platform == "macos":
+        home = _home(env)
+        return f"{home}/Library/Caches/{APP}" if home else None
+    base = _xdg(env, "XDG_CACHE_HOME", ".cache")
+    return f"{base}/{APP}" if base else None
+
+
+def site_cache_dir(platform: str, env: Mapping[str, str]) -> str:
+    """The machine's cache folder, for a run as root."""
+    if platform == "windows":
+        return f"{_program_data(env)}\\{APP}\\Cache"
+    if platform == "macos":
+        return f"/Library/Caches/{APP}"
+    return f"/var/cache/{APP}"
 
 
 def managed_config_path(platform: str) -> str | None:

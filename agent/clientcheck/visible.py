@@ -36,6 +36,15 @@ def visible(text: str) -> str:
     return text.translate(_TEXT)
 
 
+_QUOTED = _escapes(())
+
+
+def quoted(text: str) -> str:
+    """``text`` quoted inside a one-line message (a rule file's key in a problem's location): every control,
+    newline and tab included, and every bidi control written out."""
+    return text.translate(_QUOTED)
+
+
 def one_line(text: str) -> str:
     """``text`` for a format that is one line per item: controls written out, then every run of white
     space (newlines and tabs included) made one space."""

@@ -6,7 +6,7 @@ Layout (why: see the README's packaging section):
 
 - ``/usr/lib/clientcheck/``: the wheel and its dependencies, installed by ``pip install --target`` for
   Debian's own ``/usr/bin/python3``. Private copies, so the package does not depend on the distribution's
-  older requests, cryptography or platformdirs.
+  older requests or cryptography.
 - ``/usr/bin/clientcheck``: a small launcher, ``python3 -IS`` with the private folder on ``sys.path``.
 - ``/usr/share/doc/clientcheck/``: copyright (every bundled distribution and its license) and changelog;
   ``/usr/share/man/man1/clientcheck.1.gz`` made from the program's own ``--help``.

@@ -8,19 +8,22 @@ import pytest
 
 from clientcheck import dirs
 
+FOLDER_VARIABLES = ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_DIRS", "XDG_DATA_HOME")
+
 
 @pytest.mark.parametrize(
     "env",
     [
         {"HOME": "/home/alice"},
         {"HOME": "/home/alice", "XDG_CONFIG_HOME": "/srv/cfg", "XDG_STATE_HOME": "/srv/state"},
+        {"HOME": "/home/alice", "XDG_CACHE_HOME": "/srv/cache"},
         {"HOME": "/home/alice", "XDG_CONFIG_DIRS": "/etc/corp-xdg:/etc/xdg"},
     ],
 )
 def test_linux_folders_are_platformdirs_folders(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]):
     from platformdirs.unix import Unix
 
-    for name in ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CONFIG_DIRS"):
+    for name in FOLDER_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -28,6 +31,8 @@ def test_linux_folders_are_platformdirs_folders(monkeypatch: pytest.MonkeyPatch,
     assert dirs.user_config_dir("linux", env) == reference.user_config_dir
     assert dirs.site_config_dir("linux", env) == reference.site_config_dir
     assert dirs.user_state_dir("linux", env) == reference.user_state_dir
+    assert dirs.user_cache_dir("linux", env) == reference.user_cache_dir
+    assert dirs.site_cache_dir("linux", env) == reference.site_cache_dir == "/var/cache/clientcheck"
 
 
 def test_macos_folders_are_platformdirs_folders(monkeypatch: pytest.MonkeyPatch):
@@ -42,6 +47,8 @@ def test_macos_folders_are_platformdirs_folders(monkeypatch: pytest.MonkeyPatch)
     assert dirs.user_config_dir("macos", env) == reference.user_config_dir
     assert dirs.site_config_dir("macos", env) == reference.site_config_dir.split(":")[0]
     assert dirs.user_state_dir("macos", env) == reference.user_state_dir
+    assert dirs.user_cache_dir("macos", env) == reference.user_cache_dir == "/Users/alice/Library/Caches/clientcheck"
+    assert dirs.site_cache_dir("macos", env) == reference.site_cache_dir == "/Library/Caches/clientcheck"
 
 
 def test_windows_folders_are_platformdirs_folders(monkeypatch: pytest.MonkeyPatch):
@@ -58,6 +65,10 @@ def test_windows_folders_are_platformdirs_folders(monkeypatch: pytest.MonkeyPatc
     assert dirs.user_config_dir("windows", env) == reference.user_config_dir.replace("/", "\\")
     assert dirs.site_config_dir("windows", env) == reference.site_config_dir.replace("/", "\\")
     assert dirs.user_state_dir("windows", env) == reference.user_state_dir.replace("/", "\\")
+    assert dirs.user_cache_dir("windows", env) == reference.user_cache_dir.replace("/", "\\")
+    assert dirs.user_cache_dir("windows", env) == "C:\\Users\\alice\\AppData\\Local\\clientcheck\\Cache"
+    assert dirs.site_cache_dir("windows", env) == reference.site_cache_dir.replace("/", "\\")
+    assert dirs.site_cache_dir("windows", env) == "C:\\ProgramData\\clientcheck\\Cache"
 
 
 def test_without_a_home_there_is_no_user_folder():
@@ -70,6 +81,10 @@ def test_without_a_home_there_is_no_user_folder():
     assert dirs.user_state_dir("macos", {}) is None
     assert dirs.user_config_dir("windows", {}) is None
     assert dirs.site_config_dir("windows", {}) == "C:\\ProgramData\\clientcheck"
+    assert dirs.user_cache_dir("linux", {"XDG_CACHE_HOME": "/srv/cache"}) == "/srv/cache/clientcheck"
+    assert dirs.user_cache_dir("linux", {"XDG_CACHE_HOME": "relative"}) is None
+    assert dirs.user_cache_dir("macos", {}) is None
+    assert dirs.user_cache_dir("windows", {"HOME": "C:\\Users\\alice"}) is None
 
 
 def test_managed_policy_places():
@@ -89,3 +104,47 @@ def test_the_machines_state_folder():
     assert (
         dirs.machine_state_dir("windows", {"ProgramData": "D:\\ProgramData"}) == "D:\\ProgramData\\clientcheck\\state"
     )
+
+
+def test_the_rules_cache_folder(monkeypatch: pytest.MonkeyPatch):
+    from platformdirs.unix import Unix
+
+    import clientcheck.deliver
+    from clientcheck.rules.cache import cache_dir, open_cache_folder
+
+    for name in (*FOLDER_VARIABLES, "CLIENTCHECK_CACHE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", "/home/alice")  # platformdirs reads the process's environment; cache_dir the one given
+    reference = Unix(appname="clientcheck", appauthor=False)
+    env = {"HOME": "/home/alice"}
+    monkeypatch.setattr(clientcheck.deliver, "effective_uid", lambda: 1000)
+    assert cache_dir(env) == reference.user_cache_dir == "/home/alice/.cache/clientcheck"
+    assert cache_dir({**env, "XDG_CACHE_HOME": "/srv/cache"}) == "/srv/cache/clientcheck"
+    assert cache_dir({**env, "CLIENTCHECK_CACHE_DIR": "/srv/rules-cache"}) == "/srv/rules-cache"
+    monkeypatch.setattr(clientcheck.deliver, "effective_uid", lambda: 0)
+    assert cache_dir(env) == reference.site_cache_dir == "/var/cache/clientcheck"
+    # An ordinary user whose environment names no home: no cache, and a note that says why.
+    monkeypatch.setattr(clientcheck.deliver, "effective_uid", lambda: 1000)
+    assert cache_dir({}) is None
+    assert open_cache_folder(None, {}) == (
+        None,
+        ["no rules cache folder (the environment names no home); fetching without a cache"],
+    )
+
+
+def test_finding_the_cache_folder_imports_no_platformdirs(tmp_path):
+    # platformdirs is only for these tests: a run, fetching rules or not, never imports it.
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys\n"
+        "from clientcheck.rules.cache import cache_dir\n"
+        "print(cache_dir(os.environ) in ('/var/cache/clientcheck', sys.argv[1] + '/.cache/clientcheck'))\n"
+        "print('platformdirs' in sys.modules)\n"
+    )
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["True", "False"]

@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import sqlite3
+import stat
 import struct
 import urllib.parse
 from functools import lru_cache
@@ -49,7 +50,7 @@ from clientcheck.inspect.formats.rpmheader import (
 )
 from clientcheck.inspect.formats.snap import top_level_scalars
 from clientcheck.inspect.fsroot import Root
-from clientcheck.inspect.mimeapps import default_application, mimeapps_files
+from clientcheck.inspect.linux.desktop import default_application, mimeapps_files
 from clientcheck.inspect.rpmdb import RpmDatabase, RpmDatabaseError
 
 LINUX = Path(__file__).resolve().parents[1] / "fixtures" / "linux"
@@ -1950,6 +1951,68 @@ def test_file_larger_than_the_limit_is_none_with_a_problem(tmp_path: Path):
     assert root.read_text("/var/lib/dpkg/status", limit=1024) is None
     assert len(root.problems) == 2
     assert all(p.startswith("/var/lib/dpkg/status:") and "larger than" in p for p in root.problems)
+
+
+def test_the_running_machine_resolves_paths_as_realpath_does(tmp_path: Path):
+    # Root("/") keeps each folder's resolution for the run; the answers are realpath's all the same.
+    (tmp_path / "usr" / "bin").mkdir(parents=True)
+    (tmp_path / "opt" / "app").mkdir(parents=True)
+    (tmp_path / "opt" / "app" / "app").write_text("")
+    (tmp_path / "bin").symlink_to("usr/bin")  # merged /usr
+    (tmp_path / "usr" / "bin" / "app").symlink_to("../../opt/app/app")
+    (tmp_path / "usr" / "bin" / "loop").symlink_to("loop")
+    root = Root("/")
+    for relative in ("bin/app", "usr/bin/app", "bin/missing", "bin/../opt/app/app", "bin/", "bin/.", "bin/loop"):
+        for _ in range(2):  # the second time from what the first kept
+            path = f"{tmp_path}/{relative}"
+            assert root.resolve(path) == os.path.realpath(path), relative
+
+
+def test_a_file_that_changes_size_while_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Read straight from the descriptor, from the size it had when opened: a file that grew past the limit
+    in between is refused, one that grew within it or shrank is read whole."""
+    target = _write(tmp_path, "/etc/os-release", b"ID=debian\n")
+    real_fstat = os.fstat
+
+    def as_when_opened(size: int):
+        def fstat(descriptor: int):
+            found = real_fstat(descriptor)
+            fields = list(found)
+            fields[stat.ST_SIZE] = size
+            return os.stat_result(fields)
+
+        return fstat
+
+    root = Root(str(tmp_path))
+    monkeypatch.setattr(fsroot.os, "fstat", as_when_opened(4))  # it grew after the open, within the limit
+    assert root.read_bytes("/etc/os-release", limit=64) == b"ID=debian\n"
+    target.write_bytes(b"ID=debian\n" * 1000)  # it grew past the limit
+    assert root.read_bytes("/etc/os-release", limit=64) is None
+    assert len(root.problems) == 1 and root.problems[0].startswith("/etc/os-release: larger than")
+    monkeypatch.setattr(fsroot.os, "fstat", as_when_opened(64))  # it shrank
+    target.write_bytes(b"ID=arch\n")
+    assert root.read_bytes("/etc/os-release", limit=64) == b"ID=arch\n"
+
+
+def test_a_read_error_is_none_with_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    _write(tmp_path, "/etc/os-release", b"ID=debian\n")
+
+    def failing_read(descriptor: int, size: int) -> bytes:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(fsroot.os, "read", failing_read)
+    root = Root(str(tmp_path))
+    assert root.read_text("/etc/os-release") is None
+    assert root.problems == [f"/etc/os-release: cannot read: {os.strerror(errno.EIO)}"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/version"), reason="a kernel file of this Linux machine")
+def test_a_kernel_file_whose_size_says_nothing_is_read_whole():
+    # /proc files report a size of 0 and hold text all the same.
+    assert os.stat("/proc/version").st_size == 0
+    with open("/proc/version", "rb") as stream:
+        expected = stream.read()
+    assert Root("/").read_bytes("/proc/version") == expected
 
 
 def test_fifo_is_not_read_and_does_not_hang(tmp_path: Path):

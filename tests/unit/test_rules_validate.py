@@ -12,6 +12,7 @@ import pytest
 import rule_edits
 
 from clientcheck.rules import InvalidRuleFileError, bundled_rules_path, parse_rules
+from clientcheck.rules import validate as validate_module
 from clientcheck.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
@@ -576,3 +577,269 @@ def test_very_large_serial_within_json_limits_is_a_problem() -> None:
     document = design_example()
     document["serial"] = 10**100
     assert problems_of(encode(document)) == ["serial: must be at most 9007199254740991, not a 101-digit number"]
+
+
+# Boundaries: each limit on both sides, and where each problem is said to be --------------------------------
+
+
+def _with(path: str, value: Any) -> bytes:
+    document = design_example()
+    rule_edits.set_at(path, value)(document)
+    return encode(document)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        pytest.param("rules.1.id", "r", None, id="rule-id-of-1"),
+        pytest.param("rules.1.id", "9" + "a" * 63, None, id="rule-id-of-64"),
+        pytest.param(
+            "rules.1.id", "a" * 65, "rules[1].id: '" + "a" * 56 + "... is not a valid rule id", id="rule-id-of-65"
+        ),
+        pytest.param(
+            "rules.1.id", "-firefox", "rules[1].id: '-firefox' is not a valid rule id", id="rule-id-first-char"
+        ),
+        pytest.param("rules.1.id", "fire.fox_2-x", None, id="rule-id-every-other-char"),
+        pytest.param("rules.1.track", "t" * 32, None, id="track-of-32"),
+        pytest.param(
+            "rules.1.track", "t" * 33, "rules[1].track: '" + "t" * 33 + "' is not a valid track name", id="track-of-33"
+        ),
+        pytest.param("rules.2.product", ["chrome", "p" * 64], None, id="product-of-64"),
+        pytest.param(
+            "rules.2.product",
+            ["p" * 65],
+            "rules[2].product[0]: '" + "p" * 56 + "... is not a product id",
+            id="product-of-65",
+        ),
+        pytest.param("rules.0.message", {"fil": "Mag-update"}, None, id="language-of-3-letters"),
+        pytest.param(
+            "rules.0.message",
+            {"engl": "x"},
+            "rules[0].message.engl: is not a language tag (like 'en' or 'pt-BR')",
+            id="language-of-4-letters",
+        ),
+        pytest.param(
+            "rules.0.message",
+            {"zh-Hant-TW-x1-y2": "x"},
+            "rules[0].message.zh-Hant-TW-x1-y2: is not a language tag (like 'en' or 'pt-BR')",
+            id="four-subtags",
+        ),
+        pytest.param("rules.0.message", {"zh_Hant_TW": "x"}, None, id="two-subtags-posix"),
+        pytest.param("rules.0.message", {"zh-Hant-TW-x1": "x"}, None, id="three-subtags"),
+        pytest.param("rules.0.message", {"de-12345678": "x"}, None, id="subtag-of-8"),
+        pytest.param(
+            "rules.0.message",
+            {"de-123456789": "x"},
+            "rules[0].message.de-123456789: is not a language tag (like 'en' or 'pt-BR')",
+            id="subtag-of-9",
+        ),
+        pytest.param(
+            "rules.0.message",
+            {"de-A": "x"},
+            "rules[0].message.de-A: is not a language tag (like 'en' or 'pt-BR')",
+            id="subtag-of-1",
+        ),
+        pytest.param(
+            "rules.0.message",
+            {"de-a!": "x"},
+            "rules[0].message.de-a!: is not a language tag (like 'en' or 'pt-BR')",
+            id="subtag-not-alphanumeric",
+        ),
+        pytest.param(
+            "rules.0.message",
+            {"dé": "x"},
+            "rules[0].message.dé: is not a language tag (like 'en' or 'pt-BR')",
+            id="language-not-ascii",
+        ),
+        pytest.param("rules.0.url", "http://a", None, id="http-url-of-one-character"),
+        pytest.param("rules.0.url", "https://a", None, id="https-url-of-one-character"),
+        pytest.param(
+            "rules.0.url", "http://", "rules[0].url: 'http://' is not an http(s) URL", id="http-url-of-nothing"
+        ),
+        pytest.param(
+            "rules.0.url", "https://", "rules[0].url: 'https://' is not an http(s) URL", id="https-url-of-nothing"
+        ),
+        pytest.param("rules.0.url", "https://" + "a" * 2000, None, id="url-of-2000-after-the-scheme"),
+        pytest.param(
+            "rules.0.url",
+            "https://" + "a" * 2001,
+            "rules[0].url: 'https://" + "a" * 48 + "... is not an http(s) URL",
+            id="url-of-2001",
+        ),
+        pytest.param(
+            "rules.0.url",
+            "https://a.invalid/x y",
+            "rules[0].url: 'https://a.invalid/x y' is not an http(s) URL",
+            id="url-with-a-space",
+        ),
+        pytest.param(
+            "rules.0.url",
+            "HTTP://A.INVALID/",
+            "rules[0].url: 'HTTP://A.INVALID/' is not an http(s) URL",
+            id="url-scheme-in-capitals",
+        ),
+        pytest.param("rules.5.severity", "required", None, id="severity-required-written-out"),
+        pytest.param("serial", 0, None, id="serial-0"),
+        pytest.param("rules.2.grace.days", 0, None, id="grace-of-0-days"),
+        pytest.param(
+            "published", "2026-1-20", "published: '2026-1-20' is not a date (YYYY-MM-DD)", id="date-month-of-one-digit"
+        ),
+        pytest.param(
+            "published", "2026-11-2", "published: '2026-11-2' is not a date (YYYY-MM-DD)", id="date-of-9-characters"
+        ),
+        pytest.param(
+            "published", "2026/11/20", "published: '2026/11/20' is not a date (YYYY-MM-DD)", id="date-with-slashes"
+        ),
+        pytest.param(
+            "published",
+            "\uff12\uff10\uff12\uff16-11-20",
+            "published: '\uff12\uff10\uff12\uff16-11-20' is not a date (YYYY-MM-DD)",
+            id="date-with-fullwidth-digits",
+        ),
+    ],
+)
+def test_each_limit_on_both_sides(path: str, value: Any, expected: str | None) -> None:
+    data = _with(path, value)
+    if expected is None:
+        parse_rules(data)
+    else:
+        assert problems_of(data) == [expected]
+
+
+def test_severity_required_written_out_is_required() -> None:
+    ruleset = parse_rules(_with("rules.5.severity", "required"))
+    assert ruleset.rules[5].severity == "required"
+    assert parse_rules(DESIGN_EXAMPLE.read_bytes()).rules[5].severity == "recommended"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        pytest.param(
+            "rules.0.source",
+            {"url": "ftp://x"},
+            "rules[0].source.url: 'ftp://x' is not an http(s) URL",
+            id="source-url",
+        ),
+        pytest.param(
+            "rules.0.source",
+            {"note": " "},
+            "rules[0].source.note: must be a non-empty string, not ' '",
+            id="source-note",
+        ),
+        pytest.param("rules.0.source", " ", "rules[0].source: must be a non-empty string, not ' '", id="source-blank"),
+        pytest.param(
+            "rules.2.grace.since", "soon", "rules[2].grace.since: 'soon' is not a date (YYYY-MM-DD)", id="grace-since"
+        ),
+        pytest.param(
+            "rules.3.unsupported.since",
+            "soon",
+            "rules[3].unsupported.since: 'soon' is not a date (YYYY-MM-DD)",
+            id="unsupported-since",
+        ),
+        pytest.param(
+            "rules.3.unsupported.url", "x", "rules[3].unsupported.url: 'x' is not an http(s) URL", id="unsupported-url"
+        ),
+        pytest.param(
+            "rules.3.unsupported.message",
+            {"e": "x"},
+            "rules[3].unsupported.message.e: is not a language tag (like 'en' or 'pt-BR')",
+            id="unsupported-message",
+        ),
+        pytest.param(
+            "rules.0.message.de",
+            "\ud800",
+            "rules[0].message.de: contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text",
+            id="message-lone-surrogate",
+        ),
+        pytest.param(
+            "rules.1.message",
+            "\ud800",
+            "rules[1].message: contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text",
+            id="message-string-lone-surrogate",
+        ),
+    ],
+)
+def test_a_problem_inside_a_part_says_where(path: str, value: Any, expected: str) -> None:
+    document = design_example()
+    rule_edits.set_at(path, value)(document)
+    assert problems_of(json.dumps(document).encode()) == [expected]
+
+
+def test_a_key_is_shown_with_its_controls_escaped() -> None:
+    document = design_example()
+    document["rules"][0]["x\x1b[2J\u202e"] = 1
+    assert problems_of(encode(document)) == ["rules[0].x\\x1b[2JU+202E: unknown key (extensions must start with 'x-')"]
+
+
+def test_an_empty_key_is_named_by_its_problem_alone() -> None:
+    document = design_example()
+    document[""] = 1
+    assert problems_of(encode(document)) == ["unknown key (extensions must start with 'x-')"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("a" * 58, repr("a" * 58), id="60-characters-shown-whole"),
+        pytest.param("a" * 59, repr("a" * 59)[:57] + "...", id="61-characters-shortened"),
+        pytest.param({"é": 1}, '{"é": 1}', id="non-ascii-shown-as-it-is"),
+        pytest.param(["\x1b[2J"], '["\\u001b[2J"]', id="controls-escaped"),
+        pytest.param(["\u202e\x85\x7f"], '["U+202E\\x85\\x7f"]', id="bidi-c1-and-del-escaped"),
+        pytest.param(["\x85\\"], '["\\x85\\\\"]', id="an-escape-beside-a-backslash"),
+    ],
+)
+def test_how_a_bad_value_is_quoted(value: Any, expected: str) -> None:
+    assert validate_module._describe(value) == expected
+
+
+def test_a_value_too_deep_to_quote_is_described() -> None:
+    deep_list: Any = []
+    deep_object: Any = {}
+    for _ in range(100_000):
+        deep_list = [deep_list]
+        deep_object = {"a": deep_object}
+    assert validate_module._describe(deep_list) == "a deeply nested list"
+    assert validate_module._describe(deep_object) == "a deeply nested object"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("2026-x1-20", id="month-not-digits"),
+        pytest.param("2026-11-x0", id="day-not-digits"),
+        pytest.param("20261120", id="basic-format-without-dashes"),
+        pytest.param("2026-1120", id="one-dash"),
+    ],
+)
+def test_a_date_is_exactly_yyyy_mm_dd(text: str) -> None:
+    assert problems_of(_with("published", text)) == [f"published: {text!r} is not a date (YYYY-MM-DD)"]
+
+
+def test_exactly_the_most_rules_allowed_load() -> None:
+    document = design_example()
+    document["rules"] = [{"id": f"r{i}", "product": "firefox", "minimum": "1"} for i in range(10_000)]
+    assert len(parse_rules(encode(document)).rules) == 10_000
+
+
+def test_bytes_that_are_not_utf8_after_a_byte_order_mark_are_counted_from_the_files_start() -> None:
+    assert problems_of(b'\xef\xbb\xbf{"publisher": "Soci\xe9t\xe9"}') == ["byte 22: not UTF-8 text"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        pytest.param("comment", "", "comment: must be a non-empty string, not ''", id="file-comment"),
+        pytest.param("rules.1.comment", "", "rules[1].comment: must be a non-empty string, not ''", id="rule-comment"),
+        pytest.param(
+            "publisher",
+            "\ud800",
+            "publisher: contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text",
+            id="publisher-lone-surrogate",
+        ),
+    ],
+)
+def test_a_text_field_says_where_it_is(path: str, value: Any, expected: str) -> None:
+    document = design_example()
+    rule_edits.set_at(path, value)(document)
+    assert problems_of(json.dumps(document).encode()) == [expected]

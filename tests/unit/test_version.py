@@ -566,3 +566,105 @@ def test_the_fast_path_is_taken_for_plain_versions_only():
     assert version_module._plain("1" * 18)
     for text in ("1" * 19, "153.6esr", "1.2.", ".1", "1..2", "١٢", "1.2 ", "1" + ".1" * 16, ""):
         assert not version_module._plain(text), text
+
+
+# Boundaries: each limit of the grammar on both sides, and the pre-release spellings a rule's minimum meets.
+# (A version one step outside a limit is refused; one step inside is read. Mutation testing showed these
+# were the scanner's untested edges: bench/mutation.py.)
+
+LIMITS = [
+    pytest.param("123456789:1.0", True, id="epoch-of-9-digits"),
+    pytest.param("1234567890:1.0", False, id="epoch-of-10-digits"),
+    pytest.param("1.0+" + "a" * 60, True, id="repack-mark-of-60"),
+    pytest.param("1.0+" + "a" * 61, False, id="repack-mark-of-61"),
+    pytest.param("13.3.1 (" + "1" * 40 + ")", True, id="build-of-40"),
+    pytest.param("13.3.1 (" + "1" * 41 + ")", False, id="build-of-41"),
+    pytest.param("1.0~" + "a" * 40, True, id="tilde-part-of-40"),
+    pytest.param("1.0~" + "a" * 41, False, id="tilde-part-of-41"),
+    pytest.param("1.0-" + "a" * 60, True, id="revision-of-60"),
+    pytest.param("1.0-" + "a" * 61, False, id="revision-of-61"),
+    pytest.param("1.0b" + "1" * 9, True, id="pre-release-number-of-9-digits"),
+    pytest.param("1.0b" + "1" * 10, False, id="pre-release-number-of-10-digits"),
+    pytest.param("1 (-)", False, id="parenthesised-dash"),
+    pytest.param("1 (-1)", False, id="parenthesised-dash-digit"),
+    pytest.param("1 ab)", False, id="closing-parenthesis-without-opening"),
+    pytest.param("1 (a))", False, id="two-closing-parentheses"),
+    pytest.param("13.3.1 (z)", True, id="rsr-letter-z"),
+    pytest.param("13.3.1 (Y)", False, id="uppercase-rsr-letter-y"),
+    pytest.param("13.3.1 (Z)", False, id="uppercase-rsr-letter-z"),
+]
+
+
+@pytest.mark.parametrize(("text", "readable"), LIMITS)
+def test_each_limit_of_the_grammar_on_both_sides(text: str, readable: bool):
+    assert (Version.try_parse(text) is not None) is readable
+    assert _scanned_parts(text) == _reference_parts(text)
+
+
+def test_the_last_letter_is_a_rapid_security_response_too():
+    assert Version("13.3.1 (y)") < Version("13.3.1 (z)") < Version("13.3.2")
+    assert str(Version("13.3.1 (z)")) == "13.3.1 (z)"
+
+
+@pytest.mark.parametrize(
+    ("lower", "equal", "higher"),
+    [
+        pytest.param("1.0b", "1.0b0", "1.0b1", id="beta-without-a-number-is-beta-0"),
+        pytest.param("1.0~rc", "1.0rc0", "1.0~rc1", id="tilde-rc-without-a-number-is-rc-0"),
+        pytest.param("1.0~rc.1", "1.0rc1", "1.0~rc.2", id="dotted-tilde-rc"),
+        pytest.param("1.0~rc.12", "1.0rc12", "1.0", id="dotted-tilde-rc-of-two-digits"),
+        pytest.param("1.0~rc123456789", "1.0rc123456789", "1.0", id="tilde-rc-of-9-digits-is-spelled"),
+    ],
+)
+def test_pre_release_spellings_compare_as_their_numbers(lower: str, equal: str, higher: str):
+    assert Version(lower) == Version(equal)
+    assert hash(Version(lower)) == hash(Version(equal))
+    assert Version(lower) < Version(higher)
+    assert Version(lower).is_prerelease
+    assert Version(lower) > Version("1.0~alpha9")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("1.0~rc1234567890", id="tilde-rc-of-10-digits"),
+        pytest.param("1.0~rcfoo", id="tilde-rc-then-letters"),
+        pytest.param("1.0~rc.1.2", id="tilde-rc-then-two-dotted-numbers"),
+    ],
+)
+def test_a_tilde_part_that_does_not_spell_a_pre_release_sorts_first(text: str):
+    # Debian's rule: "~" sorts before anything, so an unreadable pre-release is older than any alpha.
+    version = Version(text)
+    assert version.is_prerelease
+    assert version < Version("1.0a0") < Version("1.0")
+    assert version > Version("0.9")
+
+
+def test_the_length_limit_applies_to_every_spelling():
+    plain = ".".join(["1" * 12] * 15) + "." + "1" * 4
+    assert len("v" + plain) == 200
+    assert Version("v" + plain) == Version(plain)
+    with pytest.raises(VersionError, match="200"):
+        Version("v" + plain + "1")
+
+
+def test_the_fast_path_takes_every_plain_version_up_to_the_limits():
+    sixteen = ".".join(["1"] * 16)
+    assert version_module._plain(sixteen)
+    longest = ".".join(["1" * 12] * 15) + "." + "1" * 5
+    assert len(longest) == 200
+    assert version_module._plain(longest)
+    assert not version_module._plain(longest + "1")
+
+
+def test_comparisons_follow_pythons_protocol():
+    # A comparison with something that is not a Version answers NotImplemented (so Python may ask the
+    # other side, and == falls back to identity); between Versions each operator answers for itself.
+    low, high = Version("1.0"), Version("2.0")
+    for name, expected in (("__lt__", True), ("__le__", True), ("__gt__", False), ("__ge__", False)):
+        assert getattr(low, name)(high) is expected, name
+        assert getattr(high, name)(low) is not expected, name
+        assert getattr(low, name)("2.0") is NotImplemented, name
+    assert low.__eq__(Version("1")) is True
+    assert low.__eq__("1.0") is NotImplemented
+    assert len({hash(Version(f"1.{minor}")) for minor in range(50)}) == 50

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from clientcheck.config.table import BUILD_VARIABLES, OTHER_VARIABLES, SETTINGS, convert
+from clientcheck.config.table import BUILD_VARIABLES, OTHER_VARIABLES, SETTINGS, convert, shown
 from clientcheck.errors import ConfigError
 from clientcheck.record import Record
 
@@ -306,6 +306,9 @@ def _plist_layer(path: str, by_name: dict[str, Setting]) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a property list: {error}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: not a dictionary of settings")
+    for key in document:
+        if not isinstance(key, str):  # a binary plist's keys may be numbers or dates
+            raise ConfigError(f"{path}: {shown(key)}: unknown setting (a setting's name is text)")
     # Configuration profiles add their own bookkeeping keys (PayloadUUID, PayloadType, …) to the domain's file.
     document = {key: value for key, value in document.items() if not key.startswith("Payload")}
     return _checked(_flatten(document, path), path, by_name)

@@ -72,7 +72,9 @@ SETTINGS = (
 )
 
 # Variables that are not settings but are read by name elsewhere: an unknown CLIENTCHECK_ variable is an
-# error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_….
+# error (a typo must not pass silently), these are not; nor are the packaging recipes' CLIENTCHECK_BUILD_…
+# and the collector's CLIENTCHECK_SERVER_… (clientcheck-server's data folder and database, set on a machine
+# that runs both).
 OTHER_VARIABLES = frozenset(
     {
         "CLIENTCHECK_CONFIG",
@@ -82,7 +84,7 @@ OTHER_VARIABLES = frozenset(
         "CLIENTCHECK_KEY_PASSWORD",
     }
 )
-BUILD_VARIABLES = "CLIENTCHECK_BUILD_"
+BUILD_VARIABLES = ("CLIENTCHECK_BUILD_", "CLIENTCHECK_SERVER_")
 
 
 def convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False) -> Any:
@@ -96,31 +98,31 @@ def convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False) 
             return bool(raw)
         if isinstance(raw, str) and from_text and raw.strip().lower() in _BOOLEANS:
             return _BOOLEANS[raw.strip().lower()]
-        raise ConfigError(f"{problem}: expected true or false, got {raw!r}")
+        raise ConfigError(f"{problem}: expected true or false, got {shown(raw)}")
     if kind in ("count", "duration"):
         number: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             if raw < 0:
-                raise ConfigError(f"{problem}: must not be negative, got {_shown(raw)}")
+                raise ConfigError(f"{problem}: must not be negative, got {shown(raw)}")
             number = raw
         elif isinstance(raw, str) and (from_text or kind == "duration"):
             number = parse_duration(raw) if kind == "duration" else _count(raw)
         if number is not None:
             too_large = over_maximum(setting, number)
             if too_large:
-                raise ConfigError(f"{problem}: {too_large}, got {_shown(raw)}")
+                raise ConfigError(f"{problem}: {too_large}, got {shown(raw)}")
             return number
         expected = "a duration like 30s, 15m, 4h or 1d, or seconds" if kind == "duration" else "a whole number"
-        raise ConfigError(f"{problem}: expected {expected}, got {_shown(raw)}")
+        raise ConfigError(f"{problem}: expected {expected}, got {shown(raw)}")
     if kind == "sinks":
         items = raw.split(";") if isinstance(raw, str) and from_text else raw
         if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) for item in items):
-            raise ConfigError(f'{problem}: expected a list of "FORMAT:FILE" strings, got {raw!r}')
+            raise ConfigError(f'{problem}: expected a list of "FORMAT:FILE" strings, got {shown(raw)}')
         return tuple(_sink(item.strip(), problem) for item in items if item.strip())
     if not isinstance(raw, str) or not raw.strip():
-        raise ConfigError(f"{problem}: expected a non-empty string, got {raw!r}")
+        raise ConfigError(f"{problem}: expected a non-empty string, got {shown(raw)}")
     if setting.choices and raw not in setting.choices:
-        raise ConfigError(f"{problem}: {raw!r} is not one of {', '.join(setting.choices)}")
+        raise ConfigError(f"{problem}: {shown(raw)} is not one of {', '.join(setting.choices)}")
     return raw
 
 
@@ -156,13 +158,24 @@ def _duration_text(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def _shown(raw: Any) -> str:
-    """A value as an error message quotes it: a number 5,000 digits long is cut short."""
+def shown(raw: Any) -> str:
+    """A value as an error message quotes it, bounded: a number 5,000 digits long or a long text is cut
+    short, and a list or table only its first levels (a binary plist can reference one list from many
+    places, which a plain ``repr`` walks as a tree of any size: 2**40 items, 40 levels on)."""
     if isinstance(raw, int) and abs(raw) > _ABSURD:
         return "a number of more than 100 digits"  # repr() itself refuses past 4300 digits
     if isinstance(raw, str) and len(raw) > 40:
         return f"{raw[:30]!r}… ({len(raw)} characters)"
-    return repr(raw)
+    if not isinstance(raw, (list, tuple, dict)):
+        return repr(raw)
+    import reprlib  # only on this error path
+
+    bounded = reprlib.Repr()
+    bounded.maxlevel, bounded.maxstring, bounded.maxother = 3, 80, 80
+    try:
+        return bounded.repr(raw)
+    except ValueError:  # an integer inside too long for repr()
+        return f"a {type(raw).__name__} holding a number too long to show"
 
 
 def parse_duration(text: str) -> int | None:

@@ -1,7 +1,16 @@
 """Inspection: turn a machine (the running one, or a ``--root`` tree) into an ``Inventory``.
 
-This package is the only place that knows about operating systems; ``inspect_machine`` is the only place
-that chooses between them.
+This package is the only place that knows about operating systems, and ``inspect_machine`` is the only
+place that chooses between them. One module or package per OS, each importable on every OS (``winreg`` and
+psutil are imported only where used): ``linux/`` and ``windows/`` (a module per job: the OS itself, where
+software is found, its versions, updates waiting for a restart) and ``macos``. Each inspector reads its
+machine once, over one ``fsroot.Root`` (or registry) and the package readers it opened, and returns the
+whole inventory, restarts included.
+
+Beside them, what they read through: ``fsroot`` (a machine's files below a root), ``registry`` (the live
+registry or a regedit export), ``packages`` and ``rpmdb`` (dpkg, rpm, pacman), ``processes*`` (running
+programs: ``/proc``, psutil, or recorded), ``formats/`` (pure parsers), and ``restarts``, the OS-neutral
+part of the pending-restart check.
 """
 
 from __future__ import annotations
@@ -16,7 +25,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from clientcheck.inspect.registry import Registry
     from clientcheck.model import Inventory, Platform
 
 
@@ -76,7 +84,9 @@ def inspect_machine(
     registry: str | None = None,
 ) -> Inventory:
     """Inspect the running machine, or the tree at ``root`` as a machine of ``platform`` (told from the
-    tree's files when None)."""
+    tree's files when None). The OS is chosen here, once, and so is whether the machine is the running one
+    (whose environment, kernel and processes count) or captured; its inspector returns the whole
+    inventory, updates waiting for a restart included."""
     if platform is None and registry is not None:
         platform = "windows"  # a registry export is a Windows machine's
     if platform is None and root is not None and os.path.abspath(root) != "/":
@@ -88,40 +98,25 @@ def inspect_machine(
         raise UsageError(f"unknown platform {chosen!r}", hint=f"choose one of {', '.join(PLATFORMS)}")
     if registry is not None and chosen != "windows":
         raise UsageError("--registry is a Windows registry export: use it with --platform windows")
+    environment = os.environ if env is None else env
     if chosen == "windows":
-        environment = os.environ if env is None else env
-        inventory, opened = _inspect_windows(root, registry, environment)
-        return _with_restarts(inventory, chosen, root, environment, opened)
+        return _inspect_windows(root, registry, environment)
     base = os.path.abspath(root) if root is not None else "/"
     live = base == "/" and chosen == running_platform()
     if not os.path.isdir(base):
         raise InputError(f"--root {root}: not a directory")
-    environment = os.environ if env is None else env
     if chosen == "linux":
         from clientcheck.inspect.linux import inspect_linux
 
-        inventory = inspect_linux(base, environment if live else {}, live=live)
-    elif chosen == "macos":
+        return inspect_linux(base, environment if live else {}, live=live)
+    if chosen == "macos":
         from clientcheck.inspect.macos import inspect_macos
 
-        inventory = inspect_macos(base, environment if live else {}, live=live)
-    else:
-        raise UsageError(f"unknown platform {chosen!r}")  # unreachable: checked above
-    return _with_restarts(inventory, chosen, root, environment, None)
+        return inspect_macos(base, environment if live else {}, live=live)
+    raise UsageError(f"unknown platform {chosen!r}")  # unreachable: checked above
 
 
-def _with_restarts(
-    inventory: Inventory, platform: str, root: str | None, env: Mapping[str, str], registry: Registry | None
-) -> Inventory:
-    """The inventory with the updates that wait for a restart (programs still running an older version, an
-    OS that needs a reboot)."""
-    from clientcheck.inspect.restarts import pending_restarts
-
-    restarts = pending_restarts(inventory, platform, root=root, env=env, registry=registry)
-    return inventory.replace(restarts=restarts) if restarts else inventory
-
-
-def _inspect_windows(root: str | None, registry: str | None, env: Mapping[str, str]) -> tuple[Inventory, Registry]:
+def _inspect_windows(root: str | None, registry: str | None, env: Mapping[str, str]) -> Inventory:
     from clientcheck.inspect.windows import inspect_windows
 
     live = root is None and registry is None
@@ -136,5 +131,4 @@ def _inspect_windows(root: str | None, registry: str | None, env: Mapping[str, s
         raise InputError(f"--root {root}: not a directory")
     from clientcheck.inspect.registry import open_registry
 
-    opened = open_registry(registry)
-    return inspect_windows(os.path.abspath(root) if root else None, opened, live=live, env=env), opened
+    return inspect_windows(os.path.abspath(root) if root else None, open_registry(registry), env, live=live)

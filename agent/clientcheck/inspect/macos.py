@@ -2,7 +2,17 @@
 and PDF viewers from app bundles' Info.plist, the default PDF viewer from LaunchServices. Files only, no
 ``sw_vers``, ``mdfind`` or ``defaults``: the same code reads the running Mac and a ``--root`` tree.
 
-Importable on every OS: ``plistlib`` is the standard library's, and reads XML and binary plists alike.
+Updates waiting for a restart (see ``inspect.restarts``), on the running Mac only: through psutil, a process
+whose program lies in an installation's app bundle. A Chromium browser's running version is read from its
+framework's version folder (``… Framework.framework/Versions/131.0.6778.86/``, in helper programs' paths and
+open files) and compared with the installed one; otherwise the only evidence is a program file created
+after the process started. The OS itself: nothing. An OS update is staged, not installed, until the restart
+applies it to the sealed system volume, so the system version on disk is always the one running; no file
+says reliably that a staged update waits (``/Library/Updates`` and the SoftwareUpdate preferences lag and
+linger).
+
+Importable on every OS: ``plistlib`` is the standard library's (it reads XML and binary plists alike), and
+psutil is imported only on a live run.
 """
 
 from __future__ import annotations
@@ -11,16 +21,18 @@ import os
 
 from clientcheck.catalog import acrobat_track, firefox_track
 from clientcheck.inspect.fsroot import Root
+from clientcheck.inspect.restarts import folder_restarts
 from clientcheck.model import Installation, Inventory, OSInfo
 from clientcheck.version import Version, VersionError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
     from typing import Any
 
     from clientcheck.catalog import Catalog
-    from clientcheck.model import Scope
+    from clientcheck.inspect.processes import ProcessSource
+    from clientcheck.model import PendingRestart, Scope
 
 SYSTEM_VERSION = "/System/Library/CoreServices/SystemVersion.plist"
 # Programs built with an old SDK are shown SystemVersionCompat.plist (10.16, or 16.0 on macOS 26) when they
@@ -30,6 +42,7 @@ PREBOOT = "/System/Volumes/Preboot"
 APP_FOLDERS = ("/Applications", "/System/Applications", "/System/Cryptexes/App/System/Applications")
 LAUNCH_SERVICES = "Library/Preferences/com.apple.LaunchServices/com.apple.launchservices.secure.plist"
 PDF_CONTENT_TYPE = "com.adobe.pdf"
+FRAMEWORK_VERSIONS = ".framework/Versions/"  # a Chromium browser's framework keeps a folder per version
 # What an unreadable place may hide (see fsroot.Root.unreadable), as the reports say it.
 HIDES_APPLICATIONS = "applications installed there"
 HIDES_APPLICATION = "an application"
@@ -120,11 +133,23 @@ def _brave_version(bundle_version: str) -> str | None:
 
 
 class MacInspector:
-    def __init__(self, root: Root, catalog: Catalog, homes: list[str], kernel: str | None) -> None:
+    """The Mac at ``root``. ``processes`` are the running Mac's programs, for the pending-restart check; None
+    for a captured tree, whose processes are unknown. Tests inject recorded processes here."""
+
+    def __init__(
+        self,
+        root: Root,
+        catalog: Catalog,
+        homes: list[str],
+        kernel: str | None,
+        *,
+        processes: ProcessSource | None = None,
+    ) -> None:
         self.root = root
         self.catalog = catalog
         self.homes = homes
         self.kernel = kernel
+        self.processes = processes
 
     def bundles(self) -> list[tuple[str, Scope]]:
         """App bundles: in the application folders and one level down (Acrobat's vendor folder)."""
@@ -239,8 +264,24 @@ class MacInspector:
             default_pdf=default,
             default_pdf_source=source,
             warnings=tuple(self.root.problems),
+            restarts=tuple(program_restarts(software, self.processes)) if self.processes is not None else (),
             unreadable=tuple(self.root.unreadable),
         )
+
+
+def program_restarts(software: Iterable[Installation], processes: ProcessSource) -> list[PendingRestart]:
+    """One record per app with a process still running an older version than installed."""
+    return folder_restarts(software, processes, separator="/", key=_bundle_key, version_folder=_version_folder)
+
+
+def _bundle_key(path: str) -> str:
+    return path.rstrip("/")
+
+
+def _version_folder(relative: str) -> str | None:
+    """The framework's version folder in a path inside an app bundle, or None."""
+    at = relative.find(FRAMEWORK_VERSIONS)
+    return relative[at + len(FRAMEWORK_VERSIONS) :].split("/", 1)[0] if at != -1 else None
 
 
 def homes_for(root: Root, env: Mapping[str, str], *, live: bool) -> list[str]:
@@ -255,8 +296,16 @@ def homes_for(root: Root, env: Mapping[str, str], *, live: bool) -> list[str]:
 
 
 def inspect_macos(base: str, env: Mapping[str, str], *, live: bool) -> Inventory:
+    """The Mac at ``base``: the running one when ``live`` (its processes are then looked at too), else a
+    captured tree."""
     from clientcheck.catalog import load_catalog
 
     root = Root(base)
     kernel = os.uname().release if live and hasattr(os, "uname") else None
-    return MacInspector(root, load_catalog("macos"), homes_for(root, env, live=live), kernel).inventory()
+    processes = None
+    if live:
+        from clientcheck.inspect.processes_psutil import running_processes
+
+        processes = running_processes()
+    inspector = MacInspector(root, load_catalog("macos"), homes_for(root, env, live=live), kernel, processes=processes)
+    return inspector.inventory()

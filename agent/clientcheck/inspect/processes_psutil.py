@@ -83,3 +83,12 @@ class PsutilProcesses(ProcessSource):  # pragma: no cover - macOS and Windows; R
             return tuple(str(argument) for argument in process.cmdline())
         except (self._psutil.Error, OSError):
             return ()
+
+
+def running_processes() -> ProcessSource | None:
+    """This machine's processes through psutil; None where psutil is not installed (the check that needs it
+    is skipped, not the run)."""
+    try:
+        return PsutilProcesses()
+    except ImportError:
+        return None

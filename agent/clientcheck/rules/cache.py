@@ -26,17 +26,20 @@ if TYPE_CHECKING:
 _MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + MAX_KEY_BYTES
 
 
-def cache_dir(env: Mapping[str, str]) -> str:
+def cache_dir(env: Mapping[str, str]) -> str | None:
     """Where cached rule files live: ``CLIENTCHECK_CACHE_DIR`` in ``env``, else the machine's cache folder
-    for a service running as root, else the user's (platformdirs decides per OS)."""
+    for a service running as root (``/var/cache/clientcheck`` on Linux), else the user's
+    (``~/.cache/clientcheck``; ``dirs`` names each OS's). None when ``env`` names no home."""
+    from clientcheck import dirs
+    from clientcheck.deliver import effective_uid
+    from clientcheck.platforms import this_platform
+
     configured = env.get("CLIENTCHECK_CACHE_DIR")
     if configured:
         return configured
-    import platformdirs
-
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        return platformdirs.site_cache_dir("clientcheck")
-    return platformdirs.user_cache_dir("clientcheck")
+    if effective_uid() == 0:
+        return dirs.site_cache_dir(this_platform(), env)
+    return dirs.user_cache_dir(this_platform(), env)
 
 
 def open_cache_folder(folder: str | None, env: Mapping[str, str]) -> tuple[str | None, list[str]]:
@@ -47,6 +50,8 @@ def open_cache_folder(folder: str | None, env: Mapping[str, str]) -> tuple[str |
     from clientcheck.folders import cache_file, own_folder
 
     directory = folder or cache_dir(env)
+    if directory is None:
+        return None, ["no rules cache folder (the environment names no home); fetching without a cache"]
     try:
         return directory, own_folder(directory, "rules cache folder", ours=cache_file)
     except ClientcheckError as refused:

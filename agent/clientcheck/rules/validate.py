@@ -126,19 +126,25 @@ class _ProblemError(Exception):
 
 
 def _join(where: str, key: str) -> str:
-    if not key.isprintable():
-        # A key is the file's own text: one holding an ESC sequence must not act on the screen that shows it.
-        from clientcheck.visible import visible
-
-        key = visible(key)
+    key = _visible(key)  # a key is the file's own text: an ESC sequence in it must not act on the screen
     return f"{where}.{key}" if where else key
+
+
+def _visible(text: str) -> str:
+    """``text`` (the file's own, quoted in a problem) with what a terminal would act on rather than show
+    written out, as every format writes it (``clientcheck.visible``)."""
+    if text.isprintable():
+        return text
+    from clientcheck.visible import quoted
+
+    return quoted(text)
 
 
 def _describe(value: Any) -> str:
     try:
         import json  # only to describe a bad value
 
-        text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        text = repr(value) if isinstance(value, str) else _visible(json.dumps(value, ensure_ascii=False))
     except RecursionError:  # json.loads accepts slightly deeper nesting than json.dumps can write back
         text = f"a deeply nested {'list' if isinstance(value, list) else 'object'}"
     return text if len(text) <= 60 else text[:57] + "..."

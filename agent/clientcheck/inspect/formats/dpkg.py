@@ -223,6 +223,8 @@ def list_contains(list_text: bytes, path: str) -> bool:
     A last line without its newline is not read: dpkg ends every line, so it is a cut line, and a cut
     ``/usr/bin/evince-previewer`` must not be taken for ``/usr/bin/evince``.
     """
+    if "\n" in path or not path:
+        return False  # a list holds one path a line: no line is a path with a line end in it
     line = os.fsencode(path)  # file lists hold raw bytes; a path that is not UTF-8 comes back as it was
     # Compared in place: concatenating newlines around a list file would copy it for every look-up.
     return list_text.startswith(line + b"\n") or b"\n" + line + b"\n" in list_text

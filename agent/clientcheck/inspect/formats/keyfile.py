@@ -16,7 +16,9 @@ def parse_keyfile(text: str) -> KeyFile:
     first occurrence of a group or key wins."""
     groups: KeyFile = {}
     current: dict[str, str] | None = None
-    for raw_line in text.splitlines():
+    # Lines end at "\n" alone, as GLib and Firefox's INI reader read them (strip() takes a "\r" before it):
+    # str.splitlines() would also end one at U+0085, U+2028 or a form feed inside a value.
+    for raw_line in text.split("\n"):
         line = raw_line.strip()
         if not line or line[0] in "#;":
             continue
@@ -41,10 +43,11 @@ def group_section(text: str, group: str) -> str | None:
         start = text.find(header, start + 1)
         if start == -1:
             break
+        if start != 0 and text[start - 1] != "\n":
+            continue  # not a header: checked first, or each occurrence would scan to its line's end
         line_end = text.find("\n", start)
         line_end = len(text) if line_end == -1 else line_end
-        at_line_start = start == 0 or text[start - 1] == "\n"
-        if at_line_start and not text[start + len(header) : line_end].strip():
+        if not text[start + len(header) : line_end].strip():
             end = text.find("\n[", line_end)
             sections.append(text[line_end : end if end != -1 else len(text)])
     return "".join(sections) if sections else None

@@ -47,7 +47,10 @@ def parse_os_release(text: str) -> dict[str, str]:
     otherwise good file is skipped (as systemd does) and does not fail the file."""
     values: dict[str, str] = {}
     bad: list[str] = []
-    for number, raw_line in enumerate(text.splitlines(), start=1):
+    # Lines end at "\n" or "\r", as systemd reads them; str.splitlines() would also end one at U+2028 or
+    # U+0085 inside a quoted value (a PRETTY_NAME could then set ID).
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, raw_line in enumerate(lines, start=1):
         line = raw_line.strip()
         if not line or line.startswith("#"):
             continue
