@@ -145,7 +145,7 @@ def test_the_linux_methods_are_refused_elsewhere(method: str, tmp_path: Path):
 
 def test_unknown_platform_and_method_are_usage_errors(tmp_path: Path):
     with pytest.raises(UsageError, match="unknown platform"):
-        autostart.status("haiku", command=LINUX_COMMAND)
+        autostart.status("haiku", command=LINUX_COMMAND, env={"HOME": "/home/ada"})
     with pytest.raises(UsageError, match="unknown autostart method"):
         autostart.status("linux", method="cron", command=LINUX_COMMAND, env={"HOME": "/home/ada"})
 
