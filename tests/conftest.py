@@ -24,7 +24,7 @@ REPO = TESTS.parent
 FIXTURES = TESTS / "fixtures"
 LINUX_FIXTURES = FIXTURES / "linux"
 DESIGN_EXAMPLE = REPO / "rules" / "examples" / "design-example.json"
-DEFAULT_RULES = REPO / "rules" / "default.json"
+DEFAULT_RULES = REPO / "agent" / "clientcheck" / "data" / "default-rules.json"
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 
 # The caller's environment, read once before the tests replace it (see pytest_configure). CI=true: .ci/run
@@ -232,10 +232,8 @@ def nobody() -> Nobody:
     shared = Path(tempfile.mkdtemp(prefix="clientcheck-nobody-"))
     try:
         package = shared / "clientcheck"
+        # The package as the wheel installs it: its data/ folder holds everything it reads.
         shutil.copytree(REPO / "agent" / "clientcheck", package, ignore=shutil.ignore_patterns("*.pyc"))
-        # Laid out as the wheel installs it (pyproject's force-include): the data from outside agent/.
-        shutil.copytree(REPO / "packaging" / "autostart", package / "data" / "autostart")
-        shutil.copyfile(REPO / "rules" / "default.json", package / "data" / "default-rules.json")
         for folder, _directories, files in os.walk(shared):
             os.chmod(folder, 0o755)  # noqa: S103 - nobody must read the copy
             for name in files:

@@ -4,6 +4,7 @@ nesting 100,000 deep (recursion), durations of a trillion days (OverflowError)."
 
 from __future__ import annotations
 
+import os
 import plistlib
 import socket
 import threading
@@ -23,6 +24,7 @@ from clientcheck.rules.generate.errors import FeedError, PolicyError
 from clientcheck.rules.generate.policy import load_policy
 
 HUGE = "9" * 5000
+NOW = dt.datetime(2026, 11, 25, 9, tzinfo=dt.timezone.utc)
 CURRENT_VERSION = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion"
 
 
@@ -211,7 +213,9 @@ def _answer(length: str, body: bytes = b"{}") -> bytes:
 def test_a_content_length_of_5000_digits_from_a_rule_server(raw_server, tmp_path: Path):
     base, answers = raw_server
     answers.append(_answer(HUGE))
-    loaded = load_rules(f"{base}/rules.json", dt.date(2026, 11, 25), cache_folder=str(tmp_path / "cache"))
+    loaded = load_rules(
+        f"{base}/rules.json", dt.date(2026, 11, 25), now=NOW, env=dict(os.environ), cache_folder=str(tmp_path / "cache")
+    )
     assert loaded.info.source == "bundled"
     assert "a Content-Length of 5000 digits" in (loaded.info.fallback_reason or "")
 
@@ -219,7 +223,9 @@ def test_a_content_length_of_5000_digits_from_a_rule_server(raw_server, tmp_path
 def test_a_content_length_of_non_ascii_digits_from_a_rule_server_is_no_length(raw_server, tmp_path: Path):
     base, answers = raw_server
     answers.append(_answer("²"))  # a digit to str.isdigit, not to int()
-    loaded = load_rules(f"{base}/rules.json", dt.date(2026, 11, 25), cache_folder=str(tmp_path / "cache"))
+    loaded = load_rules(
+        f"{base}/rules.json", dt.date(2026, 11, 25), now=NOW, env=dict(os.environ), cache_folder=str(tmp_path / "cache")
+    )
     assert loaded.info.source == "bundled"
     assert "Content-Length" not in (loaded.info.fallback_reason or "")
     assert "internal" not in (loaded.info.fallback_reason or "")

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
+import clientcheck
 from clientcheck import autostart
 from clientcheck.autostart import templates
 from clientcheck.errors import ExitStatus, UsageError
 
 REPO = Path(__file__).resolve().parent.parent
-TEMPLATES = REPO / "packaging" / "autostart"
+TEMPLATES = REPO / "agent" / "clientcheck" / "data" / "autostart"
 
 LINUX_COMMAND = ["/opt/clientcheck/bin/clientcheck", "login"]
 MACOS_COMMAND = ["/Library/Frameworks/Python.framework/Versions/3.12/bin/python3", "-m", "clientcheck", "login"]
@@ -144,7 +145,7 @@ def test_the_linux_methods_are_refused_elsewhere(method: str, tmp_path: Path):
 
 def test_unknown_platform_and_method_are_usage_errors(tmp_path: Path):
     with pytest.raises(UsageError, match="unknown platform"):
-        autostart.status("haiku", command=LINUX_COMMAND)
+        autostart.status("haiku", command=LINUX_COMMAND, env={"HOME": "/home/ada"})
     with pytest.raises(UsageError, match="unknown autostart method"):
         autostart.status("linux", method="cron", command=LINUX_COMMAND, env={"HOME": "/home/ada"})
 
@@ -157,11 +158,11 @@ def test_a_missing_staging_root_is_a_usage_error(tmp_path: Path):
 # --- templates -----------------------------------------------------------------------------------------
 
 
-def test_templates_are_found_and_are_the_source_trees_and_have_no_package_marker():
-    # An editable install reads packaging/autostart; an installed wheel (as CI installs it) its own copy,
-    # which must be the same files.
-    found = Path(templates.template_dir())
-    assert found == TEMPLATES or found == Path(templates._INSTALLED)
+def test_templates_are_read_from_the_package_and_are_the_source_trees_and_have_no_package_marker():
+    # Editable or installed from the wheel (as CI installs it), the package reads its own data/autostart,
+    # which holds the source tree's files.
+    found = Path(templates.TEMPLATE_DIR)
+    assert found == Path(clientcheck.__file__).parent / "data" / "autostart"
     for template in TEMPLATES.iterdir():
         assert (found / template.name).read_bytes() == template.read_bytes()
     assert sorted(path.name for path in TEMPLATES.iterdir()) == [
@@ -508,7 +509,8 @@ def test_the_shortcut_carries_the_id_the_notifier_raises_toasts_for():
 
 
 def test_the_wheel_carries_the_templates_where_the_code_looks():
-    """pyproject must copy packaging/autostart into the wheel (and the sdist), at clientcheck/data/autostart."""
+    """The templates are in the package, which the wheel carries whole: nothing is copied in from elsewhere
+    (test_packaging_debian checks a built wheel's files)."""
     try:
         import tomllib
     except ImportError:  # Python 3.10
@@ -516,9 +518,9 @@ def test_the_wheel_carries_the_templates_where_the_code_looks():
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
-    assert wheel["force-include"].get("packaging/autostart") == "clientcheck/data/autostart"
-    assert "packaging" in project["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
-    assert templates._INSTALLED.endswith(os.path.join("clientcheck", "data", "autostart"))
+    assert wheel == {"packages": ["agent/clientcheck"]}  # no force-include
+    assert "agent" in project["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
+    assert templates.TEMPLATE_DIR.endswith(os.path.join("clientcheck", "data", "autostart"))
 
 
 def test_a_pyinstaller_build_runs_itself_windowless_where_it_can():

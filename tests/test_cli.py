@@ -13,6 +13,7 @@ import pytest
 
 import clientcheck
 from clientcheck import cli
+from clientcheck import dates as dt
 from conftest import DESIGN_EXAMPLE, LINUX_FIXTURES, require_tool
 
 
@@ -287,6 +288,26 @@ def test_an_internal_error_is_a_message_not_a_traceback(run_cli, monkeypatch):
     assert result.status == 70
     assert result.err.splitlines()[0] == "clientcheck: internal error: RuntimeError: simulated bug"
     assert "Traceback" not in result.err
+
+
+def test_the_debug_traceback_follows_the_environment_main_is_given(run_cli, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("clientcheck.inspect.inspect_machine", broken)
+    monkeypatch.setenv("CLIENTCHECK_DEBUG", "1")  # the process's: not the run's
+    assert "Traceback" not in run_cli(env={}).err
+    monkeypatch.delenv("CLIENTCHECK_DEBUG")
+    result = run_cli(env={"CLIENTCHECK_DEBUG": "1"})
+    assert result.status == 70
+    assert "Traceback (most recent call last)" in result.err and "RuntimeError: simulated bug" in result.err
+
+
+def test_rules_validate_judges_expiry_by_the_runs_clock(run_cli):
+    before = run_cli("rules", "validate", str(DESIGN_EXAMPLE), now=dt.datetime(2027, 2, 28, 23, tzinfo=dt.timezone.utc))
+    assert before.status == 0 and "(expired)" not in before.out
+    after = run_cli("rules", "validate", str(DESIGN_EXAMPLE), now=dt.datetime(2027, 3, 1, tzinfo=dt.timezone.utc))
+    assert after.status == 0 and after.out.rstrip().endswith("expires 2027-02-28 (expired)")
 
 
 def test_no_console_at_all_is_not_an_error(monkeypatch):

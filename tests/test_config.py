@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from clientcheck.config import Places, load_settings, parse_duration
+from clientcheck.config import Places, load_settings
+from clientcheck.config.table import parse_duration
 from clientcheck.errors import ConfigError
 from clientcheck.inspect.formats.regfile import parse_reg
 from clientcheck.inspect.registry import ExportedRegistry

@@ -41,6 +41,27 @@ def test_nagios_unknown_for_an_error(run_cli):
     assert usage.status == 3 and usage.out.startswith("CLIENTCHECK UNKNOWN - unknown option")
 
 
+def test_before_the_settings_are_read_the_command_line_decides_the_protocol(run_cli, tmp_path: Path):
+    broken = tmp_path / "config.toml"
+    broken.write_text("[login]\ndelay = true\n")  # settings that cannot be read
+    nagios = {"CLIENTCHECK_REPORT_FORMAT": "nagios"}
+    # The environment's format counts for check, as the settings would have it...
+    run = run_cli("check", "--config", str(broken), env=nagios)
+    assert (run.status, run.out.split(" - ")[0]) == (3, "CLIENTCHECK UNKNOWN")
+    # ...below the command line's, as in the settings' precedence.
+    run = run_cli("check", "--format", "json", "--config", str(broken), env=nagios)
+    assert (run.status, run.out) == (78, "")
+    # A command line that cannot be parsed: its own --format, else the environment's for check only.
+    assert run_cli("--bogus", env=nagios).status == 3
+    assert run_cli("rules", "bogus", env=nagios).status == 2
+    assert run_cli("rules", "bogus", "--format=nagios").status == 3
+    assert run_cli("--format", "nagios", "--format", "json", "--bogus").status == 2  # the last one counts
+    # Other commands: their own --format only.
+    assert run_cli("inventory", "--root", "/nonexistent/tree", env=nagios).status == 4
+    run = run_cli("inventory", "--format", "nagios", "--root", "/nonexistent/tree", "--platform", "linux")
+    assert (run.status, run.out) == (3, "CLIENTCHECK UNKNOWN - --root /nonexistent/tree: not a directory\n")
+
+
 def test_prometheus_textfile_is_written_atomically_and_parses(run_cli, tmp_path: Path):
     parser = pytest.importorskip("prometheus_client.parser")
     target = tmp_path / "clientcheck.prom"

@@ -15,6 +15,7 @@ from clientcheck.config import Places
 from clientcheck.login import LoginRun, Notice, StateFolder, file_link, login, notice
 from clientcheck.model import Finding, Inventory, OSInfo, Report, RulesInfo
 from clientcheck.version import Version
+from conftest import DEFAULT_RULES
 
 NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.timezone.utc)
 SETTINGS = {"login.delay": 10, "login.interval": 3600, "login.notify": True, "login.history": 3}
@@ -257,7 +258,7 @@ def _cli_env(tmp_path: Path) -> dict[str, str]:
 def test_the_login_command_end_to_end_without_a_session_bus(run_cli, tmp_path: Path):
     # This machine, judged by rules no release can meet, with no display and no session bus: the run records
     # its report, warns that the notification could not be shown, and exits as check would.
-    rules = json.loads((Path(__file__).parents[1] / "rules" / "default.json").read_text())
+    rules = json.loads(DEFAULT_RULES.read_text())
     rules["rules"] = [{"id": "os", "product": rules["rules"][0]["product"], "minimum": "999"}, *rules["rules"]]
     strict = tmp_path / "strict.json"
     strict.write_text(json.dumps(rules))

@@ -369,7 +369,8 @@ def test_works_without_stdout_or_stderr(desktop, tmp_path):
     code = (
         "import sys; sys.stdout = sys.stderr = None\n"
         "from clientcheck.notify import notify\n"
-        "result = notify('No console test', 'x', platform='linux')\n"
+        "import os\n"
+        "result = notify('No console test', 'x', platform='linux', env=os.environ)\n"
         f"open({str(out)!r}, 'w').write(repr(result))\n"
     )
     env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": desktop.bus.address}

@@ -27,7 +27,7 @@ from jsonschema import Draft202012Validator
 
 import clientcheck
 from clientcheck.cli import main
-from conftest import download_environment, require_tool
+from conftest import DEFAULT_RULES, download_environment, require_tool
 from throwaway_root import ThrowawayRoot
 
 REPO = Path(__file__).resolve().parents[1]
@@ -404,20 +404,15 @@ def test_package_files_modes_and_sums(deb, tmp_path):
 
 
 @pytest.mark.system
-def test_package_carries_the_autostart_templates(deb):
-    """clientcheck.autostart reads its templates from clientcheck/data/autostart once installed: the wheel, so
-    the package, must carry every file of packaging/autostart there."""
-    templates = REPO / "packaging" / "autostart"
-    if not templates.is_dir():
-        pytest.skip("no autostart templates in this checkout yet")
+def test_package_carries_the_package_data_folder(deb):
+    """Everything clientcheck reads at run time is in its data/ folder (the bundled rules, the catalog, the
+    autostart templates, the schemas): the wheel, so the .deb, must carry every file of it."""
+    data = REPO / "agent" / "clientcheck" / "data"
     paths = {path for _mode, _owner, path in _listing(deb)}
-    missing = sorted(
-        t.name for t in templates.iterdir() if f"/usr/lib/clientcheck/clientcheck/data/autostart/{t.name}" not in paths
-    )
-    assert not missing, (
-        f"not in the package: {missing}; the wheel needs "
-        '"packaging/autostart" = "clientcheck/data/autostart" in [tool.hatch.build.targets.wheel.force-include]'
-    )
+    files = sorted(path.relative_to(data).as_posix() for path in data.rglob("*") if path.is_file())
+    assert {"default-rules.json", "autostart/clientcheck.desktop", "report.schema.json"} <= set(files)
+    missing = [name for name in files if f"/usr/lib/clientcheck/clientcheck/data/{name}" not in paths]
+    assert not missing, f"not in the package: {missing}"
 
 
 @pytest.mark.system
@@ -510,7 +505,7 @@ def _check_installed(root: ThrowawayRoot, tmp_path: Path, package_files: list[st
 
     # cryptography (its Rust and cffi modules) through the launcher: make a key, sign, verify.
     rules = tmp_path / "rules.json"
-    shutil.copyfile(REPO / "rules" / "default.json", rules)
+    shutil.copyfile(DEFAULT_RULES, rules)
     for command in (
         ["rules", "keygen", "--public", str(tmp_path / "k.pub"), "--secret", str(tmp_path / "k.key")],
         ["rules", "sign", str(rules), "--secret", str(tmp_path / "k.key")],
@@ -538,12 +533,12 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def _fetch_rules_from_a_local_server(root: ThrowawayRoot) -> dict:
     """As root, with no CLIENTCHECK_CACHE_DIR, the agent caches the rule file in /var/cache/clientcheck (of
     the throw-away root), which purge must then remove."""
-    handler = functools.partial(_QuietHandler, directory=str(REPO / "rules"))
+    handler = functools.partial(_QuietHandler, directory=str(DEFAULT_RULES.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/default.json"
+        url = f"http://127.0.0.1:{server.server_address[1]}/{DEFAULT_RULES.name}"
         env = {k: v for k, v in os.environ.items() if k not in ("CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_STATE_DIR")}
         proc = root.run(["/usr/bin/clientcheck", "--rules", url, "--format", "json"], env=env)
     finally:

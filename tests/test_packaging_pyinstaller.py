@@ -24,8 +24,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 import clientcheck
-from clientcheck.render import FORMATS
-from conftest import missing
+from clientcheck.config.table import FORMATS
+from conftest import DEFAULT_RULES, missing
 
 REPO = Path(__file__).resolve().parents[1]
 HERE = REPO / "packaging" / "pyinstaller"
@@ -69,8 +69,8 @@ def test_submodules_skip_data_folders_and_caches(tmp_path):
     (package / "data" / "helper.py").write_text("")  # a .py file in a data folder is data, not a module
     (package / "data" / "nested" / "t.json").write_text("{}")
     assert sorted(bundle.submodules(str(package), "pkg")) == ["pkg", "pkg.a", "pkg.sub", "pkg.sub.b"]
-    data = {path for path, _source, _kind in bundle.data_files(str(package), str(REPO))}
-    assert {"pkg/data/helper.py", "pkg/data/nested/t.json", "clientcheck/data/default-rules.json"} <= data
+    data = {path for path, _source, _kind in bundle.data_files(str(package))}
+    assert {"pkg/data/helper.py", "pkg/data/nested/t.json"} <= data
     assert not any(path.startswith("pkg/") and path.endswith((".pyc", "/a.py")) for path in data)
 
 
@@ -79,27 +79,28 @@ def test_data_files_carry_the_catalog_and_the_bundled_rules():
     in_bundle = {path: Path(source) for path, source, kind in entries if kind == "DATA"}
     assert in_bundle["clientcheck/data/catalog.json"].is_file()
     rules = in_bundle["clientcheck/data/default-rules.json"]
-    assert rules.read_bytes() == (REPO / "rules" / "default.json").read_bytes()
+    assert rules.read_bytes() == DEFAULT_RULES.read_bytes()
     assert not any(path.endswith((".py", ".pyc")) for path in in_bundle)  # the modules go to the archive
 
 
 def test_autostart_templates_are_bundled():
-    templates = REPO / "packaging" / "autostart"
-    if not templates.is_dir():
-        pytest.skip("no autostart templates in this checkout yet")
+    templates = REPO / "agent" / "clientcheck" / "data" / "autostart"
     in_bundle = {path: Path(source) for path, source, _kind in bundle.data_files(bundle.package_dir())}
     for template in templates.iterdir():
         assert in_bundle[f"clientcheck/data/autostart/{template.name}"].read_bytes() == template.read_bytes()
 
 
-def test_bundled_rules_come_from_the_checkout_when_the_package_lacks_them(tmp_path):
+def test_a_package_without_its_bundled_rules_is_not_bundled(tmp_path):
+    # Everything the agent reads is in the package: nothing is looked for elsewhere in a checkout.
     (tmp_path / "clientcheck" / "data").mkdir(parents=True)
     (tmp_path / "clientcheck" / "__init__.py").write_text("")
     (tmp_path / "clientcheck" / "data" / "catalog.json").write_text("{}")
-    entries = bundle.data_files(str(tmp_path / "clientcheck"), str(REPO))
-    assert ("clientcheck/data/default-rules.json", str(REPO / "rules" / "default.json"), "DATA") in entries
-    with pytest.raises(SystemExit, match=r"default-rules\.json is missing"):
-        bundle.data_files(str(tmp_path / "clientcheck"), str(tmp_path))
+    with pytest.raises(SystemExit, match=r"clientcheck/data/default-rules\.json is missing from the package"):
+        bundle.data_files(str(tmp_path / "clientcheck"))
+    (tmp_path / "clientcheck" / "data" / "default-rules.json").write_text("{}")
+    entries = bundle.data_files(str(tmp_path / "clientcheck"))
+    rules = str(tmp_path / "clientcheck" / "data" / "default-rules.json")
+    assert ("clientcheck/data/default-rules.json", rules, "DATA") in entries
 
 
 def test_only_the_unneeded_runtime_hooks_are_dropped():
@@ -196,7 +197,7 @@ def test_one_folder_layout(app):
     internal = app / "_internal"
     assert (internal / "clientcheck" / "data" / "catalog.json").is_file()
     bundled = internal / "clientcheck" / "data" / "default-rules.json"
-    assert bundled.read_bytes() == (REPO / "rules" / "default.json").read_bytes()
+    assert bundled.read_bytes() == DEFAULT_RULES.read_bytes()
     assert app.is_dir() and not (app.parent / "clientcheck.exe").exists()  # one folder, not one file
 
 
@@ -255,9 +256,9 @@ def test_every_output_format(app, output_format):
 
 @pytest.mark.system
 def test_rules_validate(app):
-    proc = _run(app, "rules", "validate", str(REPO / "rules" / "default.json"))
+    proc = _run(app, "rules", "validate", str(DEFAULT_RULES))
     assert proc.returncode == 0, proc.stderr
-    assert "default.json: valid: " in proc.stdout
+    assert "default-rules.json: valid: " in proc.stdout
 
 
 @pytest.mark.system
@@ -269,7 +270,7 @@ def test_inventory(app):
 
 @pytest.mark.system
 def test_signing_uses_the_bundled_cryptography(app, tmp_path):
-    shutil.copyfile(REPO / "rules" / "default.json", tmp_path / "rules.json")
+    shutil.copyfile(DEFAULT_RULES, tmp_path / "rules.json")
     for command in (
         ["rules", "keygen"],
         ["rules", "sign", "rules.json"],
@@ -309,7 +310,7 @@ def test_login_notice_goes_through_the_bundled_jeepney(app, tmp_path):
         for line in Path("/etc/os-release").read_text().splitlines()
         if line.startswith("ID=")
     )
-    rules = json.loads((REPO / "rules" / "default.json").read_text(encoding="utf-8"))
+    rules = json.loads(DEFAULT_RULES.read_text(encoding="utf-8"))
     rules["rules"] = [{"id": "os", "product": os_id, "minimum": "999", "message": {"en": "Upgrade the system"}}]
     (tmp_path / "strict.json").write_text(json.dumps(rules), encoding="utf-8")
     with fake_bus(tmp_path, notification_server) as bus:

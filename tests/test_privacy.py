@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from clientcheck.config.table import FORMATS
 from clientcheck.privacy import Redactor
-from clientcheck.render import FORMATS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FLATPAK_USER = FIXTURES / "linux" / "flatpak-only-user" / "root"  # carol's user flatpaks, her mimeapps.list

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
 import ssl
 import subprocess
@@ -23,6 +24,7 @@ from clientcheck.rules import load_rules
 from conftest import DESIGN_EXAMPLE, require_tool
 
 TODAY = dt.date(2026, 11, 25)
+NOW = dt.datetime(2026, 11, 25, 9, tzinfo=dt.timezone.utc)
 RULES = DESIGN_EXAMPLE.read_bytes()
 
 
@@ -95,7 +97,8 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _load(url: str, **kwargs: object):
-    return load_rules(url, TODAY, **kwargs)  # type: ignore[arg-type]
+    # The test's own environment (its home, and the folders the cache fixture names) and a fixed clock.
+    return load_rules(url, TODAY, **{"now": NOW, "env": dict(os.environ), **kwargs})  # type: ignore[arg-type]
 
 
 def _json(body: bytes, etag: str = '"v7"') -> tuple[int, dict[str, str], bytes]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from clientcheck.render import FORMATS
+from clientcheck.config.table import FORMATS
 from conftest import DESIGN_EXAMPLE, LINUX_FIXTURES
 
 DEBIAN = str(LINUX_FIXTURES / "debian-12-desktop" / "root")

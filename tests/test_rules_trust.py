@@ -22,6 +22,7 @@ from test_rules_fetch import RULES, _json, _with_serial, server  # noqa: F401 - 
 from unprivileged import need_root
 
 TODAY = dt.date(2026, 11, 25)
+NOW = dt.datetime(2026, 11, 25, 9, tzinfo=dt.timezone.utc)
 OTHER = 64001  # a uid no account on a test machine has
 MINISIGN = shutil.which("minisign")
 
@@ -33,7 +34,7 @@ def folders(tmp_path: Path) -> dict[str, str]:
 
 
 def _load(url: str, folders: dict[str, str], **kwargs: object):
-    return load_rules(url, TODAY, **folders, **kwargs)  # type: ignore[arg-type]
+    return load_rules(url, TODAY, **{"now": NOW, "env": {}, **folders, **kwargs})  # type: ignore[arg-type]
 
 
 def _signed(body: bytes, secret: str, comment: str = "timestamp:1764061200\tfile:rules.json\thashed"):

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import clientcheck
-from clientcheck.render import FORMATS
+from clientcheck.config.table import FORMATS
 from conftest import DESIGN_EXAMPLE, FIXTURES, LINUX_FIXTURES
 
 DEBIAN = LINUX_FIXTURES / "debian-12-desktop" / "root"

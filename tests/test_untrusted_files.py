@@ -19,7 +19,7 @@ from clientcheck.reading import FileProblem, check_file, read_file, read_text
 from clientcheck.rules import load_rules
 from clientcheck.rules.generate.errors import PolicyError
 from clientcheck.rules.generate.policy import load_policy
-from conftest import DESIGN_EXAMPLE
+from conftest import DESIGN_EXAMPLE, NOW
 
 FIFO_REFUSED = "a named pipe (FIFO), not a regular file"
 
@@ -227,6 +227,13 @@ def test_the_ca_bundle_is_checked_before_the_https_library_opens_it(tmp_path: Pa
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         url = f"https://127.0.0.1:{listener.getsockname()[1]}/rules.json"
-        loaded = load_rules(url, dt.date(2026, 11, 25), ca_bundle=str(fifo), cache_folder=str(tmp_path / "cache"))
+        loaded = load_rules(
+            url,
+            dt.date(2026, 11, 25),
+            now=NOW,
+            env=dict(os.environ),
+            ca_bundle=str(fifo),
+            cache_folder=str(tmp_path / "cache"),
+        )
     assert loaded.info.source == "bundled"
     assert f"--ca-bundle {fifo}: {FIFO_REFUSED}" in (loaded.info.fallback_reason or "")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
-from functools import lru_cache
 
+from clientcheck import DATA_DIR
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
     from clientcheck.model import Category
     from clientcheck.version import Version
 
-_CATALOG_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "catalog.json")
+_CATALOG_FILE = os.path.join(DATA_DIR, "catalog.json")
 
 
 # What valid names look like. Names read from a machine (a desktop entry's X-SnapInstanceName, an rpm
@@ -236,7 +235,14 @@ def parse_catalog(document: dict[str, Any], platform: str | None = None) -> Cata
     return Catalog(products)
 
 
-@lru_cache(maxsize=3)
+_loaded: dict[str | None, Catalog] = {}  # a run may ask more than once; functools would cost an import
+
+
 def load_catalog(platform: str | None = None) -> Catalog:
-    with open(_CATALOG_FILE, "rb") as stream:
-        return parse_catalog(json.load(stream), platform)
+    catalog = _loaded.get(platform)
+    if catalog is None:
+        from clientcheck.cjson import loads
+
+        with open(_CATALOG_FILE, "rb") as stream:
+            catalog = _loaded[platform] = parse_catalog(loads(stream.read().decode("utf-8")), platform)
+    return catalog

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
+from clientcheck import DATA_DIR
 from clientcheck import dates as dt
 from clientcheck.record import Record
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
     from clientcheck.model import Finding, Report
 
-_MESSAGES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "login-messages.json")
+_MESSAGES_FILE = os.path.join(DATA_DIR, "login-messages.json")
 _SHOWN = 3  # items named in a notification; the rest are counted
 
 

@@ -4,7 +4,8 @@ PyInstaller follows ``import`` statements, including those inside functions, but
 time: the renderers are loaded by ``__import__(f"clientcheck.render.{name}")`` so that a run loads only the
 one it needs. Rather than list such modules by hand (and forget the next one), every module of the package is
 named a hidden import; the package is small, so this costs little. The data files are every non-Python file
-the package carries (``data/catalog.json``, the bundled rules, templates), as the wheel has them.
+the package carries (everything in ``data/``: the bundled rules, the catalog, the templates, the schemas),
+as the wheel has them; installed or editable, the package holds them all.
 """
 
 from __future__ import annotations
@@ -14,13 +15,8 @@ import os
 import sys
 
 PACKAGE = "clientcheck"
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Files kept elsewhere in a source checkout that the wheel (hatch force-include) puts into the package:
-# (source in the checkout, path in the package, whether a bundle without it is broken).
-CHECKOUT_DATA = (
-    ("rules/default.json", "clientcheck/data/default-rules.json", True),
-    ("packaging/autostart", "clientcheck/data/autostart", False),
-)
+# Without these the bundle is broken: a first run judges by the bundled rules, and inspection needs the catalog.
+REQUIRED_DATA = ("clientcheck/data/default-rules.json", "clientcheck/data/catalog.json")
 
 
 def package_dir() -> str:
@@ -53,11 +49,11 @@ def submodules(top: str, package: str = PACKAGE) -> list[str]:
     return names
 
 
-def data_files(top: str, repo: str = REPO) -> list[tuple[str, str, str]]:
+def data_files(top: str) -> list[tuple[str, str, str]]:
     """PyInstaller TOC entries ``(path in the bundle, source file, "DATA")`` for every file of the package that
-    is not one of its modules (in a data folder, even a ``.py`` file is data), plus what the wheel adds from
-    elsewhere in the checkout (the bundled rules, the autostart templates) when the package, an editable
-    install, lacks it. TOC entries rather than ``datas`` pairs: they can give a file another name."""
+    is not one of its modules (in a data folder, even a ``.py`` file is data). TOC entries rather than
+    ``datas`` pairs, as PyInstaller keeps them. SystemExit when a file the bundle cannot work without is
+    missing (a damaged installation)."""
     package = os.path.basename(os.path.normpath(top))
     found = []
     for folder, _directories, files in _walk(top):
@@ -71,25 +67,11 @@ def data_files(top: str, repo: str = REPO) -> list[tuple[str, str, str]]:
             and not name.startswith(".")
             and not (modules and name.endswith(".py"))
         ]
-    for source, installed, required in CHECKOUT_DATA:
-        if any(path == installed or path.startswith(installed + "/") for path, _source, _kind in found):
-            continue  # an installed wheel: already in the package
-        in_checkout = os.path.join(repo, *source.split("/"))
-        if os.path.isfile(in_checkout):
-            found.append((installed, in_checkout, "DATA"))
-        elif os.path.isdir(in_checkout):
-            found += [
-                (
-                    f"{installed}/{os.path.relpath(os.path.join(folder, name), in_checkout).replace(os.sep, '/')}",
-                    os.path.join(folder, name),
-                    "DATA",
-                )
-                for folder, _directories, files in _walk(in_checkout)
-                for name in files
-                if not name.startswith(".")
-            ]
-        elif required:
-            raise SystemExit(f"{installed} is missing: neither in the package nor at {in_checkout}")
+    if package == PACKAGE:
+        paths = {path for path, _source, _kind in found}
+        for required in REQUIRED_DATA:
+            if required not in paths:
+                raise SystemExit(f"{required} is missing from the package at {top}: reinstall clientcheck")
     return found
 
 

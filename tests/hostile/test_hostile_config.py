@@ -18,10 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clientcheck.config import Places, Settings, load_settings
+from clientcheck.config.table import FORMATS
 from clientcheck.errors import ConfigError
 from clientcheck.inspect.formats.regfile import parse_reg
 from clientcheck.inspect.registry import ExportedRegistry
-from clientcheck.render import FORMATS
 from clientcheck.tomlread import TomlError, parse
 
 SETTINGS = [

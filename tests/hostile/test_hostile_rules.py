@@ -20,7 +20,7 @@ from clientcheck.rules import InvalidRuleFileError, parse_rules
 
 REPO = Path(__file__).resolve().parents[2]
 DESIGN_EXAMPLE = (REPO / "rules" / "examples" / "design-example.json").read_bytes()
-BUNDLED = (REPO / "rules" / "default.json").read_bytes()
+BUNDLED = (REPO / "agent" / "clientcheck" / "data" / "default-rules.json").read_bytes()
 
 
 def _parse(data: bytes) -> RuleSet | InvalidRuleFileError:

@@ -114,23 +114,19 @@ def test_the_rules_cache_folder(monkeypatch: pytest.MonkeyPatch):
 
     for name in (*FOLDER_VARIABLES, "CLIENTCHECK_CACHE_DIR"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", "/home/alice")
+    monkeypatch.setenv("HOME", "/home/alice")  # platformdirs reads the process's environment; cache_dir the one given
     reference = Unix(appname="clientcheck", appauthor=False)
+    env = {"HOME": "/home/alice"}
     monkeypatch.setattr(clientcheck.deliver, "effective_uid", lambda: 1000)
-    assert cache_dir() == reference.user_cache_dir == "/home/alice/.cache/clientcheck"
-    monkeypatch.setenv("XDG_CACHE_HOME", "/srv/cache")
-    assert cache_dir() == "/srv/cache/clientcheck"
-    monkeypatch.setenv("CLIENTCHECK_CACHE_DIR", "/srv/rules-cache")
-    assert cache_dir() == "/srv/rules-cache"
-    monkeypatch.delenv("CLIENTCHECK_CACHE_DIR")
+    assert cache_dir(env) == reference.user_cache_dir == "/home/alice/.cache/clientcheck"
+    assert cache_dir({**env, "XDG_CACHE_HOME": "/srv/cache"}) == "/srv/cache/clientcheck"
+    assert cache_dir({**env, "CLIENTCHECK_CACHE_DIR": "/srv/rules-cache"}) == "/srv/rules-cache"
     monkeypatch.setattr(clientcheck.deliver, "effective_uid", lambda: 0)
-    assert cache_dir() == reference.site_cache_dir == "/var/cache/clientcheck"
+    assert cache_dir(env) == reference.site_cache_dir == "/var/cache/clientcheck"
     # An ordinary user whose environment names no home: no cache, and a note that says why.
     monkeypatch.setattr(clientcheck.deliver, "effective_uid", lambda: 1000)
-    for name in ("HOME", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(name)
-    assert cache_dir() is None
-    assert open_cache_folder() == (
+    assert cache_dir({}) is None
+    assert open_cache_folder(None, {}) == (
         None,
         ["no rules cache folder (the environment names no home); fetching without a cache"],
     )
@@ -142,9 +138,9 @@ def test_finding_the_cache_folder_imports_no_platformdirs(tmp_path):
     import sys
 
     code = (
-        "import sys\n"
+        "import os, sys\n"
         "from clientcheck.rules.cache import cache_dir\n"
-        "print(cache_dir() in ('/var/cache/clientcheck', sys.argv[1] + '/.cache/clientcheck'))\n"
+        "print(cache_dir(os.environ) in ('/var/cache/clientcheck', sys.argv[1] + '/.cache/clientcheck'))\n"
         "print('platformdirs' in sys.modules)\n"
     )
     env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}

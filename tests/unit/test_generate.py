@@ -31,7 +31,7 @@ from clientcheck.version import Version
 REPO = Path(__file__).resolve().parents[2]
 FEEDS = REPO / "tests" / "fixtures" / "feeds"
 POLICY_EXAMPLE = REPO / "rules" / "policy.example.json"
-DEFAULT_RULES = REPO / "rules" / "default.json"
+DEFAULT_RULES = REPO / "agent" / "clientcheck" / "data" / "default-rules.json"
 TODAY = dt.date(2026, 11, 25)
 
 

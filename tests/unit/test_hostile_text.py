@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_render_formats import GENERATED, RULES, TODAY, install
 
+from clientcheck.config.table import FORMATS
 from clientcheck.model import Finding, Inventory, OSInfo, Report
-from clientcheck.render import FORMATS, report_renderer, words
+from clientcheck.render import report_renderer, words
 from clientcheck.rules import InvalidRuleFileError, parse_rules
 from clientcheck.version import Version
 from clientcheck.visible import one_line, unsafe_characters, visible

@@ -92,8 +92,9 @@ def test_headings_are_shared() -> None:
 def test_every_inventory_format_says_what_could_not_be_read() -> None:
     from test_render_formats import DEBIAN, GENERATED
 
+    from clientcheck.config.table import FORMATS
     from clientcheck.model import Inventory
-    from clientcheck.render import FORMATS, inventory_renderer
+    from clientcheck.render import inventory_renderer
 
     inventory = Inventory(os=DEBIAN, software=(EVINCE,), unreadable=(CLOSED,))
     for format_name in FORMATS:

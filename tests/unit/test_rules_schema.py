@@ -71,7 +71,7 @@ def test_every_pattern_compiles() -> None:
 
 @pytest.mark.parametrize(
     "path",
-    [pytest.param(REPO / "rules" / "default.json", id="bundled-default")]
+    [pytest.param(REPO / "agent" / "clientcheck" / "data" / "default-rules.json", id="bundled-default")]
     + [pytest.param(path, id=path.stem) for path in EXAMPLES],
 )
 def test_shipped_rule_files_validate(path: Path) -> None:

@@ -17,7 +17,7 @@ from clientcheck.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
 DESIGN_EXAMPLE = REPO / "rules" / "examples" / "design-example.json"
-BUNDLED_DEFAULT = REPO / "rules" / "default.json"
+BUNDLED_DEFAULT = REPO / "agent" / "clientcheck" / "data" / "default-rules.json"
 
 
 def design_example() -> dict[str, Any]:

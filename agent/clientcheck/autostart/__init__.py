@@ -7,7 +7,7 @@ user or (``system=True``) for every user of the machine.
 
 Every function takes the platform, the environment, the command to run, a staging ``root`` and a runner
 for outside commands (systemctl, launchctl, schtasks) as arguments, so each OS's entries are written and
-tested anywhere. The files come from the templates in ``packaging/autostart`` (``templates.py``).
+tested anywhere. The files come from the templates in the package's ``data/autostart`` (``templates.py``).
 
 Nothing here runs at login: only ``clientcheck autostart …`` imports this package.
 """
@@ -27,6 +27,7 @@ from clientcheck.autostart.entries import (
     run_command,
 )
 from clientcheck.errors import UsageError
+from clientcheck.platforms import this_platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -51,7 +52,6 @@ __all__ = [
     "CommandResult",
     "EntryStatus",
     "NeedsAdminError",
-    "current_platform",
     "default_command",
     "describe",
     "describe_status",
@@ -66,13 +66,6 @@ PLATFORMS = ("linux", "macos", "windows")
 METHODS = ("auto", "xdg", "systemd")  # how Linux runs it; the other platforms have one way ("auto")
 
 
-def current_platform() -> str:
-    """The running machine's OS (another Unix is written to as Linux)."""
-    from clientcheck.inspect import host_platform
-
-    return host_platform() or "linux"
-
-
 def default_command(
     platform: str | None = None,
     executable: str | None = None,
@@ -85,7 +78,7 @@ def default_command(
     On Windows ``pythonw.exe`` instead of ``python.exe`` (a console program would flash a window at every
     logon), and never the ``clientcheck.exe`` script, which is a console program too.
     """
-    platform = platform or current_platform()
+    platform = platform or this_platform()
     frozen = executable is None and bool(getattr(sys, "frozen", False))
     executable = executable if executable is not None else sys.executable
     if frozen:
@@ -128,7 +121,7 @@ def install(
     *,
     system: bool = False,
     method: str = "auto",
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     command: Sequence[str] | None = None,
     root: str | None = None,
     runner: Runner | None = None,
@@ -149,7 +142,7 @@ def uninstall(
     *,
     system: bool = False,
     method: str = "auto",
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     command: Sequence[str] | None = None,
     root: str | None = None,
     runner: Runner | None = None,
@@ -165,7 +158,7 @@ def status(
     *,
     system: bool = False,
     method: str = "auto",
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     command: Sequence[str] | None = None,
     root: str | None = None,
     runner: Runner | None = None,
@@ -225,7 +218,7 @@ def _options(
     platform: str,
     system: bool,
     method: str,
-    env: Mapping[str, str] | None,
+    env: Mapping[str, str],
     command: Sequence[str] | None,
     root: str | None,
     runner: Runner | None,
@@ -244,7 +237,7 @@ def _options(
         platform,
         system=system,
         method=method,
-        env=env if env is not None else os.environ,
+        env=env,
         command=argv,
         root=os.path.abspath(root) if root is not None else None,
         runner=runner,

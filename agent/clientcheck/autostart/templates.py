@@ -1,4 +1,4 @@
-"""The autostart templates (``packaging/autostart`` in the source tree) and how values are put into them.
+"""The autostart templates (the package's ``data/autostart``) and how values are put into them.
 
 A template names its values as ``${name}``. Substitution is one pass over the template, so a value that
 itself contains ``${…}`` (a folder name can) is copied as it is, never expanded again. Each caller escapes
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from clientcheck import DATA_DIR
 from clientcheck.errors import ClientcheckError
 
 TYPE_CHECKING = False
@@ -16,29 +17,15 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from typing import Any
 
-# Installed: the wheel carries the templates here (pyproject's force-include). From a source checkout
-# (an editable install), they are read where they are kept: <repo>/packaging/autostart.
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_INSTALLED = os.path.join(_PACKAGE, "data", "autostart")
-_SOURCE = os.path.join(os.path.dirname(os.path.dirname(_PACKAGE)), "packaging", "autostart")
+TEMPLATE_DIR = os.path.join(DATA_DIR, "autostart")
 
 
 class TemplateError(ClientcheckError):
     """A template is missing or does not match the code that fills it: a broken installation."""
 
 
-def template_dir() -> str:
-    for folder in (_INSTALLED, _SOURCE):
-        if os.path.isdir(folder):
-            return folder
-    raise TemplateError(
-        f"the autostart templates are missing (looked in {_INSTALLED} and {_SOURCE})",
-        hint="reinstall clientcheck",
-    )
-
-
 def read_template(name: str) -> str:
-    path = os.path.join(template_dir(), name)
+    path = os.path.join(TEMPLATE_DIR, name)
     try:
         with open(path, encoding="utf-8") as stream:
             return stream.read()

@@ -16,37 +16,16 @@ part of the pending-restart check.
 from __future__ import annotations
 
 import os
-import sys
 
 from clientcheck.errors import InputError, UsageError
 from clientcheck.model import PLATFORMS
+from clientcheck.platforms import running_platform
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from clientcheck.model import Inventory, Platform
-
-
-def host_platform() -> Platform | None:
-    """The running machine's OS, in the names reports use; None for one clientcheck does not inspect."""
-    if sys.platform.startswith("linux"):
-        return "linux"
-    if sys.platform == "darwin":
-        return "macos"
-    if sys.platform in ("win32", "cygwin"):
-        return "windows"
-    return None
-
-
-def running_platform() -> Platform:
-    found = host_platform()
-    if found is not None:
-        return found
-    raise UsageError(
-        f"this operating system ({sys.platform}) is not supported",
-        hint="use --platform linux|macos|windows with --root to inspect a captured tree",
-    )
 
 
 # What tells each OS's file tree apart: files only that OS has (a Windows path is found without regard to

@@ -39,7 +39,7 @@ def notify(
     link_label: str | None = None,
     critical: bool = False,
     platform: str | None = None,
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
     runner: Runner | None = None,
 ) -> str | None:
     """Show one desktop notification; None when the OS took it, else why not (one line). Never raises.
@@ -48,7 +48,7 @@ def notify(
     else its path or address as a last line. ``link_label`` is the link's text in the person's language
     (default: the path). ``critical`` asks for the urgent kind (Linux urgency 2, a long-lived Windows toast).
     ``platform`` is linux, macos or windows (default: this machine); ``env`` the environment to read
-    (default: os.environ); ``runner`` starts osascript or PowerShell (default: ``run_command``).
+    (the run's: ``cli.main`` reads the process's); ``runner`` starts osascript or PowerShell (default: ``run_command``).
     """
     try:
         return _notify(title, body, url, link_label, critical, platform, env, runner)
@@ -63,14 +63,13 @@ def _notify(
     link_label: str | None,
     critical: bool,
     platform: str | None,
-    env: Mapping[str, str] | None,
+    env: Mapping[str, str],
     runner: Runner | None,
 ) -> str | None:
     if platform is None:
-        from clientcheck.inspect import host_platform
+        from clientcheck.platforms import this_platform
 
-        platform = host_platform() or "linux"
-    environment = env if env is not None else os.environ
+        platform = this_platform()
     title = clean_text(title, TITLE_LIMIT)
     body = clean_text(body, BODY_LIMIT)
     link_label = clean_text(link_label, TITLE_LIMIT) if link_label else None
@@ -80,7 +79,7 @@ def _notify(
         from clientcheck.notify import dbus
 
         reason = dbus.send_notification(
-            title, body, url=url, location=location, link_label=link_label, critical=critical, env=environment
+            title, body, url=url, location=location, link_label=link_label, critical=critical, env=env
         )
     elif platform == "macos":
         from clientcheck.notify import macos
@@ -96,7 +95,7 @@ def _notify(
             location=location,
             link_label=link_label,
             critical=critical,
-            env=environment,
+            env=env,
             runner=runner or run_command,
         )
     else:

@@ -1,9 +1,12 @@
 """Renderers: one small module per output format, each a pure function of a ``Report`` (or an
-``Inventory``) to text. ``FORMATS`` lists them; only the one asked for is imported."""
+``Inventory``) to text, one per name in the settings' ``FORMATS`` (``config.table``); only the one asked for
+is imported."""
 
 from __future__ import annotations
 
 import sys
+
+from clientcheck.config.table import FORMATS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -11,8 +14,6 @@ if TYPE_CHECKING:
 
     from clientcheck import dates as dt
     from clientcheck.model import Inventory, Report
-
-FORMATS = ("text", "json", "html", "nagios", "prometheus", "jamf", "intune", "csv", "ansible")
 
 
 def _module(name: str) -> object:

@@ -19,36 +19,37 @@ from clientcheck.rules.validate import MAX_SERIAL
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
 # A cached entry is one rule file and one line of metadata (its signature included).
 _MAX_ENTRY_BYTES = MAX_RULE_FILE_BYTES + MAX_KEY_BYTES
 
 
-def cache_dir() -> str | None:
-    """Where cached rule files live: ``CLIENTCHECK_CACHE_DIR``, else the machine's cache folder for a
-    service running as root (``/var/cache/clientcheck`` on Linux), else the user's
-    (``~/.cache/clientcheck``; ``dirs`` names each OS's). None when the environment names no home."""
+def cache_dir(env: Mapping[str, str]) -> str | None:
+    """Where cached rule files live: ``CLIENTCHECK_CACHE_DIR`` in ``env``, else the machine's cache folder
+    for a service running as root (``/var/cache/clientcheck`` on Linux), else the user's
+    (``~/.cache/clientcheck``; ``dirs`` names each OS's). None when ``env`` names no home."""
     from clientcheck import dirs
     from clientcheck.deliver import effective_uid
-    from clientcheck.inspect import host_platform
+    from clientcheck.platforms import this_platform
 
-    configured = os.environ.get("CLIENTCHECK_CACHE_DIR")
+    configured = env.get("CLIENTCHECK_CACHE_DIR")
     if configured:
         return configured
-    platform = host_platform() or "linux"
     if effective_uid() == 0:
-        return dirs.site_cache_dir(platform, os.environ)
-    return dirs.user_cache_dir(platform, os.environ)
+        return dirs.site_cache_dir(this_platform(), env)
+    return dirs.user_cache_dir(this_platform(), env)
 
 
-def open_cache_folder(folder: str | None = None) -> tuple[str | None, list[str]]:
-    """The cache folder, checked and repaired (``folders.own_folder``), with notes of what was repaired;
-    (None, [why]) when it cannot be used: the rules are then fetched without a cache."""
+def open_cache_folder(folder: str | None, env: Mapping[str, str]) -> tuple[str | None, list[str]]:
+    """The cache folder (``folder``, else the one ``env`` names), checked and repaired
+    (``folders.own_folder``), with notes of what was repaired; (None, [why]) when it cannot be used: the
+    rules are then fetched without a cache."""
     from clientcheck.errors import ClientcheckError
     from clientcheck.folders import cache_file, own_folder
 
-    directory = folder or cache_dir()
+    directory = folder or cache_dir(env)
     if directory is None:
         return None, ["no rules cache folder (the environment names no home); fetching without a cache"]
     try:

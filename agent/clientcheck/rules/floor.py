@@ -53,12 +53,12 @@ def state_dir(env: Mapping[str, str]) -> str | None:
     environment names no home."""
     from clientcheck import dirs
     from clientcheck.deliver import effective_uid
-    from clientcheck.inspect import host_platform
+    from clientcheck.platforms import this_platform
 
     configured = env.get("CLIENTCHECK_STATE_DIR", "").strip()
     if configured:
         return configured
-    platform = host_platform() or "linux"
+    platform = this_platform()
     if effective_uid() == 0:
         return dirs.machine_state_dir(platform, env)
     return dirs.user_state_dir(platform, env)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from clientcheck import DATA_DIR
 from clientcheck import dates as dt
 from clientcheck.errors import ClientcheckError, RulesError
 from clientcheck.model import RuleSet, RulesInfo
@@ -12,6 +13,8 @@ from clientcheck.rules.validate import InvalidRuleFileError, parse_rules
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from clientcheck.rules.cache import CachedRules
     from clientcheck.rules.floor import Floor
     from clientcheck.rules.minisign import PublicKey
@@ -33,12 +36,8 @@ class LoadedRules(Record):
 
 
 def bundled_rules_path() -> str:
-    package_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    installed = os.path.join(package_dir, "data", "default-rules.json")
-    if os.path.isfile(installed):
-        return installed
-    # Running from a source checkout (not an installed wheel): the file sits at the top of the repository.
-    return os.path.join(os.path.dirname(os.path.dirname(package_dir)), "rules", "default.json")
+    """The rule file the package carries: what a fresh machine is judged by, offline."""
+    return os.path.join(DATA_DIR, "default-rules.json")
 
 
 def sha256_hex(data: bytes) -> str:
@@ -160,9 +159,10 @@ def load_rules(
     requested: str | None,
     today: dt.date,
     *,
+    now: dt.datetime,
+    env: Mapping[str, str],
     key: str | None = None,
     ca_bundle: str | None = None,
-    now: dt.datetime | None = None,
     cache_folder: str | None = None,
     state_folder: str | None = None,
     named: bool = False,
@@ -176,8 +176,9 @@ def load_rules(
     regular file: a typo must not have the machine judged by rules nobody chose. A source from the
     configuration or a policy (a share not mounted yet at login) still falls back, as a URL does.
 
-    ``cache_folder`` and ``state_folder`` (where the rollback floor is kept) default to the user's, or the
-    machine's for root; ``state_folder=""`` keeps no floor apart from the cache (said in a warning).
+    ``cache_folder`` and ``state_folder`` (where the rollback floor is kept) default to the ones ``env``
+    names: the user's, or the machine's for root; ``state_folder=""`` keeps no floor apart from the cache
+    (said in a warning). ``now`` stamps what is cached and accepted.
     """
     warnings: list[str] = []
     fallback: str | None = None
@@ -188,7 +189,7 @@ def load_rules(
         try:
             if "://" in requested:
                 folders = (cache_folder, state_folder)
-                return _load_url(requested, today, public_key, ca_bundle, now, folders, warnings)
+                return _load_url(requested, today, public_key, ca_bundle, now, env, folders, warnings)
             ruleset, data = _read_local(requested, public_key)
             return LoadedRules(ruleset, _info(ruleset, data, requested, today, None))
         except RulesError as error:
@@ -203,7 +204,8 @@ def _load_url(
     today: dt.date,
     key: PublicKey | None,
     ca_bundle: str | None,
-    now: dt.datetime | None,
+    now: dt.datetime,
+    env: Mapping[str, str],
     folders: tuple[str | None, str | None],
     warnings: list[str],
 ) -> LoadedRules:
@@ -215,8 +217,8 @@ def _load_url(
         check(url)  # before anything is read or kept for it
     except URLError as refused:
         raise RulesError(url, [str(refused)]) from None
-    keeper = _FloorKeeper(url, key, folders[1], warnings)
-    folder, notes = open_cache_folder(folders[0])
+    keeper = _FloorKeeper(url, key, folders[1], env, warnings)
+    folder, notes = open_cache_folder(folders[0], env)
     warnings.extend(notes)
     cached = read_cached(url, folder) if folder is not None else None
     floor = keeper.floor(cached)
@@ -248,13 +250,15 @@ def _load_url(
 class _FloorKeeper:
     """The rollback floor of one address (and its pinned key), from the state folder (``floor``)."""
 
-    def __init__(self, url: str, key: PublicKey | None, folder: str | None, warnings: list[str]) -> None:
+    def __init__(
+        self, url: str, key: PublicKey | None, folder: str | None, env: Mapping[str, str], warnings: list[str]
+    ) -> None:
         from clientcheck.folders import own_folder, state_file
         from clientcheck.rules import floor
 
         self.url, self.warnings = url, warnings
         self.names = floor.names(url, key)
-        self.folder = floor.state_dir(os.environ) if folder is None else (folder or None)
+        self.folder = floor.state_dir(env) if folder is None else (folder or None)
         self.kept: dict[str, floor.Floor] = {}
         if self.folder is None:
             warnings.append(
@@ -282,14 +286,13 @@ class _FloorKeeper:
             best = Floor(cached.serial, sha256_hex(cached.body))
         return best
 
-    def accepted(self, ruleset: RuleSet, data: bytes, now: dt.datetime | None) -> None:
+    def accepted(self, ruleset: RuleSet, data: bytes, now: dt.datetime) -> None:
         from clientcheck.rules.floor import Floor, raise_floors
 
         if self.folder is None:
             return
-        at = (now or dt.datetime.now(dt.timezone.utc)).isoformat()
         try:
-            raise_floors(self.folder, self.names, Floor(ruleset.serial, sha256_hex(data), self.url, at))
+            raise_floors(self.folder, self.names, Floor(ruleset.serial, sha256_hex(data), self.url, now.isoformat()))
         except (OSError, ClientcheckError) as error:
             self.warnings.append(f"{self.url}: could not record the rollback floor ({error})")
 
@@ -330,7 +333,7 @@ def _fetch_newer(
     good: tuple[RuleSet, bytes] | None,
     key: PublicKey | None,
     ca_bundle: str | None,
-    now: dt.datetime | None,
+    now: dt.datetime,
     folder: str | None,
     floor: Floor | None,
     warnings: list[str],
@@ -379,7 +382,7 @@ def _fetch_newer(
                 etag=got.etag,
                 last_modified=got.last_modified,
                 signature=signature_text,
-                fetched_at=(now or dt.datetime.now(dt.timezone.utc)).isoformat(),
+                fetched_at=now.isoformat(),
                 folder=folder,
             )
         except (OSError, ClientcheckError) as error:

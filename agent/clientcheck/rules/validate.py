@@ -7,9 +7,8 @@ and the file is accepted whole or not at all.
 
 from __future__ import annotations
 
-import json
-
 from clientcheck import dates as dt
+from clientcheck.cjson import loads
 from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
 from clientcheck.version import Version, VersionError
 
@@ -143,6 +142,8 @@ def _visible(text: str) -> str:
 
 def _describe(value: Any) -> str:
     try:
+        import json  # only to describe a bad value
+
         text = repr(value) if isinstance(value, str) else _visible(json.dumps(value, ensure_ascii=False))
     except RecursionError:  # json.loads accepts slightly deeper nesting than json.dumps can write back
         text = f"a deeply nested {'list' if isinstance(value, list) else 'object'}"
@@ -451,13 +452,18 @@ def parse_rules(data: bytes) -> RuleSet:
     except UnicodeDecodeError as error:
         raise InvalidRuleFileError([f"byte {error.start + bom}: not UTF-8 text"]) from None
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+        document = loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
     except _DuplicateKeyError as error:
         raise InvalidRuleFileError([f"duplicate key {str(error)!r}: a key may appear only once per object"]) from None
-    except json.JSONDecodeError as error:
-        raise InvalidRuleFileError([f"line {error.lineno} column {error.colno}: invalid JSON: {error.msg}"]) from None
     except RecursionError:
         raise InvalidRuleFileError(["invalid JSON: nested too deeply"]) from None
-    except ValueError as error:  # NaN/Infinity, or an integer longer than int() will convert (4300 digits)
+    except ValueError as error:
+        import json  # for its error type: a file that is not JSON (see cjson)
+
+        if isinstance(error, json.JSONDecodeError):
+            raise InvalidRuleFileError(
+                [f"line {error.lineno} column {error.colno}: invalid JSON: {error.msg}"]
+            ) from None
+        # NaN/Infinity, or an integer longer than int() will convert (4300 digits)
         raise InvalidRuleFileError([f"invalid JSON: {error}"]) from None
     return RuleParser().ruleset(document)

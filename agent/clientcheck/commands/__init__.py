@@ -1,0 +1,106 @@
+"""The commands, one module each: ``check`` (check and inventory), ``login``, ``autostart``, ``config``
+(config show) and ``rules`` (validate, keygen, sign, verify, generate, export).
+
+``cli`` parses the command line, reads the settings, decides the run's ``Protocol`` and calls the command,
+which returns its exit status or raises a ``ClientcheckError``; ``cli.main`` is the one place such errors
+become messages and exit statuses. Each command is given the environment and the clock ``main`` was given,
+and reads neither itself. Here: what the commands share (lines on stderr, the output, the report's
+renderings) and the protocol object.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from clientcheck.deliver import write_stream
+from clientcheck.errors import ClientcheckError, ExitStatus
+from clientcheck.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from clientcheck.model import Report
+
+
+def say(line: str) -> None:
+    """One line on stderr. A closed or missing stderr never changes what the run does or returns. Errors
+    and warnings quote rule files, servers and paths: control characters in them are written out."""
+    if sys.stderr is None:
+        return
+    from clientcheck.visible import one_line
+
+    try:
+        print(one_line(line), file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def warn(message: str) -> None:
+    say(f"clientcheck: warning: {message}")
+
+
+def emit(text: str, output: str | None) -> None:
+    """The command's output: to standard output, or written to the file ``output`` names (``-o``)."""
+    if output is None:
+        write_stream(text)
+    else:
+        from clientcheck.deliver import write_output
+
+        write_output(output, text)
+
+
+def render(report: Report, format_name: str) -> str:
+    from clientcheck.render import report_renderer
+
+    return report_renderer(format_name)(report)
+
+
+def write_sinks(report: Report, sinks: Sequence[tuple[str, str]]) -> None:
+    """The extra copies ``report.sinks`` asks for, each written as ``--output`` is."""
+    from clientcheck.deliver import write_output
+
+    for sink_format, sink_path in sinks:
+        write_output(sink_path, render(report, sink_format))
+
+
+class Protocol(Record):
+    """How a run tells how it went, decided once by ``cli.main``: clientcheck's own way (errors on stderr,
+    the exit statuses of ``ExitStatus``) or a Nagios/Icinga plugin's, when the format in force is
+    ``nagios``: its exit status is its verdict (0 OK, 1 WARNING, 2 CRITICAL), and a plugin that cannot do
+    its job says UNKNOWN on stdout and exits 3."""
+
+    __slots__ = ("nagios",)
+
+    nagios: bool
+
+    def __init__(self, nagios: bool) -> None:
+        self._set(locals())
+
+    def verdict(self, report: Report) -> int:
+        """The exit status of a run that made ``report``."""
+        if self.nagios:
+            from clientcheck.render.nagios import nagios_exit_status
+
+            return nagios_exit_status(report)
+        return ExitStatus.OWED if report.blocking else ExitStatus.OK
+
+    def failed(self, message: str, status: int) -> int:
+        """The exit status of a run that failed with ``status`` (the message is already on stderr)."""
+        if not self.nagios:
+            return status
+        try:
+            write_stream(f"CLIENTCHECK UNKNOWN - {message}\n")
+        except ClientcheckError:
+            pass
+        return NAGIOS_UNKNOWN
+
+
+NAGIOS_UNKNOWN = 3
+CLIENTCHECK = Protocol(nagios=False)
+NAGIOS = Protocol(nagios=True)
+
+
+def protocol_of(format_name: str | None) -> Protocol:
+    """The protocol of a run whose output is in ``format_name``."""
+    return NAGIOS if format_name == "nagios" else CLIENTCHECK

@@ -1,0 +1,32 @@
+"""``clientcheck autostart install|uninstall|status``: the login entries that run ``clientcheck login``, on
+this machine (``clientcheck.autostart`` writes them for any OS)."""
+
+from __future__ import annotations
+
+from clientcheck.deliver import write_stream
+from clientcheck.errors import ExitStatus, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from clientcheck.arguments import Parsed
+
+
+def autostart(args: Parsed, env: Mapping[str, str]) -> int:
+    from clientcheck import autostart
+    from clientcheck.platforms import this_platform
+
+    action, system, method = args.command[1], args.system, args.method
+    platform = this_platform()
+    if method is not None and platform != "linux":
+        raise UsageError("--method is for Linux only: this OS has one way to run at login")
+    method = method or "auto"
+    runner = autostart.run_command  # systemctl --user, launchctl, schtasks: on this machine
+    if action == "status":
+        statuses = autostart.status(platform, system=system, method=method, env=env, runner=runner)
+        write_stream(autostart.describe_status(statuses))
+        return ExitStatus.OK if autostart.is_installed(statuses) else ExitStatus.OWED
+    act = autostart.install if action == "install" else autostart.uninstall
+    write_stream(autostart.describe(act(platform, system=system, method=method, env=env, runner=runner)))
+    return ExitStatus.OK
