@@ -232,13 +232,13 @@ def test_a_managed_toml_or_plist_setting_this_version_does_not_know_is_a_warning
 def test_a_managed_value_of_the_wrong_kind_is_still_an_error(places: Places):
     # Ignoring it could silently weaken what the administrator asked for (a key, a CA bundle).
     _write(places.managed, "[report]\nserver = 5\n")
-    with pytest.raises(ConfigError, match="report.server: expected a non-empty string"):
+    with pytest.raises(ConfigError, match=r"report\.server: expected a non-empty string"):
         load_settings("linux", {}, {}, places)
 
 
 def test_an_unknown_setting_in_the_users_own_file_is_still_an_error(places: Places):
     _write(places.user, "[report]\nfuture = true\n")
-    with pytest.raises(ConfigError, match="report.future: unknown setting"):
+    with pytest.raises(ConfigError, match=r"report\.future: unknown setting"):
         load_settings("linux", {}, {}, places)
 
 
