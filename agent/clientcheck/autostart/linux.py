@@ -172,7 +172,9 @@ def _machine_entries(options: Options, *, wanted: bool, removing: bool) -> list[
     """The machine run's units and their enablement (``--system`` only)."""
     try:
         command = machine_command(options.command)
-        service = render(MACHINE_SERVICE, {"exec_start": systemd_command(command)}).encode("utf-8")
+        service = render(
+            MACHINE_SERVICE, {"exec_start": systemd_command(command), "program": systemd_path(command[0])}
+        ).encode("utf-8")
         timer = render(MACHINE_TIMER, {}).encode("utf-8")
     except AutostartError:
         if wanted and not removing:

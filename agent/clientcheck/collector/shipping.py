@@ -225,17 +225,18 @@ class Session:
             self.log(note)
         draining = False  # a 202 in this session: the backlog goes on without waiting for a check-in
         reenrolled = False
+        failed = ""  # a failure in this session (what it was): from now on even a person's run waits as told
         for _step in range(4 * _max_reports() + 16):  # a bound: every step sends, drops or stops
             if self.collector.revoked():
                 return self._result("revoked", self._revoked_message())
-            wait = self._gate(explicit=explicit, draining=draining)
+            wait = self._gate(explicit=explicit and not failed, draining=draining)
             if wait is not None:
                 seconds, reason, until = wait
                 left = patience - (self.now() - started).total_seconds()
                 if seconds <= left:
                     self.sleep(seconds)
                     continue
-                return self._result("waiting", self._waiting_message(reason, until))
+                return self._result("waiting", failed or self._waiting_message(reason, until))
             try:
                 try:
                     enrollment = self._enrolled()
@@ -251,6 +252,7 @@ class Session:
             except Waiting as waiting:
                 self._schedule(waiting.seconds, waiting.reason, last=waiting.message, failed=True)
                 self.log(waiting.message)
+                failed = waiting.message
             except Stopped as stop:
                 self.log(stop.message)
                 self._note_last(stop.message)
