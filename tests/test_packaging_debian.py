@@ -706,7 +706,7 @@ def test_postrm_removes_the_machines_collector_state_and_only_that(throwaway_roo
     ]
     for name in ours:
         (collector / name).write_text("{}\n")
-    report = "0000000001-0d8e7c52-3f7a-4a55-9a52-59d0b0f9a6e1-" + "ab" * 32 + ".json"
+    report = "0000000001-01795597200-0d8e7c52-3f7a-4a55-9a52-59d0b0f9a6e1-" + "ab" * 32 + ".json"
     (spool / report).write_text("{}\n")
     (spool / f".{report}.0123456789ab.tmp").write_text("cut short")
     (state / "rules-floor.json").write_text("{}\n")

@@ -1,6 +1,7 @@
 """The spool: the reports judged on this machine that the collector has not yet acknowledged, oldest first.
 
-One file per report, ``<sequence>-<report id>-<content hash>.json``, written atomically and owner-only by the
+One file per report, ``<sequence>-<spooled>-<report id>-<content hash>.json`` (``spooled``: when, in seconds since
+the epoch by this machine's clock), written atomically and owner-only by the
 check that judged it (``deliver.write_atomic``: the two fsyncs that make it survive a crash, file and
 folder, and nothing else), and removed by the shipper only on a ``202`` for it, or a permanent refusal
 (``413``/``422``). The sequence, not a clock, orders the spool: an agent whose clock jumps keeps its order.
@@ -53,7 +54,7 @@ class Entry(Record):
     report_id: str
     content_hash: str
     size: int
-    spooled: float  # when it was written (seconds since the epoch, by this machine's clock)
+    spooled: float  # when it was spooled (seconds since the epoch, by this machine's clock then)
 
     def __init__(self, name: str, sequence: int, report_id: str, content_hash: str, size: int, spooled: float) -> None:
         self._set(locals())
@@ -96,20 +97,20 @@ class DamagedEntryError(ValueError):
     """A spool file that cannot be read as a spooled report: it can never be shipped."""
 
 
-def parse_name(name: str) -> tuple[int, str, str] | None:
-    """(sequence, report id, content hash) from a spool file's name; None for any other name."""
+def parse_name(name: str) -> tuple[int, int, str, str] | None:
+    """(sequence, when spooled, report id, content hash) from a spool file's name; None for any other name."""
     if not name.endswith(_SUFFIX) or name.startswith("."):
         return None
     parts = name[: -len(_SUFFIX)].split("-")
-    if len(parts) != 7:  # the sequence, the report id's five groups, the hash
+    if len(parts) != 8:  # the sequence, the time, the report id's five groups, the hash
         return None
-    sequence, digest = parts[0], parts[6]
-    report_id = "-".join(parts[1:6])
-    if not (sequence.isascii() and sequence.isdigit() and len(sequence) <= 18):
+    sequence, spooled, digest = parts[0], parts[1], parts[7]
+    report_id = "-".join(parts[2:7])
+    if not all(part.isascii() and part.isdigit() and len(part) <= 18 for part in (sequence, spooled)):
         return None
     if len(digest) != 64 or not set(digest) <= _HEX or len(report_id) != 36 or not set(report_id) <= _HEX | {"-"}:
         return None
-    return int(sequence), report_id, digest
+    return int(sequence), int(spooled), report_id, digest
 
 
 class Spool:
@@ -135,7 +136,8 @@ class Spool:
                 continue  # shipped and removed since the listing
             if not stat.S_ISREG(info.st_mode):
                 continue
-            found.append(Entry(item.name, parsed[0], parsed[1], parsed[2], info.st_size, info.st_mtime))
+            sequence, spooled, report_id, digest = parsed
+            found.append(Entry(item.name, sequence, report_id, digest, info.st_size, float(spooled)))
         found.sort(key=lambda entry: (entry.sequence, entry.name))
         return found
 
@@ -158,12 +160,13 @@ class Spool:
         report_id = report_id or random_uuid()
         before = self.entries()
         sequence = before[-1].sequence + 1 if before else 1
-        name = f"{sequence:010d}-{report_id}-{digest}{_SUFFIX}"
+        when = max(0, int(now.timestamp()))
+        name = f"{sequence:010d}-{when:011d}-{report_id}-{digest}{_SUFFIX}"
         stamp = now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         head = f'{{"spool":"{SCHEMA}","report_id":"{report_id}","content_hash":"{digest}","spooled_at":"{stamp}",'
         payload = f'{head}"report":{body}}}\n'
         write_atomic(os.path.join(self.folder, name), payload, mode=0o600)
-        added = Entry(name, sequence, report_id, digest, len(payload.encode("utf-8")), now.timestamp())
+        added = Entry(name, sequence, report_id, digest, len(payload.encode("utf-8")), float(when))
         # Only now that the new report is safe does anything go.
         replaced = None
         if before and before[-1].content_hash == digest:
