@@ -110,6 +110,8 @@ def enroll(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.dat
     from clientcheck.net.urls import URLError, check
 
     url = args.positionals[0]
+    if "://" not in url:
+        raise UsageError(f"{url!r} is not the collector's address", hint=f"give it with its scheme: https://{url}")
     try:
         check(url)
     except URLError as refused:
