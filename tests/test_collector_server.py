@@ -18,8 +18,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from clientcheck.collector.shipping import pseudonym
 from collector_world import Agent, api, cli, real_report, seen_report_ids, server_template, start_server, variants
 from collector_world import secret_file as secret_file
