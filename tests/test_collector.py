@@ -603,3 +603,30 @@ def test_the_shipper_starts_detached_without_the_checks_output(tmp_path: Path):
     assert child["fds"] == ["/dev/null"] * 3
     assert child["argv"][1:] == ["ship", "--scheduled"]
     assert child["env"]["CLIENTCHECK_STATE_DIR"] == "/somewhere"
+
+
+def test_a_check_does_not_start_a_shipper_that_would_only_wait(run_cli, started, monkeypatch):
+    """The server said when to come back: a check before then spools its report, and leaves it for the
+    machine timer or a later check, rather than start a process to wait an hour."""
+    monkeypatch.setattr(collector_module, "machine_level", lambda: True)
+    env = {name: os.environ[name] for name in ("CLIENTCHECK_STATE_DIR", "CLIENTCHECK_CACHE_DIR")}
+    collector = _enrolled_state(env)
+    from clientcheck.collector import Schedule
+
+    collector.save_schedule(Schedule("2026-11-25T10:00:00Z", "check-in", 0, None, ""))
+    assert run_cli("check", "--format", "json", env=env).err == ""  # at 09:00: an hour early
+    assert len(collector.spool.entries()) == 1 and started == []
+    collector.save_schedule(Schedule("2026-11-25T09:05:00Z", "retry-after", 1, None, ""))
+    run_cli("check", "--format", "json", env=env)  # five minutes: the shipper waits them out itself
+    assert len(started) == 1
+
+
+def test_a_user_who_set_up_their_own_install_ships_from_their_login_runs(run_cli, started, monkeypatch):
+    monkeypatch.setattr(collector_module, "machine_level", lambda: False)
+    env = {name: os.environ[name] for name in ("CLIENTCHECK_STATE_DIR", "CLIENTCHECK_CACHE_DIR")}
+    user = Path(os.environ["HOME"], "config.toml")
+    user.write_text('[report]\nserver = "https://fleet.example.com"\nenroll_secret = "my-secret"\n')
+    run = run_cli("login", "--force", env=env, places=Places(machine=None, user=str(user), managed=None))
+    assert run.status in (0, 1)
+    collector = Collector(os.path.join(env["CLIENTCHECK_STATE_DIR"], "collector"), "user")
+    assert len(collector.spool.entries()) == 1 and len(started) == 1

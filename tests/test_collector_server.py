@@ -170,13 +170,29 @@ def test_one_agent_id_on_two_machines_is_told_to_make_a_new_one(start_server, se
     assert api(server, "/api/v1/hosts")["count"] == 2
 
 
+def test_a_new_report_server_is_enrolled_at_with_the_same_agent_id(start_server, secret_file, tmp_path: Path):
+    """An admin moves the fleet: report.server names the new collector; the next session enrolls there."""
+    old = start_server("old")
+    agent = Agent(tmp_path / "m", old.url, hostname="ws-moved", secret_file=secret_file)
+    agent.spool(variants(2)[0])
+    assert agent.ship(explicit=True).sent == 1
+    agent_id = agent.collector.enrollment().agent_id
+    new = start_server("new")  # a copy of the same template: the same first secret
+    agent.setup = agent.setup.replace(server=new.url)
+    agent.spool(variants(2)[1])
+    assert agent.ship(explicit=True).sent == 1
+    assert agent.collector.enrollment().server == new.url and agent.collector.enrollment().agent_id == agent_id
+    assert [item.kind for item in agent.exchanges] == ["enroll", "report", "enroll", "report"]
+    assert _host(new, agent_id)["hostname"] == "ws-moved"
+
+
 def test_429_is_waited_out_as_retry_after_asks(start_server, secret_file, tmp_path: Path):
     server = start_server(settings="host_requests_per_hour = 2")
     agent = Agent(tmp_path / "l", server.url, hostname="ws-l", secret_file=secret_file)
     for report in variants(4):
         agent.spool(report)
     result = agent.ship(explicit=True)
-    assert result.sent == 2 and result.state == "waiting" and "429 rate_limited" in result.message
+    assert result.sent == 2 and result.state == "retrying" and "429 rate_limited" in result.message
     limited = agent.exchanges[-1]
     assert limited.status == 429 and limited.retry_after is not None and limited.retry_after > 0
     due = agent.not_before()
@@ -234,7 +250,7 @@ def test_tls_with_the_collectors_ca_bundle(start_server, secret_file, tmp_path: 
     untrusting = Agent(tmp_path / "t1", server.url, hostname="ws-t1", secret_file=secret_file)
     untrusting.spool(real_report())
     refused = untrusting.ship(explicit=True)
-    assert refused.state == "waiting" and "TLS certificate not trusted" in refused.message
+    assert refused.state == "retrying" and "TLS certificate not trusted" in refused.message
     trusting = Agent(tmp_path / "t2", server.url, hostname="ws-t2", secret_file=secret_file)
     trusting.setup = trusting.setup.replace(ca_bundle=str(cert))
     trusting.spool(real_report())

@@ -71,7 +71,8 @@ class Result(Record):
 
     __slots__ = ("state", "sent", "dropped", "left", "message")
 
-    state: str  # done, waiting, busy, revoked, not-enrolled, refused-secret, stopped
+    state: str  # done, waiting (not due yet), retrying (after a failure), busy, revoked, not-enrolled,
+    # refused-secret, stopped
     sent: int  # reports the server answered 202 for
     dropped: int  # reports removed unsent: refused for good (413/422), damaged, or past the spool's age
     left: int  # reports still spooled
@@ -83,7 +84,7 @@ class Result(Record):
     @property
     def failed(self) -> bool:
         """Whether something stands in the way that a person should look at (for ``ship``'s exit status)."""
-        return self.state in ("revoked", "not-enrolled", "refused-secret", "stopped") or (
+        return self.state in ("retrying", "revoked", "not-enrolled", "refused-secret", "stopped") or (
             self.state == "waiting" and self.left > 0
         )
 
@@ -168,6 +169,16 @@ def secret_text(data: bytes, where: str) -> str:
     return secret
 
 
+def seconds_until_due(schedule: Schedule, now: dt.datetime) -> float | None:
+    """Seconds until the schedule lets a scheduled session talk to the collector; None when it may now (or
+    the wait is one a clock set back made)."""
+    if schedule.not_before is None:
+        return None
+    until = dt.datetime.fromisoformat(schedule.not_before.replace("Z", "+00:00"))
+    seconds = (until - now).total_seconds()
+    return seconds if 0 < seconds <= SANE_WAIT else None
+
+
 def fingerprint(secret: str) -> str:
     import hashlib
 
@@ -236,7 +247,9 @@ class Session:
                 if seconds <= left:
                     self.sleep(seconds)
                     continue
-                return self._result("waiting", failed or self._waiting_message(reason, until))
+                if failed:
+                    return self._result("retrying", failed)
+                return self._result("waiting", self._waiting_message(reason, until))
             try:
                 try:
                     enrollment = self._enrolled()
@@ -268,11 +281,11 @@ class Session:
             return None  # a person asked now; or this session is draining a backlog
         if schedule.reason == "backoff" and explicit:
             return None
-        until = dt.datetime.fromisoformat(schedule.not_before.replace("Z", "+00:00"))
-        seconds = (until - self.now()).total_seconds()
-        if seconds <= 0 or seconds > SANE_WAIT:
+        now = self.now()
+        seconds = seconds_until_due(schedule, now)
+        if seconds is None:
             return None  # due; or this machine's clock was set back since: not obeyed
-        return seconds, schedule.reason, until
+        return seconds, schedule.reason, now + dt.timedelta(seconds=seconds)
 
     # --- enrolling -------------------------------------------------------------------------------------
 

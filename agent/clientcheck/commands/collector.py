@@ -51,8 +51,15 @@ def _spool(collector: Collector, report: Report, now: dt.datetime, json_text: st
 
 
 def _start_shipper(collector: Collector, env: Mapping[str, str], now: dt.datetime) -> None:
+    """Start the shipper, unless it would only find that the collector is not due for a while: a process
+    started at every check to wait out an hour is not worth its start. The report waits in the spool for
+    the machine timer or a later check."""
     from clientcheck.collector import detach
+    from clientcheck.collector.shipping import PATIENCE_SCHEDULED, seconds_until_due
 
+    waiting = seconds_until_due(collector.schedule(), now)
+    if waiting is not None and waiting > PATIENCE_SCHEDULED:
+        return
     try:
         detach.start_shipper(env)
     except OSError as error:
@@ -249,7 +256,8 @@ def ship(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.datet
         _check_first(settings, env, now)
     result = session.run(explicit=not args.scheduled, patience=PATIENCE_SCHEDULED if args.scheduled else 0.0)
     if args.scheduled:
-        if result.state not in ("done", "busy") or result.sent or result.dropped:
+        nothing_set_up = result.state == "not-enrolled" and session.setup.server is None
+        if not nothing_set_up and (result.state not in ("done", "busy", "waiting") or result.sent or result.dropped):
             say(f"clientcheck: ship: {result.message}")
         return ExitStatus.OK  # the log and `ship --status` say what happened; a timer's unit is not failed
     if result.failed:
