@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from clientcheck.collector import Collector
+from clientcheck.collector.folder import Collector
 from clientcheck.collector.shipping import Result, Session, Setup
 from clientcheck.inspect.identity import MachineIdentity, hint
 from clientcheck.net.messages import FetchError

@@ -21,8 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clientcheck import collector as collector_module
-from clientcheck.collector import Collector, Enrollment, detach, plan
+from clientcheck.collector import detach, plan
+from clientcheck.collector import folder as folder_module
 from clientcheck.collector.canonical import NotCanonicalError, canonical, content_hash, random_uuid, sha256_hex
+from clientcheck.collector.folder import Collector, Enrollment
 from clientcheck.collector.spool import MAX_BYTES, MAX_REPORTS, Spool, parse_name
 from clientcheck.config import Places, load_settings
 from clientcheck.inspect.formats.regfile import parse_reg
@@ -298,7 +300,7 @@ def test_unenroll_keeps_the_agent_id_and_uninstalling_forgets_everything(tmp_pat
 
 
 def test_the_log_keeps_its_last_part(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(collector_module, "MAX_LOG_BYTES", 2000)
+    monkeypatch.setattr(folder_module, "MAX_LOG_BYTES", 2000)
     collector = Collector(str(tmp_path / "collector"), "machine")
     collector.ensure()
     for number in range(200):
@@ -611,7 +613,7 @@ def test_a_check_does_not_start_a_shipper_that_would_only_wait(run_cli, started,
     monkeypatch.setattr(collector_module, "machine_level", lambda: True)
     env = {name: os.environ[name] for name in ("CLIENTCHECK_STATE_DIR", "CLIENTCHECK_CACHE_DIR")}
     collector = _enrolled_state(env)
-    from clientcheck.collector import Schedule
+    from clientcheck.collector.folder import Schedule
 
     collector.save_schedule(Schedule("2026-11-25T10:00:00Z", "check-in", 0, None, ""))
     assert run_cli("check", "--format", "json", env=env).err == ""  # at 09:00: an hour early

@@ -341,7 +341,7 @@ def test_a_managed_policy_setting_this_version_does_not_know_is_a_warning_for_ev
 
 def test_autostart_uninstall_system_removes_the_machines_key_and_spool(tmp_path: Path):
     from clientcheck import autostart
-    from clientcheck.collector import Collector, Enrollment
+    from clientcheck.collector.folder import Collector, Enrollment
 
     root = tmp_path / "root"
     (root / "etc/xdg/autostart").mkdir(parents=True)

@@ -163,7 +163,8 @@ KIND_COLLECTOR = "collector state (host key, agent id, spooled reports)"
 
 def _forget_collector(options: Options) -> Change:
     from clientcheck import dirs
-    from clientcheck.collector import FOLDER, Collector
+    from clientcheck.collector import FOLDER
+    from clientcheck.collector.folder import Collector
 
     configured = options.env_value("CLIENTCHECK_STATE_DIR")
     if configured:

@@ -54,13 +54,15 @@ def content_hash(report: dict[str, Any]) -> str:
 def sha256_hex(data: bytes) -> str:
     """SHA-256 in lower-case hex, by CPython's own implementation (``hashlib`` first loads OpenSSL's, a few
     milliseconds a check with a collector would spend for one small hash)."""
+    import sys
+
     try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # Python 3.12 and later
-    except ImportError:
-        try:
+        if sys.version_info >= (3, 12):
+            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+        else:
             from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
-        except ImportError:  # pragma: no cover - another Python
-            from hashlib import sha256
+    except ImportError:  # pragma: no cover - another Python
+        from hashlib import sha256
     digest: str = sha256(data).hexdigest()
     return digest
 

@@ -25,14 +25,15 @@ random fraction, the HTTPS client, and the machine's identity. Tests give their 
 from __future__ import annotations
 
 from clientcheck import dates as dt
-from clientcheck.collector import Schedule
+from clientcheck.collector import PATIENCE_SCHEDULED, SANE_WAIT
+from clientcheck.collector.folder import Schedule, seconds_until_due
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from clientcheck.collector import Collector, Enrollment
+    from clientcheck.collector.folder import Collector, Enrollment
     from clientcheck.collector.spool import Entry
     from clientcheck.collector.wire import Answer, Send
     from clientcheck.config import Settings
@@ -43,10 +44,8 @@ BACKOFF_MAX = 3600.0  # the longest backoff
 RETRY_AFTER_DEFAULT = 60.0  # a 429 or 503 whose Retry-After cannot be read
 RETRY_AFTER_MAX = 86400.0  # a longer Retry-After is read as a day
 NEXT_CHECK_IN_MAX = 7 * 86400  # a longer next_check_in is read as a week
-# A wait in the schedule further ahead than anything above can ask is a clock that was set back: not obeyed.
-SANE_WAIT = NEXT_CHECK_IN_MAX + 3600
 MAX_SECRET_BYTES = 4096
-PATIENCE_SCHEDULED = 600.0  # what a timer's or a check's detached shipper waits through
+__all__ = ["PATIENCE_SCHEDULED", "SANE_WAIT", "Result", "Session", "Setup", "seconds_until_due"]
 
 
 class Setup(Record):
@@ -167,16 +166,6 @@ def secret_text(data: bytes, where: str) -> str:
     if not secret or not secret.isascii() or not secret.isprintable() or " " in secret or len(lines) > 1:
         raise ConfigError(f"{where}: not an enrollment secret (one line, like ccs_…)")
     return secret
-
-
-def seconds_until_due(schedule: Schedule, now: dt.datetime) -> float | None:
-    """Seconds until the schedule lets a scheduled session talk to the collector; None when it may now (or
-    the wait is one a clock set back made)."""
-    if schedule.not_before is None:
-        return None
-    until = dt.datetime.fromisoformat(schedule.not_before.replace("Z", "+00:00"))
-    seconds = (until - now).total_seconds()
-    return seconds if 0 < seconds <= SANE_WAIT else None
 
 
 def fingerprint(secret: str) -> str:
@@ -330,7 +319,8 @@ class Session:
     def enroll_with(self, server: str, secret: str, *, new_agent_id: bool, ca_bundle: str | None) -> Enrollment:
         """Enroll this folder's agent at ``server`` with ``secret``; the enrollment, kept. Raises ``Stopped`` or
         ``Waiting`` as the answer says (``enroll`` the command turns them into its errors)."""
-        from clientcheck.collector import Enrollment, wire
+        from clientcheck.collector import wire
+        from clientcheck.collector.folder import Enrollment
         from clientcheck.net.messages import FetchError, bearer_token
 
         collector = self.collector

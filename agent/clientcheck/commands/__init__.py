@@ -79,10 +79,11 @@ def spool_after(
         decided = plan(settings, env, this_platform(), machine=machine_level())
         if decided.warning:
             warn(decided.warning)
-        if decided.collector is not None:
+        collector = decided.collector
+        if collector is not None:
             from clientcheck.commands.collector import spool_and_start
 
-            spool_and_start(decided.collector, report, env, now, json_text)
+            spool_and_start(collector, report, env, now, json_text)
     except ClientcheckError as error:
         warn(f"the report was not spooled for the collector: {error.message}")
     except Exception as error:  # a bug here must not become the run's failure

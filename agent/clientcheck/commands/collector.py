@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from clientcheck import dates as dt
     from clientcheck.arguments import Parsed
-    from clientcheck.collector import Collector
+    from clientcheck.collector.folder import Collector
     from clientcheck.collector.shipping import Session
     from clientcheck.config import Settings
     from clientcheck.inspect.identity import MachineIdentity
@@ -54,12 +54,14 @@ def _start_shipper(collector: Collector, env: Mapping[str, str], now: dt.datetim
     """Start the shipper, unless it would only find that the collector is not due for a while: a process
     started at every check to wait out an hour is not worth its start. The report waits in the spool for
     the machine timer or a later check."""
-    from clientcheck.collector import detach
-    from clientcheck.collector.shipping import PATIENCE_SCHEDULED, seconds_until_due
+    from clientcheck.collector import PATIENCE_SCHEDULED
+    from clientcheck.collector.folder import seconds_until_due
 
     waiting = seconds_until_due(collector.schedule(), now)
     if waiting is not None and waiting > PATIENCE_SCHEDULED:
         return
+    from clientcheck.collector import detach
+
     try:
         detach.start_shipper(env)
     except OSError as error:
@@ -72,7 +74,8 @@ def _session(settings: Settings, env: Mapping[str, str], now: dt.datetime) -> Se
     import time
 
     from clientcheck import dates as dt
-    from clientcheck.collector import Collector, folder_of, machine_level
+    from clientcheck.collector import folder_of, machine_level
+    from clientcheck.collector.folder import Collector
     from clientcheck.collector.shipping import Session, random_fraction, setup_of
     from clientcheck.errors import OutputError
     from clientcheck.platforms import this_platform
@@ -246,7 +249,7 @@ def unenroll(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.d
 
 
 def ship(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.datetime) -> int:
-    from clientcheck.collector.shipping import PATIENCE_SCHEDULED
+    from clientcheck.collector import PATIENCE_SCHEDULED
 
     session = _session(settings, env, now)
     if args.status:
@@ -288,8 +291,9 @@ def _check_first(settings: Settings, env: Mapping[str, str], now: dt.datetime) -
     decided = plan(settings, env, this_platform(), machine=machine_level())
     if decided.warning:
         warn(decided.warning)
-    if decided.collector is not None:
-        _spool(decided.collector, report, now, None)
+    collector = decided.collector
+    if collector is not None:
+        _spool(collector, report, now, None)
 
 
 def _status(session: Session, now: dt.datetime) -> str:
