@@ -282,6 +282,11 @@ def test_the_command_line_enroll_check_ship_status_unenroll(start_server, secret
     wrong.write_text("ccs_" + "W" * 43 + "\n")
     refused = _run("enroll", server.url, "--secret-file", str(wrong), env=env)
     assert refused.returncode == 6 and "refused the enrollment secret" in refused.stderr, refused.stderr
+    wrong.chmod(0o644)
+    assert (
+        f"warning: the enrollment secret: other users may read {wrong} (mode 0644)"
+        in _run("enroll", server.url, "--secret-file", str(wrong), env=env).stderr
+    )
     not_a_url = _run("enroll", "fleet.example.com", "--secret-file", str(secret_file), env=env)
     assert not_a_url.returncode == 2 and "give it with its scheme: https://fleet.example.com" in not_a_url.stderr
     plain = _run("enroll", "http://fleet.example.com", "--secret-file", str(secret_file), env=env)

@@ -154,6 +154,23 @@ def read_secret(path: str) -> str:
     return secret_text(data, f"the enrollment secret file {path}")
 
 
+def exposed(path: str) -> str | None:
+    """Why a secret file is not the reader's alone (others may read or write it), or None. POSIX modes only:
+    a Windows file's ACL is the administrator's to set (docs/shipping.md shows how)."""
+    import os
+    import stat
+
+    if os.name == "nt":
+        return None
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    if info.st_mode & 0o077:
+        return f"other users may read {path} (mode {stat.S_IMODE(info.st_mode):04o}): make it 0600"
+    return None
+
+
 def secret_text(data: bytes, where: str) -> str:
     from clientcheck.errors import ConfigError
 
@@ -307,6 +324,9 @@ class Session:
             secret = read_secret(self.setup.secret_file)
         except ConfigError as problem:
             raise Stopped("not-enrolled", f"cannot enroll ({reason}): {problem.message}") from None
+        open_to_others = exposed(self.setup.secret_file)
+        if open_to_others:
+            self.log(f"the enrollment secret: {open_to_others}")
         schedule = self.collector.schedule()
         if schedule.rejected_secret == fingerprint(secret):
             raise Stopped(

@@ -175,7 +175,13 @@ def _secret(args: Parsed, settings: Settings) -> str:
             hint="never on the command line, where every user sees it in ps",
         )
     if source != "-":
-        return read_secret(source)
+        from clientcheck.collector.shipping import exposed
+
+        secret = read_secret(source)
+        open_to_others = exposed(source)
+        if open_to_others:
+            warn(f"the enrollment secret: {open_to_others}")
+        return secret
     if sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
