@@ -45,6 +45,7 @@ RETRY_AFTER_DEFAULT = 60.0  # a 429 or 503 whose Retry-After cannot be read
 RETRY_AFTER_MAX = 86400.0  # a longer Retry-After is read as a day
 NEXT_CHECK_IN_MAX = 7 * 86400  # a longer next_check_in is read as a week
 MAX_SECRET_BYTES = 4096
+NOT_ENROLLED = "not enrolled, and report.server names no collector: 'clientcheck enroll URL --secret-file FILE'"
 __all__ = ["PATIENCE_SCHEDULED", "SANE_WAIT", "Result", "Session", "Setup", "seconds_until_due"]
 
 
@@ -228,6 +229,12 @@ class Session:
     # --- the session -----------------------------------------------------------------------------------
 
     def run(self, *, explicit: bool = False, patience: float = 0.0) -> Result:
+        import os
+
+        if self.setup.server is None and not os.path.isdir(self.collector.folder):
+            return Result("not-enrolled", 0, 0, 0, NOT_ENROLLED)  # nothing set up: nothing made either
+        for note in self.collector.ensure():
+            self.log(note)
         held = self.collector.lock()
         if held is None:
             return self._result("busy", "another shipper is running; it sends what is spooled")
@@ -238,8 +245,6 @@ class Session:
 
     def _run(self, explicit: bool, patience: float) -> Result:
         started = self.now()
-        for note in self.collector.ensure():
-            self.log(note)
         draining = False  # a 202 in this session: the backlog goes on without waiting for a check-in
         reenrolled = False
         failed = ""  # a failure in this session (what it was): from now on even a person's run waits as told
@@ -301,10 +306,13 @@ class Session:
         enrollment = self.collector.enrollment()
         server = self.setup.server or (enrollment.server if enrollment else None)
         if server is None:
-            raise Stopped(
-                "not-enrolled",
-                "not enrolled, and report.server names no collector: 'clientcheck enroll URL --secret-file FILE'",
-            )
+            raise Stopped("not-enrolled", NOT_ENROLLED)
+        from clientcheck.net.urls import URLError, check
+
+        try:
+            check(server)
+        except URLError as refused:  # a setting to fix, not a network to wait for
+            raise Stopped("stopped", f"the collector {server}: {refused}") from None
         if enrollment is not None and same_server(enrollment.server, server):
             return enrollment
         reason = "not enrolled yet" if enrollment is None else f"report.server is now {server}"

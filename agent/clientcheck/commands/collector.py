@@ -209,6 +209,9 @@ def _first_report(settings: Settings, env: Mapping[str, str], now: dt.datetime, 
     except ClientcheckError as error:
         warn(f"this machine's first report was not spooled ({error.message}): the next check ships one")
         return
+    except Exception as error:  # enrolled all the same: a bug here must not make the enrollment a failure
+        warn(f"this machine's first report was not spooled (internal error: {type(error).__name__}: {error})")
+        return
     write_stream("  its first report is spooled and goes within a minute ('clientcheck ship' sends it now)\n")
 
 
