@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 52, 12, 14, 30
+LEFT, RIGHT, TOP, BOTTOM = 62, 16, 16, 34
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,8 @@ def stacked(
             base = values
     parts.append(
         f'<line class="axis-line" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(0):.1f}" y2="{y(0):.1f}"/>'
-        f'<text class="axis" x="{LEFT - 6}" y="{TOP - 3}" text-anchor="end">{escape(unit)}</text>'
+        f'<text class="axis" transform="rotate(-90)" x="{-(TOP + plot_h / 2):.1f}" y="13" text-anchor="middle">'
+        f"{escape(unit)}</text>"
     )
     parts.append("</svg>")
     return "".join(parts)
