@@ -103,13 +103,15 @@ if (document.documentElement.scrollWidth > width) {
 for (const el of document.body.querySelectorAll('*')) {
   if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;
   const style = getComputedStyle(el);
-  if (style.display === 'none' || style.visibility === 'hidden' || style.position === 'absolute' && el.getBoundingClientRect().width <= 1) continue;
+  if (style.display === 'none' || style.visibility === 'hidden') continue;
   const rect = el.getBoundingClientRect();
   if (rect.width === 0 && rect.height === 0) continue;
-  const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+  const classes = typeof el.className === 'string' && el.className.trim() ? el.className.trim().split(/\s+/) : [];
+  const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + classes.map(c => '.' + c).join('');
   if (rect.right > width + 1 || rect.left < -1) {
     problems.push(`${name} spans ${Math.round(rect.left)}..${Math.round(rect.right)} px, outside 0..${width}`);
-  } else if (style.display !== 'inline' && style.overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
+  } else if (style.display !== 'inline' && style.overflowX === 'visible'
+             && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
     problems.push(`${name}'s content is ${el.scrollWidth} px wide in its ${el.clientWidth} px box`);
   }
 }

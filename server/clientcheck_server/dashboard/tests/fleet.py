@@ -18,7 +18,7 @@ from clientcheck_server.ingest import store
 from clientcheck_server.ingest.envelope import Envelope
 from servertest import envelope
 
-PASSWORD = "a long enough test password"  # noqa: S105
+PASSWORD = "a long enough test password"
 
 
 def group(name: str) -> Group:
