@@ -47,6 +47,7 @@ OWING = ("owed", "unsupported", "restart")
 # this far behind the last one; the events' keys keep them from being counted twice.
 LOOKBACK = dt.timedelta(minutes=10)
 FIRST_LOOK = dt.timedelta(hours=1)  # the first run ever looks back this far, not at all of history
+STALE_LOOK = dt.timedelta(days=2)
 LISTED = 200  # events listed one by one in a digest; the rest are counted
 MAX_ATTEMPTS = 10
 KEEP = dt.timedelta(days=90)
@@ -117,9 +118,12 @@ def _owed(since: dt.datetime, now: dt.datetime) -> int:
 
 
 def _stale(since: dt.datetime, now: dt.datetime) -> int:
+    """Hosts whose silence reached the stale window lately: since the last run, and at least in the last
+    two days (a run that was skipped, a window changed meanwhile); each silence once, by its key."""
     window = dt.timedelta(days=FleetSettings.current().stale_after_days)
+    back = max(now - since, STALE_LOOK)
     hosts = Host.objects.filter(
-        stale=True, archived_at__isnull=True, last_seen__gt=since - window, last_seen__lte=now - window
+        stale=True, archived_at__isnull=True, last_seen__gt=now - window - back, last_seen__lte=now - window
     ).select_related("group")
     events = [
         Event(
