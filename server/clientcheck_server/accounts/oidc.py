@@ -210,8 +210,8 @@ def callback(request: HttpRequest) -> HttpResponseBase:
     config = settings.CONFIG.oidc
     if config is None:
         return redirect("/signin")
-    from authlib.integrations.base_client.errors import OAuthError
-    from authlib.jose.errors import JoseError
+    # authlib's own errors: a refused or mismatched authorization, a token that does not check out.
+    from authlib.common.errors import AuthlibBaseError
 
     address = client_address(request)
     provider = client()
@@ -220,7 +220,7 @@ def callback(request: HttpRequest) -> HttpResponseBase:
     except RefusedError as refusal:
         log.warning("OpenID Connect sign-in refused from %s: %s", address, refusal)
         return _fail(request, f"Sign-in refused: {refusal}.")
-    except (OAuthError, JoseError, KeyError, ValueError) as error:
+    except (AuthlibBaseError, KeyError, ValueError) as error:
         log.warning("OpenID Connect sign-in failed from %s: %s", address, error)
         return _fail(request, "The sign-in did not complete (it expired, or was not started here). Try again.")
     except Exception as error:  # the provider cannot be reached mid-way

@@ -29,7 +29,7 @@ from clientcheck_server.ingest.envelope import Envelope
 from servertest import envelope, free_port, missing, real_report, with_finding
 
 pytestmark = pytest.mark.django_db
-SECRET = "ccw_test-signing-secret"  # noqa: S105
+SECRET = "ccw_test-signing-secret"
 
 
 class Receiver:
