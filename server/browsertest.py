@@ -100,10 +100,18 @@ const problems = [];
 if (document.documentElement.scrollWidth > width) {
   problems.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${width} px viewport`);
 }
+// Inside a box of at most one pixel that clips (the visually-hidden pattern: for screen readers only).
+const hidden = el => {
+  for (let p = el; p && p !== document.body; p = p.parentElement) {
+    const s = getComputedStyle(p);
+    if (s.overflow === 'hidden' && p.getBoundingClientRect().width <= 1) return true;
+  }
+  return false;
+};
 for (const el of document.body.querySelectorAll('*')) {
   if (el.closest('svg') && el.tagName.toLowerCase() !== 'svg') continue;
   const style = getComputedStyle(el);
-  if (style.display === 'none' || style.visibility === 'hidden') continue;
+  if (style.display === 'none' || style.visibility === 'hidden' || hidden(el)) continue;
   const rect = el.getBoundingClientRect();
   if (rect.width === 0 && rect.height === 0) continue;
   const classes = typeof el.className === 'string' && el.className.trim() ? el.className.trim().split(/\s+/) : [];
