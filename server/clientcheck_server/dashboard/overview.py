@@ -83,13 +83,21 @@ def _fresh() -> dt.timedelta:
     return dt.timedelta(seconds=max(2 * settings.CONFIG.housekeeping_interval, 600))
 
 
+def fresh_rollup(now: dt.datetime | None = None) -> tuple[dt.date, dt.datetime] | None:
+    """The day and time of the newest rule rollup, when housekeeping made it lately enough to be read as now."""
+    newest = RuleRollup.objects.order_by("-day", "-at").values_list("day", "at").first()
+    if newest is None or newest[1] is None or newest[1] < (now or timezone.now()) - _fresh():
+        return None
+    return newest[0], newest[1]
+
+
 def counts(scope: Scope, *, now: dt.datetime | None = None) -> Counts:
     """Hosts in each finding status by rule and by product: from today's rollup when housekeeping keeps it
     fresh, else counted now (a small fleet, or housekeeping off)."""
     now = now or timezone.now()
-    newest = RuleRollup.objects.order_by("-day", "-at").values_list("day", "at").first()
+    newest = fresh_rollup(now)
     rows: list[tuple[str, str, dict[str, int]]] = []
-    if newest is not None and newest[1] is not None and newest[1] >= now - _fresh():
+    if newest is not None:
         at, from_rollup = newest[1], True
         rollups = scope.scoped(RuleRollup.objects.filter(day=newest[0]))
         for item in rollups.values("rule", "product", *FINDING_STATUSES):

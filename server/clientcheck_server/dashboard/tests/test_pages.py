@@ -436,3 +436,17 @@ def test_dates_in_the_users_time_zone(fleet):
     page = signed_in(person).get(f"/hosts/{host.pk}").content.decode()
     local = host.last_seen.astimezone(dt.timezone(dt.timedelta(hours=9)))
     assert local.strftime("%Y-%m-%d %H:%M") in page and "times in Asia/Tokyo" in page
+
+
+def test_counts_are_the_same_from_the_rollup_as_counted_now(fleet):
+    root = signed_in(admin())
+    viewer = signed_in(user("sal", groups=("Sales",)))
+
+    def numbers(client, path):
+        return dict(re.findall(r'data-(?:count|rule-owing)="([^"]+)">([^<]+)<', client.get(path).content.decode()))
+
+    before = [numbers(c, p) for c in (root, viewer) for p in ("/", "/rules/chrome", "/rules/firefox-esr")]
+    housekeeping(timezone.now())
+    after = [numbers(c, p) for c in (root, viewer) for p in ("/", "/rules/chrome", "/rules/firefox-esr")]
+    assert before == after
+    assert before[1]["owed"] == "4" and before[4]["owed"] == "3"  # four hosts owe chrome, three of them in Sales

@@ -65,10 +65,10 @@ def _states(request: HttpRequest, scope: Scope, rule: str) -> tuple[QuerySet[Rul
 
 def _status_counts(scope: Scope, rule: str) -> tuple[dict[str, int], bool]:
     """Hosts in each state of this rule: from the fresh rollup (a handful of rows), else counted now."""
-    counts = overview.counts(scope)
-    if counts.from_rollup:
-        entry = next((e for e in counts.by_rule if e["rule"] == rule), None)
-        return ({s: entry[s] for s in FINDING_STATUSES} if entry else dict.fromkeys(FINDING_STATUSES, 0)), True
+    fresh = overview.fresh_rollup()
+    if fresh is not None:
+        rows = list(scope.scoped(RuleRollup.objects.filter(day=fresh[0], rule=rule)).values_list(*FINDING_STATUSES))
+        return {s: sum(row[i] for row in rows) for i, s in enumerate(FINDING_STATUSES)}, True
     live = dict.fromkeys(FINDING_STATUSES, 0)
     states = scope.scoped(RuleState.objects.filter(rule=rule, host__archived_at__isnull=True), "host__")
     for row in states.values("status").annotate(n=Count("id")):
