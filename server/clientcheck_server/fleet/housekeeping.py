@@ -145,7 +145,9 @@ def run(now: dt.datetime) -> dict[str, Any]:
     summary["pruned"] = prune(now, fleet)
     summary["rollup_rules"] = rollup(now)
     from clientcheck_server.alerts import digest  # after the rollup: compliance alerts read today's
+    from clientcheck_server.dashboard.housekeeping import prune_sessions
 
+    summary["pruned"]["sessions"] = prune_sessions(now)
     summary["alerts"] = digest.run(now)
     from django.utils import timezone
 

@@ -450,3 +450,15 @@ def test_counts_are_the_same_from_the_rollup_as_counted_now(fleet):
     after = [numbers(c, p) for c in (root, viewer) for p in ("/", "/rules/chrome", "/rules/firefox-esr")]
     assert before == after
     assert before[1]["owed"] == "4" and before[4]["owed"] == "3"  # four hosts owe chrome, three of them in Sales
+
+
+def test_housekeeping_removes_expired_sessions(fleet):
+    from django.contrib.sessions.models import Session
+
+    signed_in(admin())
+    signed_in(user("later"))
+    assert Session.objects.count() == 2
+    Session.objects.filter(session_data__isnull=False).update(expire_date=timezone.now() - dt.timedelta(minutes=1))
+    signed_in(user("now"))
+    summary = housekeeping(timezone.now())
+    assert summary["pruned"]["sessions"] == 2 and Session.objects.count() == 1
