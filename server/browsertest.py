@@ -297,6 +297,33 @@ def backfill_trend(sqlite_file: Path, days: int = 90) -> None:
                         row[11],
                     ],
                 )
+        rules = connection.execute(
+            "SELECT group_id, rule, product, at, ok, due, owed, unsupported, restart, unknown FROM fleet_rulerollup"
+            " WHERE day = ?",
+            [today],
+        ).fetchall()
+        for group, rule, product, at, ok, due, owed, unsupported, restart, unknown in rules:
+            hosts = ok + due + owed + unsupported + restart + unknown
+            for back in range(1, days):
+                age = back / days
+                wave = 1 + 0.25 * math.sin(back / 1.1 + len(rule))
+                now_owed = min(hosts, round((owed + unsupported + ok * 0.5 * age) * (1 + age) * wave))
+                now_due = min(hosts - now_owed, round(due * (1 + 0.6 * math.cos(back / 2.3))))
+                connection.execute(
+                    "INSERT INTO fleet_rulerollup (day, group_id, rule, product, at, ok, due, owed, unsupported,"
+                    " restart, unknown) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?)",
+                    [
+                        (dt.date.fromisoformat(today) - dt.timedelta(days=back)).isoformat(),
+                        group,
+                        rule,
+                        product,
+                        at,
+                        max(0, hosts - now_owed - now_due - unknown),
+                        now_due,
+                        now_owed,
+                        unknown,
+                    ],
+                )
         connection.commit()
     finally:
         connection.close()
