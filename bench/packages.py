@@ -5,7 +5,7 @@ viewers among N real-looking stanzas, see tests/dpkg_machines.py), runs whole pr
 and prints per N the median wall and CPU time (user and system, from ``wait4``: on a busy machine it varies
 less than wall time) and the child's own peak RSS, then the cost per 1,000 packages (the slope of a
 least-squares line through the medians). Not a pass/fail test: the goals (flat, and at most
-14 MiB peak RSS at 15,000 packages) are read off its output and recorded in the README.
+14 MiB peak RSS at 15,000 packages) are read off its output and recorded in docs/verification.md.
 
     python bench/packages.py [--counts 1000,5000,15000,30000] [--runs 11] [-- extra clientcheck arguments]
 

@@ -2,7 +2,7 @@
 bare ``python -c pass`` on the same machine, interleaved so both see the same conditions.
 
 Prints medians, the ratio, and peak RSS. Not a pass/fail test: the goals (<= 3x a bare interpreter,
-<= 30 MiB peak RSS) are read off its output and recorded in the README.
+<= 30 MiB peak RSS) are read off its output and recorded in docs/verification.md.
 
     python bench/startup.py [--runs 31] [-- extra clientcheck arguments]
 """

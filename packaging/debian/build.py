@@ -2,7 +2,7 @@
 
     python3 packaging/debian/build.py [--wheel PATH] [--out DIR] [--maintainer "Name <address>"]
 
-Layout (why: see the README's packaging section):
+Layout (why: see docs/packages/debian.md):
 
 - ``/usr/lib/clientcheck/``: the wheel and its dependencies, installed by ``pip install --target`` for
   Debian's own ``/usr/bin/python3``. Private copies, so the package does not depend on the distribution's

@@ -48,6 +48,20 @@ def _usage() -> str:
     return USAGE.format(commands=commands, default=conf.default_data_dir())
 
 
+def _tls_for_settings(args: list[str]) -> None:
+    """serve's --certfile and --keyfile, for the settings too (read before the command runs): a server
+    speaking HTTPS sends its session and CSRF cookies as Secure, whether TLS was asked for here or in
+    server.toml."""
+    tls = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    tls.add_argument("--certfile")
+    tls.add_argument("--keyfile")
+    known, _ = tls.parse_known_args(args)
+    if known.certfile:
+        os.environ[conf.CERTFILE_ENV] = known.certfile
+    if known.keyfile:
+        os.environ[conf.KEYFILE_ENV] = known.keyfile
+
+
 def entry(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     os.umask(0o077)  # the database, backups and lock files are the server's alone
@@ -70,6 +84,8 @@ def entry(argv: list[str] | None = None) -> int:
         os.environ[conf.DATABASE_ENV] = known.database
     os.environ["DJANGO_SETTINGS_MODULE"] = "clientcheck_server.settings"
     command = rest[0]
+    if command == "serve":
+        _tls_for_settings(rest[1:])
     try:
         config = conf.load()
         if command == "serve":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -20,6 +20,10 @@ import tomllib
 DATA_ENV = "CLIENTCHECK_SERVER_DATA"
 DATABASE_ENV = "CLIENTCHECK_SERVER_DATABASE"
 SECRET_KEY_ENV = "CLIENTCHECK_SERVER_SECRET_KEY"  # noqa: S105 - a variable's name
+# serve's --certfile/--keyfile, handed on by the command line before the settings are read: the settings
+# decide from them (as from server.toml's certfile) that cookies are sent over HTTPS only.
+CERTFILE_ENV = "CLIENTCHECK_SERVER_CERTFILE"
+KEYFILE_ENV = "CLIENTCHECK_SERVER_KEYFILE"
 CONFIG_NAME = "server.toml"
 SQLITE_NAME = "clientcheck.sqlite3"
 
@@ -53,6 +57,12 @@ class Config:
     body_timeout: float = 30.0  # seconds for a request's whole body to arrive
     max_pending: int = 64  # requests one worker holds (running or waiting) before it answers 503
     metrics_require_token: bool = False
+    # The dashboard.
+    public_url: str = ""  # how people reach the dashboard (https://fleet.example.com): links in alerts
+    signin_failures_per_hour: int = 10  # per user name, and five times that per client address
+    session_hours: int = 12  # a dashboard session lasts this long from sign-in
+    oidc: OIDC | None = None  # [oidc]: sign-in through an OpenID Connect provider
+    smtp: SMTP | None = None  # [smtp]: where alert e-mail is sent through
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -63,7 +73,45 @@ class Config:
         return database_settings(self.database, self.data)
 
 
+@dataclass(frozen=True)
+class OIDC:
+    """``[oidc]`` in server.toml: the provider, this server's client there, and how the provider's claims map
+    to a role and groups (docs/dashboard.md)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = ""
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    label: str = "Sign in with single sign-on"
+    username_claim: str = "preferred_username"
+    groups_claim: str = "groups"
+    # Provider groups whose members are admins; of viewers (empty: anyone the provider signs in).
+    admin_groups: tuple[str, ...] = ()
+    viewer_groups: tuple[str, ...] = ()
+    # Provider group -> fleet group: a user who is in none of unscoped_groups sees only the hosts of the
+    # fleet groups their provider groups map to (and is refused when they map to none). Empty: no scoping.
+    group_map: tuple[tuple[str, str], ...] = ()
+    unscoped_groups: tuple[str, ...] = ()
+    ca_bundle: str = ""
+    password_signin: bool = True  # whether local passwords still work beside the provider
+
+
+@dataclass(frozen=True)
+class SMTP:
+    """``[smtp]`` in server.toml: the mail server alert digests are sent through."""
+
+    host: str
+    sender: str
+    port: int = 587
+    security: str = "starttls"  # starttls, tls (implicit, usually port 465) or none
+    username: str = ""
+    password: str = ""
+    ca_bundle: str = ""
+    timeout: float = 20.0
+
+
 _TYPES = {f.name: f.type for f in fields(Config)}
+_SECTIONS = {"oidc": OIDC, "smtp": SMTP}
 
 
 def default_data_dir() -> Path:
@@ -94,13 +142,76 @@ def load(env: dict[str, str] | None = None) -> Config:
         values["database"] = env[DATABASE_ENV]
     if env.get(SECRET_KEY_ENV):
         values["secret_key"] = env[SECRET_KEY_ENV]
+    if env.get(CERTFILE_ENV):
+        values["certfile"] = env[CERTFILE_ENV]
+    if env.get(KEYFILE_ENV):
+        values["keyfile"] = env[KEYFILE_ENV]
     extra = {key: values.pop(key) for key in list(values) if key not in _TYPES or key in ("data", "extra")}
     config = Config(data=data, extra=extra, **values)
     database_settings(config.database, data)  # a bad URL fails here, at start, with its reason
     return config
 
 
+def _section(path: Path, key: str, value: Any) -> Any:
+    """A table of server.toml ([oidc], [smtp]) as its dataclass: unknown keys are refused here, since a
+    misspelt key in these would silently change who may sign in or where mail goes."""
+    kind = _SECTIONS[key]
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{key}] must be a table")
+    known = {f.name: f.type for f in fields(kind)}
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ConfigError(f"{path}: [{key}] has no setting {', '.join(unknown)}")
+    checked: dict[str, Any] = {}
+    for name, item in value.items():
+        where = f"{key}.{name}"
+        expected = known[name]
+        if expected == "tuple[tuple[str, str], ...]":
+            if not isinstance(item, dict) or not all(isinstance(v, str) for v in item.values()):
+                raise ConfigError(f"{path}: {where} must be a table of names to names, not {item!r}")
+            checked[name] = tuple(sorted(item.items()))
+        elif expected == "tuple[str, ...]":
+            if not isinstance(item, list) or not all(isinstance(v, str) for v in item):
+                raise ConfigError(f"{path}: {where} must be a list of strings, not {item!r}")
+            checked[name] = tuple(item)
+        elif expected == "int":
+            if not isinstance(item, int) or isinstance(item, bool) or not 0 < item < 65536:
+                raise ConfigError(f"{path}: {where} must be a port number, not {item!r}")
+            checked[name] = item
+        elif expected == "float":
+            if not isinstance(item, (int, float)) or isinstance(item, bool) or item <= 0:
+                raise ConfigError(f"{path}: {where} must be a positive number, not {item!r}")
+            checked[name] = float(item)
+        elif expected == "bool":
+            if not isinstance(item, bool):
+                raise ConfigError(f"{path}: {where} must be true or false, not {item!r}")
+            checked[name] = item
+        else:
+            if not isinstance(item, str):
+                raise ConfigError(f"{path}: {where} must be a string, not {item!r}")
+            checked[name] = item
+    required = [f.name for f in fields(kind) if f.default is MISSING and f.name not in checked]
+    if required:
+        raise ConfigError(f"{path}: [{key}] needs {', '.join(required)}")
+    if key == "smtp" and checked.get("security", "starttls") not in ("starttls", "tls", "none"):
+        raise ConfigError(f"{path}: smtp.security must be starttls, tls or none")
+    if key == "oidc":
+        _check_issuer(path, checked["issuer"])
+    return kind(**checked)
+
+
+def _check_issuer(path: Path, issuer: str) -> None:
+    """HTTPS, except to this machine (tests, a provider beside the server): the provider's answers decide
+    who is an admin, so they must not be readable or changeable on the way."""
+    parts = urlsplit(issuer)
+    loopback = parts.hostname in ("localhost", "127.0.0.1", "::1") or (parts.hostname or "").startswith("127.")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ConfigError(f"{path}: oidc.issuer must be an https:// URL (http:// only to this machine), not {issuer!r}")
+
+
 def _checked(path: Path, key: str, value: Any) -> Any:
+    if key in _SECTIONS:
+        return _section(path, key, value)
     kind = _TYPES.get(key)
     if kind is None or key in ("data", "extra"):
         return value  # kept in extra; an unknown key is reported by `check`, never fatal (mixed versions)

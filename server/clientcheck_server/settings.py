@@ -23,15 +23,20 @@ INSTALLED_APPS = [
     "clientcheck_server.accounts",
     "clientcheck_server.enrollment",
     "clientcheck_server.ingest",
+    "clientcheck_server.dashboard",
+    "clientcheck_server.alerts",
 ]
 
 # Kept short: every middleware runs on every report. The API authenticates with bearer tokens and is
-# exempt from CSRF; sessions and CSRF are here for the dashboard's pages.
+# exempt from CSRF; sessions and CSRF are here for the dashboard's pages. The session and the user are
+# read lazily, so a report (no cookie) never touches the session table.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "clientcheck_server.core.middleware.SecurityHeaders",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "clientcheck_server.dashboard.middleware.UserTimeZone",
     "clientcheck_server.core.middleware.DatabaseUnavailable",
 ]
 
@@ -46,12 +51,20 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [],
-        "APP_DIRS": True,
+        "APP_DIRS": False,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
-            ]
+                "clientcheck_server.dashboard.context.dashboard",
+            ],
+            # Templates are read once per process, not at every page.
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    ["django.template.loaders.app_directories.Loader"],
+                )
+            ],
         },
     }
 ]
@@ -64,16 +77,39 @@ USE_I18N = False
 # The ingest guard caps bodies before Django sees them; this is Django's own cap for everything else.
 DATA_UPLOAD_MAX_MEMORY_SIZE = CONFIG.max_body_bytes
 
+LOGIN_URL = "/signin"
+LOGIN_REDIRECT_URL = "/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = CONFIG.session_hours * 3600
+SESSION_COOKIE_NAME = "clientcheck_session"
+CSRF_COOKIE_NAME = "clientcheck_csrf"
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True  # forms carry the token; no script of ours reads the cookie
+CSRF_FAILURE_VIEW = "clientcheck_server.dashboard.views.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if CONFIG.certfile or CONFIG.trusted_proxies:
-    # Behind TLS (our own or a proxy's, which says so in X-Forwarded-Proto): cookies only over HTTPS.
+    # Behind TLS (our own, from server.toml or serve --certfile, or a proxy's, which says so in
+    # X-Forwarded-Proto): cookies only over HTTPS.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# Sign-in through an OpenID Connect provider ([oidc] in server.toml), beside or instead of passwords.
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+
+# Alert e-mail ([smtp] in server.toml), through Django's SMTP backend with the CA bundle it names.
+EMAIL_BACKEND = "clientcheck_server.alerts.mail.Backend"
+if CONFIG.smtp is not None:
+    EMAIL_HOST = CONFIG.smtp.host
+    EMAIL_PORT = CONFIG.smtp.port
+    EMAIL_HOST_USER = CONFIG.smtp.username
+    EMAIL_HOST_PASSWORD = CONFIG.smtp.password
+    EMAIL_USE_TLS = CONFIG.smtp.security == "starttls"
+    EMAIL_USE_SSL = CONFIG.smtp.security == "tls"
+    EMAIL_TIMEOUT = CONFIG.smtp.timeout
+    DEFAULT_FROM_EMAIL = CONFIG.smtp.sender
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

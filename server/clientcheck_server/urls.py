@@ -10,4 +10,8 @@ urlpatterns = [
     path("api/v1/", include("clientcheck_server.enrollment.api.urls")),
     path("api/v1/", include("clientcheck_server.ingest.api.urls")),
     path("api/v1/", include("clientcheck_server.fleet.api.urls")),
+    path("", include("clientcheck_server.dashboard.urls")),
 ]
+
+handler404 = "clientcheck_server.dashboard.views.errors.not_found"
+handler403 = "clientcheck_server.dashboard.views.errors.forbidden"

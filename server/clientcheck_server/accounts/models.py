@@ -18,6 +18,18 @@ class User(AbstractUser):
     role = models.CharField(max_length=8, choices=ROLES, default=VIEWER)
     # Empty: every group (and hosts in none). Otherwise only hosts of these groups are visible.
     fleet_groups = models.ManyToManyField(Group, blank=True, related_name="users")
+    # The zone the dashboard shows this user's dates in (an IANA name); empty: the server's time_zone.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    # A user made by signing in through an OpenID Connect provider: "ISSUER SUBJECT", the provider's
+    # stable id of the person (a user name there may be reused, the subject is not). Empty: a local user.
+    oidc_subject = models.CharField(max_length=400, blank=True, default="")
+
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined,misc]  # its options kept (stubs lack it)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["oidc_subject"], condition=~models.Q(oidc_subject=""), name="accounts_user_oidc_subject"
+            )
+        ]
 
     @property
     def is_admin(self) -> bool:

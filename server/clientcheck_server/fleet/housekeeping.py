@@ -1,7 +1,8 @@
 """The fleet's periodic work, one function for the command and for serve's housekeeper: deadlines pass
 on the server's clock (due becomes owed), silent hosts become stale and later archived, history and the
-report-id memory are pruned past their retention, and today's rollup (per group, per rule) is rewritten
-for the dashboard's trend. The caller holds the housekeeping lock, so it never runs twice at once."""
+report-id memory are pruned past their retention, today's rollup (per group, per rule) is rewritten
+for the dashboard's trend, and alerts are noticed and sent (alerts.digest). The caller holds the
+housekeeping lock, so it never runs twice at once."""
 
 from __future__ import annotations
 
@@ -143,6 +144,11 @@ def run(now: dt.datetime) -> dict[str, Any]:
     summary["marked_stale"], summary["archived"] = mark_silent(now, fleet)
     summary["pruned"] = prune(now, fleet)
     summary["rollup_rules"] = rollup(now)
+    from clientcheck_server.alerts import digest  # after the rollup: compliance alerts read today's
+    from clientcheck_server.dashboard.housekeeping import prune_sessions
+
+    summary["pruned"]["sessions"] = prune_sessions(now)
+    summary["alerts"] = digest.run(now)
     from django.utils import timezone
 
     record.finished_at = timezone.now()

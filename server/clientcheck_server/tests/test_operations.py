@@ -94,7 +94,7 @@ def test_online_backup_while_serving_and_restore_into_a_new_folder(servers, serv
 def test_housekeeping_runs_once_at_a_time_and_inside_serve(servers, migrated_data):
     done = cli(migrated_data, "housekeeping")
     summary = json.loads(done.stdout)
-    assert set(summary) == {"deadlines_passed", "marked_stale", "archived", "pruned", "rollup_rules"}
+    assert set(summary) == {"deadlines_passed", "marked_stale", "archived", "pruned", "rollup_rules", "alerts"}
     lock = os.open(str(migrated_data / "clientcheck.sqlite3") + ".housekeeping.lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(lock, fcntl.LOCK_EX)
     try:
