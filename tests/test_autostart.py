@@ -20,7 +20,7 @@ import pytest
 
 import clientcheck
 from clientcheck import autostart
-from clientcheck.autostart import templates
+from clientcheck.autostart import templates, windows
 from clientcheck.errors import ExitStatus, UsageError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,12 +53,13 @@ def tree(root: Path) -> dict[str, str]:
 
 
 def linux_machine(root: Path, *, systemd: bool = True) -> dict[str, str]:
-    """A staging tree shaped like a Debian desktop: a home, /etc/xdg/autostart, and systemd if asked."""
+    """A staging tree shaped like a Debian desktop: a home, /etc/xdg/autostart, and systemd if asked (its
+    user and system unit folders)."""
     (root / "home/ada/.config").mkdir(parents=True)
     (root / "etc/xdg/autostart").mkdir(parents=True)
     if systemd:
-        (root / "usr/lib/systemd/user").mkdir(parents=True)
-        (root / "etc/systemd/user").mkdir(parents=True)
+        for folder in ("usr/lib/systemd/user", "usr/lib/systemd/system", "etc/systemd/user", "etc/systemd/system"):
+            (root / folder).mkdir(parents=True)
     return {"HOME": "/home/ada"}
 
 
@@ -75,6 +76,7 @@ def machine(platform: str, root: Path) -> dict[str, str]:
     if platform == "macos":
         (root / "Users/ada/Library").mkdir(parents=True)
         (root / "Library/LaunchAgents").mkdir(parents=True)
+        (root / "Library/LaunchDaemons").mkdir(parents=True)
         return {"HOME": "/Users/ada"}
     (root / "Users/jürgen/AppData/Local").mkdir(parents=True)
     (root / "Users/jürgen/AppData/Roaming/Microsoft/Windows/Start Menu/Programs").mkdir(parents=True)
@@ -166,11 +168,15 @@ def test_templates_are_read_from_the_package_and_are_the_source_trees_and_have_n
     for template in TEMPLATES.iterdir():
         assert (found / template.name).read_bytes() == template.read_bytes()
     assert sorted(path.name for path in TEMPLATES.iterdir()) == [
+        "clientcheck-machine-task.xml",
+        "clientcheck-machine.service",
+        "clientcheck-machine.timer",
         "clientcheck-task.xml",
         "clientcheck.desktop",
         "clientcheck.service",
         "clientcheck.timer",
         "org.clientcheck.agent.plist",
+        "org.clientcheck.machine.plist",
     ]
     # An __init__.py anywhere in packaging/ would shadow the "packaging" library.
     assert not list((REPO / "packaging").rglob("__init__.py"))
@@ -254,13 +260,16 @@ def test_install_is_idempotent_and_uninstall_leaves_the_tree_as_it_was(
                 "etc/systemd/user/clientcheck.service",
                 "etc/systemd/user/clientcheck.timer",
                 "etc/systemd/user/timers.target.wants/clientcheck.timer",
+                "etc/systemd/system/clientcheck-machine.service",
+                "etc/systemd/system/clientcheck-machine.timer",
+                "etc/systemd/system/timers.target.wants/clientcheck-machine.timer",
             ],
         ),
         (
             "macos",
             MACOS_COMMAND,
             ["Users/ada/Library/LaunchAgents/org.clientcheck.agent.plist"],
-            ["Library/LaunchAgents/org.clientcheck.agent.plist"],
+            ["Library/LaunchAgents/org.clientcheck.agent.plist", "Library/LaunchDaemons/org.clientcheck.machine.plist"],
         ),
         (
             "windows",
@@ -272,6 +281,7 @@ def test_install_is_idempotent_and_uninstall_leaves_the_tree_as_it_was(
             [
                 "ProgramData/clientcheck/autostart/clientcheck-task.xml",
                 "ProgramData/Microsoft/Windows/Start Menu/Programs/clientcheck.lnk",
+                "ProgramData/clientcheck/autostart/clientcheck-machine-task.xml",
             ],
         ),
     ],
@@ -313,8 +323,9 @@ def test_a_staging_tree_is_written_below_its_root_only(tmp_path: Path):
         for system in (False, True):
             changes = autostart.install(platform, system=system, env=env, command=command, root=str(root))
             changes += autostart.uninstall(platform, system=system, env=env, command=command, root=str(root))
-            assert all(Path(c.path).is_relative_to(root) for c in changes if c.kind != "scheduled task")
-            assert {c.action for c in changes if c.kind == "scheduled task"} <= {"skipped"}
+            tasks = ("scheduled task", windows.KIND_MACHINE_TASK)
+            assert all(Path(c.path).is_relative_to(root) for c in changes if c.kind not in tasks)
+            assert {c.action for c in changes if c.kind in tasks} <= {"skipped"}
     assert sorted(path.name for path in tmp_path.iterdir()) == ["linux", "macos", "windows"]
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from clientcheck import autostart
+from clientcheck.autostart import linux as autostart_linux
 from conftest import missing, needs_tool, require_tool
 from throwaway_root import ThrowawayRoot
 
@@ -35,6 +36,7 @@ XDG_GENERATOR = "/usr/lib/systemd/user-generators/systemd-xdg-autostart-generato
 
 # Arguments every layer of quoting must carry through unchanged: spaces, both quotes, the shell's and
 # systemd's specials, a field code, an empty argument, non-ASCII.
+USER_UNITS = (autostart_linux.KIND_SERVICE, autostart_linux.KIND_TIMER, autostart_linux.KIND_ENABLE)
 NASTY_ARGUMENTS = [
     "login",
     "a b",
@@ -87,7 +89,7 @@ def test_the_desktop_entry_passes_desktop_file_validate(system: bool, tmp_path: 
     changes = autostart.install(
         "linux", system=system, method="xdg", env={"HOME": "/home/ada"}, command=command, root=str(tmp_path)
     )
-    [entry] = [Path(change.path) for change in changes]
+    [entry] = [Path(change.path) for change in changes if change.kind == autostart_linux.KIND_DESKTOP]
     expected = "etc/xdg/autostart" if system else "home/ada/.config/autostart"
     assert entry == tmp_path / expected / "clientcheck.desktop"
     proc = subprocess.run([DESKTOP_FILE_VALIDATE, str(entry)], capture_output=True, text=True, check=False)
@@ -118,6 +120,37 @@ def test_a_percent_sign_in_the_programs_path_is_refused_for_xdg(tmp_path: Path):
 
 
 @needs_tool("systemd-analyze", "systemd")
+def test_the_machine_units_pass_systemd_analyze_verify_and_run_the_machine_check(tmp_path: Path):
+    program = fake_program(tmp_path / "Programme ünï $x" / "bin", tmp_path / "runs.jsonl")
+    (tmp_path / "usr/lib/systemd/system").mkdir(parents=True)
+    changes = autostart.install(
+        "linux",
+        system=True,
+        method="xdg",
+        env={},
+        command=[str(program), "login", "--delay", "30s"],
+        root=str(tmp_path),
+    )
+    machine = {change.kind: Path(change.path) for change in changes if "machine run" in change.kind}
+    service = machine[autostart_linux.KIND_MACHINE_SERVICE]
+    timer = machine[autostart_linux.KIND_MACHINE_TIMER]
+    assert service == tmp_path / "etc/systemd/system/clientcheck-machine.service"
+    link = machine[autostart_linux.KIND_MACHINE_ENABLE]
+    assert link.is_symlink() and os.readlink(link) == "../clientcheck-machine.timer"
+    # The same program, running the machine's check and shipping: login's own options are not its.
+    assert f'ExecStart="{program}" ship --check --scheduled\n' in service.read_text(encoding="utf-8")
+    assert "OnUnitActiveSec=1h\n" in timer.read_text(encoding="utf-8")
+    proc = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", "--man=no", str(service), str(timer)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+
+
+@needs_tool("systemd-analyze", "systemd")
 @pytest.mark.parametrize("system", [False, True], ids=["user", "system"])
 def test_the_units_pass_systemd_analyze_verify(system: bool, tmp_path: Path):
     program = fake_program(tmp_path / "Programme ünï $x" / "bin", tmp_path / "runs.jsonl")
@@ -130,7 +163,7 @@ def test_the_units_pass_systemd_analyze_verify(system: bool, tmp_path: Path):
         command=[str(program), *NASTY_ARGUMENTS, "back\\slash"],
         root=str(tmp_path),
     )
-    units = [change.path for change in changes if change.path.endswith((".service", ".timer"))]
+    units = [change.path for change in changes if change.kind in USER_UNITS]
     assert len(units) == 3  # service, timer, and the enabling link to the timer
     runtime = Path(tempfile.mkdtemp(prefix="cc-rt-"))  # verify builds a manager, which needs a runtime folder
     try:

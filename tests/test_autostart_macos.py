@@ -25,6 +25,7 @@ COMMAND = [PROGRAM, "login", 'say "hi"', "50% & more", "tab\there", ""]
 def install(tmp_path: Path, *, system: bool, command: list[str] = COMMAND, runner=None) -> Path:
     (tmp_path / "Users/Jürgen Ωmega/Library").mkdir(parents=True, exist_ok=True)
     (tmp_path / "Library/LaunchAgents").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "Library/LaunchDaemons").mkdir(parents=True, exist_ok=True)
     changes = autostart.install(
         "macos", system=system, env={"HOME": "/Users/Jürgen Ωmega"}, command=command, root=str(tmp_path), runner=runner
     )
@@ -112,7 +113,7 @@ def test_a_failed_bootstrap_is_reported_not_raised(tmp_path: Path):
     ]
 
 
-def test_a_system_install_loads_nothing_now(tmp_path: Path):
+def test_a_system_install_loads_the_machine_daemon_now_and_each_users_agent_at_their_login(tmp_path: Path):
     ran: list[list[str]] = []
 
     def launchctl(argv):
@@ -120,7 +121,41 @@ def test_a_system_install_loads_nothing_now(tmp_path: Path):
         return autostart.CommandResult(0)
 
     install(tmp_path, system=True, runner=launchctl)
-    assert ran == []  # each user's launchd loads it at their next login
+    daemon = tmp_path / "Library/LaunchDaemons/org.clientcheck.machine.plist"
+    assert ran == [
+        ["/bin/launchctl", "bootout", "system/org.clientcheck.machine"],
+        ["/bin/launchctl", "bootstrap", "system", str(daemon)],
+    ]
+    ran.clear()
+    changes = autostart.uninstall(
+        "macos", system=True, env={"HOME": "/Users/Jürgen Ωmega"}, command=COMMAND, root=str(tmp_path), runner=launchctl
+    )
+    assert ran == [["/bin/launchctl", "bootout", "system/org.clientcheck.machine"]]
+    assert [change.action for change in changes][:3] == ["removed", "ran", "removed"]
+    assert not daemon.exists()
+
+
+def test_the_machine_daemon_runs_the_machine_check_as_root_every_hour(tmp_path: Path):
+    install(tmp_path, system=True)
+    path = tmp_path / "Library/LaunchDaemons/org.clientcheck.machine.plist"
+    daemon = plistlib.loads(path.read_bytes())
+    assert daemon == {
+        "Label": "org.clientcheck.machine",
+        "ProgramArguments": [PROGRAM, "ship", "--check", "--scheduled"],
+        "WorkingDirectory": "/",
+        "EnvironmentVariables": {"PATH": "/usr/bin:/bin:/usr/sbin:/sbin"},
+        "RunAtLoad": True,
+        "StartInterval": 3600,
+        "ProcessType": "Background",
+        "LowPriorityIO": True,
+        "StandardOutPath": "/Library/Logs/clientcheck-machine.log",
+        "StandardErrorPath": "/Library/Logs/clientcheck-machine.log",
+    }
+    assert "UserName" not in daemon  # a LaunchDaemon without one runs as root
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # launchd refuses one that others may write
+    if PLISTUTIL:
+        proc = subprocess.run([PLISTUTIL, "-i", str(path), "-f", "bin"], capture_output=True, check=False)
+        assert proc.returncode == 0 and plistlib.loads(proc.stdout) == daemon, proc.stderr
 
 
 def test_a_plist_someone_else_wrote_under_our_name_is_left_alone(tmp_path: Path):

@@ -391,41 +391,70 @@ SCHTASKS = "C:\\WINDOWS\\System32\\schtasks.exe"
 USER_XML = "C:\\Users\\jürgen\\AppData\\Local\\clientcheck\\autostart\\clientcheck-task.xml"
 
 
+MACHINE_XML = "C:\\ProgramData\\clientcheck\\autostart\\clientcheck-machine-task.xml"
+
+
 @pytest.mark.parametrize(
-    ("system", "name", "xml"),
+    ("system", "names", "xmls"),
     [
-        (False, "\\clientcheck\\login-jürgen", USER_XML),
-        (True, "\\clientcheck\\login", "C:\\ProgramData\\clientcheck\\autostart\\clientcheck-task.xml"),
+        (False, ["\\clientcheck\\login-jürgen"], [USER_XML]),
+        (
+            True,
+            ["\\clientcheck\\login", "\\clientcheck\\machine"],
+            ["C:\\ProgramData\\clientcheck\\autostart\\clientcheck-task.xml", MACHINE_XML],
+        ),
     ],
     ids=["user", "system"],
 )
-def test_schtasks_registers_and_removes_the_task(system: bool, name: str, xml: str, tmp_path: Path):
+def test_schtasks_registers_and_removes_the_task(system: bool, names: list[str], xmls: list[str], tmp_path: Path):
     schtasks = Schtasks()
     changes = autostart.install("windows", system=system, env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks)
     assert schtasks.calls == [
-        [SCHTASKS, "/Query", "/TN", name],
-        [SCHTASKS, "/Create", "/XML", xml, "/TN", name, "/F"],
+        call
+        for name, xml in zip(names, xmls, strict=True)
+        for call in ([SCHTASKS, "/Query", "/TN", name], [SCHTASKS, "/Create", "/XML", xml, "/TN", name, "/F"])
     ]
+    machine = [("scheduled task definition (the machine run)", "installed"), (windows.KIND_MACHINE_TASK, "installed")]
     assert [(change.kind, change.action) for change in changes] == [
         ("scheduled task definition", "installed"),
         ("scheduled task", "installed"),
         ("Start-menu shortcut", "installed"),
+        *(machine if system else []),
     ]
     states = autostart.status("windows", system=system, env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks)
     assert autostart.is_installed(states)
 
     schtasks.calls.clear()
     again = autostart.install("windows", system=system, env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks)
-    assert schtasks.calls == [[SCHTASKS, "/Query", "/TN", name]]  # registered and unchanged: left alone
+    assert schtasks.calls == [[SCHTASKS, "/Query", "/TN", name] for name in names]  # registered, unchanged: left alone
     assert {change.action for change in again} == {"unchanged"}
 
     schtasks.calls.clear()
     removed = autostart.uninstall(
         "windows", system=system, env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks
     )
-    assert schtasks.calls == [[SCHTASKS, "/Query", "/TN", name], [SCHTASKS, "/Delete", "/TN", name, "/F"]]
-    assert [change.action for change in removed] == ["removed", "removed", "removed"]
+    assert schtasks.calls == [
+        call for name in names for call in ([SCHTASKS, "/Query", "/TN", name], [SCHTASKS, "/Delete", "/TN", name, "/F"])
+    ]
+    expected = ["removed"] * (5 if system else 3) + (["absent"] if system else [])  # no collector state here
+    assert [change.action for change in removed] == expected
     assert schtasks.tasks == set()
+
+
+def test_the_machine_task_runs_as_system_at_boot_and_every_hour(tmp_path: Path):
+    changes = autostart.install("windows", system=True, env=ENV, command=COMMAND, root=str(tmp_path))
+    [path] = [Path(change.path) for change in changes if change.kind == windows.KIND_MACHINE_TASK_XML]
+    data = path.read_bytes()
+    check_task_file(data)
+    task = parse_task(data)
+    assert task.findtext(f"{NS}Principals/{NS}Principal/{NS}UserId") == "S-1-5-18"  # LocalSystem
+    assert task.findtext(f"{NS}Principals/{NS}Principal/{NS}RunLevel") == "HighestAvailable"
+    assert task.findtext(f"{NS}Triggers/{NS}BootTrigger/{NS}Delay") == "PT5M"
+    assert task.findtext(f"{NS}Triggers/{NS}TimeTrigger/{NS}Repetition/{NS}Interval") == "PT1H"
+    exec_ = task.find(f"{NS}Actions/{NS}Exec")
+    assert exec_ is not None
+    assert exec_.findtext(f"{NS}Command") == PYTHONW
+    assert exec_.findtext(f"{NS}Arguments") == "-m clientcheck ship --check --scheduled"
 
 
 def test_a_task_deleted_behind_our_back_is_registered_again(tmp_path: Path):

@@ -193,15 +193,78 @@ def test_windows_group_policy_is_read_through_the_registry_seam(places: Places):
     assert settings.notes == [f"--rules is ignored: rules.source is set by managed policy ({machine_key})"]
 
 
-def test_an_unknown_policy_value_is_an_error_naming_the_key(places: Places):
+def test_a_policy_value_this_version_does_not_know_is_a_warning_naming_the_key(places: Places):
+    # A fleet rolls a new agent out over weeks: a policy written for the new version must not stop the old
+    # ones with exit 78 at every login. What this version does know of the same policy still applies.
     bad = (
         "Windows Registry Editor Version 5.00\r\n\r\n"
         "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\clientcheck\\login]\r\n"
-        '"dealy"=dword:0000003c\r\n\r\n'
+        '"dealy"=dword:0000003c\r\n'
+        '"history"=dword:00000004\r\n\r\n'
     )
-    with pytest.raises(ConfigError) as caught:
-        load_settings("windows", {}, {}, places.replace(managed=None, registry=_registry(bad)))
-    assert caught.value.message == "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\clientcheck: login.dealy: unknown setting"
+    settings = load_settings("windows", {}, {}, places.replace(managed=None, registry=_registry(bad)))
+    assert settings["login.history"] == 4
+    assert settings["login.delay"] == 10
+    [note] = settings.notes
+    assert note.startswith(
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\clientcheck: login.dealy: unknown setting (did you mean "
+        "login.delay?): ignored by clientcheck "
+    )
+
+
+def test_a_managed_toml_or_plist_setting_this_version_does_not_know_is_a_warning(tmp_path: Path, places: Places):
+    _write(places.managed, '[report]\nserver = "https://fleet.example.com"\nzzz = true\n[newsection]\nx = 1\n')
+    settings = load_settings("linux", {}, {}, places)
+    assert settings["report.server"] == "https://fleet.example.com"
+    assert [note.split(" (")[0].split(": ignored by")[0] for note in settings.notes] == [
+        f"{places.managed}: report.zzz: unknown setting",
+        f"{places.managed}: newsection.x: unknown setting",
+    ]
+    plist = tmp_path / "org.clientcheck.agent.plist"
+    plist.write_bytes(plistlib.dumps({"report": {"server": "https://fleet.example.com", "nested": {"x": 1}}}))
+    settings = load_settings("macos", {}, {}, places.replace(managed=str(plist)))
+    assert settings["report.server"] == "https://fleet.example.com"
+    assert [note.split(": ignored by")[0] for note in settings.notes] == [
+        f"{plist}: report.nested: unknown setting (settings are two levels deep)"
+    ]
+
+
+def test_a_managed_value_of_the_wrong_kind_is_still_an_error(places: Places):
+    # Ignoring it could silently weaken what the administrator asked for (a key, a CA bundle).
+    _write(places.managed, "[report]\nserver = 5\n")
+    with pytest.raises(ConfigError, match=r"report\.server: expected a non-empty string"):
+        load_settings("linux", {}, {}, places)
+
+
+def test_an_unknown_setting_in_the_users_own_file_is_still_an_error(places: Places):
+    _write(places.user, "[report]\nfuture = true\n")
+    with pytest.raises(ConfigError, match=r"report\.future: unknown setting"):
+        load_settings("linux", {}, {}, places)
+
+
+def test_the_collector_settings(places: Places, tmp_path: Path):
+    _write(
+        places.machine,
+        '[report]\nserver = "https://fleet.example.com:8765"\nenroll_secret = "secret.txt"\n'
+        'ca_bundle = "ca.pem"\n[privacy]\nhostname = "pseudonym"\n',
+    )
+    settings = load_settings("linux", {}, {}, places)
+    folder = str(Path(places.machine).parent)
+    assert settings["report.server"] == "https://fleet.example.com:8765"
+    assert settings["report.enroll_secret"] == f"{folder}/secret.txt"  # relative to the file, as every path
+    assert settings["report.ca_bundle"] == f"{folder}/ca.pem"
+    assert settings["privacy.hostname"] == "pseudonym"
+    env = {"CLIENTCHECK_REPORT_SERVER": "http://127.0.0.1:8765", "CLIENTCHECK_PRIVACY_HOSTNAME": "show"}
+    settings = load_settings("linux", env, {}, places)
+    assert settings["report.server"] == "http://127.0.0.1:8765"
+    assert settings["privacy.hostname"] == "show"
+
+
+@pytest.mark.parametrize("server", ["fleet.example.com", "ftp://fleet.example.com", "https://fleet example.com"])
+def test_a_collector_that_is_no_address_is_an_error(places: Places, server: str):
+    _write(places.user, f'[report]\nserver = "{server}"\n')
+    with pytest.raises(ConfigError, match=r"report.server: .* is not an https:// address"):
+        load_settings("linux", {}, {}, places)
 
 
 @pytest.mark.parametrize("plist_format", [plistlib.FMT_XML, plistlib.FMT_BINARY])

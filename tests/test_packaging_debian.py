@@ -518,6 +518,11 @@ def _check_installed(root: ThrowawayRoot, tmp_path: Path, package_files: list[st
     fetched = _fetch_rules_from_a_local_server(root)
     assert fetched["source"].startswith("http://127.0.0.1:") and fetched["fallback_reason"] is None, fetched
 
+    # The machine-level run with a collector set that cannot be reached: the report is spooled in
+    # /var/lib/clientcheck/collector (of the throw-away root), with an agent id and the backoff's schedule,
+    # which purge must then remove. Nothing is left running: an explicit ship does not wait.
+    _spool_for_an_unreachable_collector(root, tmp_path)
+
     # postinst byte-compiled every module (as root here; users then start from the caches).
     tag = root.run([TARGET_PYTHON, "-c", "import sys; print(sys.implementation.cache_tag)"]).stdout.strip()
     sources = [Path(path) for path in package_files if path.endswith(".py")]
@@ -547,6 +552,21 @@ def _fetch_rules_from_a_local_server(root: ThrowawayRoot) -> dict:
     assert proc.returncode in (0, 1), proc.stderr
     assert [path.name for path in root.path("/var/cache/clientcheck").glob("rules-*.cache")], "nothing was cached"
     return json.loads(proc.stdout)["rules"]
+
+
+def _spool_for_an_unreachable_collector(root: ThrowawayRoot, tmp_path: Path) -> None:
+    secret = tmp_path / "enroll-secret"
+    secret.write_text("ccs_NotAnyServersSecretJustForTheTest\n")
+    secret.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if k not in ("CLIENTCHECK_CACHE_DIR", "CLIENTCHECK_STATE_DIR")}
+    env.update(CLIENTCHECK_REPORT_SERVER="https://127.0.0.1:1", CLIENTCHECK_REPORT_ENROLL_SECRET=str(secret))
+    proc = root.run(["/usr/bin/clientcheck", "ship", "--check"], env=env)
+    assert proc.returncode == 6, proc.stdout + proc.stderr  # the collector could not be reached
+    assert "cannot enroll at https://127.0.0.1:1" in proc.stderr
+    collector = root.path("/var/lib/clientcheck/collector")
+    assert [path.suffix for path in (collector / "spool").iterdir()] == [".json"]
+    assert {"agent-id", "schedule.json", "ship.log"} <= {path.name for path in collector.iterdir()}
+    assert collector.stat().st_mode & 0o777 == 0o700
 
 
 def _module_name(path: str) -> str:
@@ -666,3 +686,50 @@ def test_postrm_removes_the_cache_folder_only_when_it_held_only_ours(throwaway_r
     _postrm(root, "purge")
     assert cache.is_symlink()
     assert (elsewhere / "rules-0123456789abcdef.cache").read_text() == "not ours to remove"
+
+
+def test_postrm_removes_the_machines_collector_state_and_only_that(throwaway_root, tmp_path):
+    """The machine's agent id, host key, schedule, log, lock and spooled reports go on purge (with the
+    temporary files of a write cut short); what is not the agent's, and a link, are left alone."""
+    root = throwaway_root
+    state = root.path("/var/lib/clientcheck")
+    collector = state / "collector"
+    spool = collector / "spool"
+    spool.mkdir(parents=True)
+    ours = [
+        "agent-id",
+        "enrollment.json",
+        "schedule.json",
+        "ship.log",
+        "ship.lock",
+        ".enrollment.json.a1b2c3d4e5f6.tmp",
+    ]
+    for name in ours:
+        (collector / name).write_text("{}\n")
+    report = "0000000001-01795597200-0d8e7c52-3f7a-4a55-9a52-59d0b0f9a6e1-" + "ab" * 32 + ".json"
+    (spool / report).write_text("{}\n")
+    (spool / f".{report}.0123456789ab.tmp").write_text("cut short")
+    (state / "rules-floor.json").write_text("{}\n")
+    _postrm(root, "remove")  # not a purge: the key and the spool stay
+    assert sorted(path.name for path in collector.iterdir()) == sorted([*ours, "spool"])
+    _postrm(root, "purge")
+    assert not os.path.lexists(state)
+
+    # An administrator's file in the collector folder: it, and so the folder, stay.
+    spool.mkdir(parents=True)
+    (spool / report).write_text("{}\n")
+    (collector / "enrollment.json").write_text("{}\n")
+    (collector / "README.admin").write_text("mine\n")
+    _postrm(root, "purge")
+    assert sorted(path.name for path in collector.iterdir()) == ["README.admin"]
+    (collector / "README.admin").unlink()
+    collector.rmdir()
+
+    # The collector folder a link: neither it nor what it points to is touched.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "enrollment.json").write_text("not ours to remove")
+    collector.symlink_to(elsewhere)
+    _postrm(root, "purge")
+    assert collector.is_symlink()
+    assert (elsewhere / "enrollment.json").read_text() == "not ours to remove"

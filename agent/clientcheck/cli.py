@@ -111,6 +111,8 @@ _LOGIN_OPTIONS = (
 )
 
 
+_CONFIG_OPTION = Option(("--config",), "read settings from FILE instead of the user's config.toml", metavar="FILE")
+
 _AUTOSTART_OPTIONS = (
     Option(("--system",), "for every user of the machine (needs root or an administrator)", flag=True, default=False),
     Option(
@@ -145,6 +147,65 @@ def build_parser() -> Parser:
                         ("uninstall", "remove the login entries clientcheck wrote, and nothing else"),
                         ("status", "each entry: where it is, and whether it is installed and up to date"),
                     )
+                ),
+            ),
+            Command(
+                "enroll",
+                "join the fleet collector (clientcheck-server) at URL: as root, this machine; else your own "
+                "install. Then its reports are shipped",
+                (
+                    Option(
+                        ("--secret-file",),
+                        "the enrollment secret, from FILE (- reads standard input, or asks on a terminal); "
+                        "default: report.enroll_secret. Never on the command line, where ps shows it",
+                        metavar="FILE",
+                    ),
+                    Option(
+                        ("--ca-bundle",),
+                        "trust the CA certificates in this PEM file for the collector (kept with the enrollment)",
+                        metavar="FILE",
+                        dest="server_ca_bundle",
+                    ),
+                    Option(
+                        ("--no-check",),
+                        "only enroll: do not judge this machine and spool its first report",
+                        flag=True,
+                        default=False,
+                    ),
+                    _CONFIG_OPTION,
+                ),
+                positionals=(("URL", "the collector's address, like https://fleet.example.com:8765"),),
+            ),
+            Command(
+                "unenroll",
+                "leave the collector: remove the host key and the spooled reports (the server keeps the host "
+                "until an admin deletes it)",
+                (_CONFIG_OPTION,),
+            ),
+            Command(
+                "ship",
+                "send the spooled reports to the collector now, oldest first",
+                (
+                    Option(
+                        ("--scheduled",),
+                        "as the machine timer and a check's detached shipper do: only when due (the server's "
+                        "next check-in, its Retry-After, the backoff), waiting through a short wait",
+                        flag=True,
+                        default=False,
+                    ),
+                    Option(
+                        ("--check",),
+                        "judge this machine first and spool its report (what the machine timers run)",
+                        flag=True,
+                        default=False,
+                    ),
+                    Option(
+                        ("--status",),
+                        "say what is enrolled, spooled and scheduled, and send nothing",
+                        flag=True,
+                        default=False,
+                    ),
+                    _CONFIG_OPTION,
                 ),
             ),
             Command(
@@ -260,7 +321,8 @@ def build_parser() -> Parser:
         default="check",
         version=f"clientcheck {__version__}",
         epilog="Exit status: 0 nothing owed, 1 updates owed, 2 usage error, 3 invalid or no usable rules, "
-        "4 cannot read what to inspect, 5 cannot write the output, 70 internal error, 78 invalid configuration.",
+        "4 cannot read what to inspect, 5 cannot write the output, 6 the collector could not be reached or refused "
+        "(enroll, ship), 70 internal error, 78 invalid configuration.",
     )
 
 
@@ -346,6 +408,11 @@ def main(
             from clientcheck.commands.login import login
 
             return login(args, settings, env, now)
+        if args.command[0] in ("enroll", "unenroll", "ship"):
+            from clientcheck.commands import collector
+
+            command = {"enroll": collector.enroll, "unenroll": collector.unenroll, "ship": collector.ship}
+            return command[args.command[0]](args, settings, env, now)
         from clientcheck.commands.config import show
 
         return show(args, settings, places)

@@ -12,6 +12,7 @@ class ExitStatus:
     RULES_INVALID = 3  # `rules validate` found problems, or no usable rule file at all
     INPUT = 4  # what we were asked to inspect cannot be read (--root missing, …)
     OUTPUT = 5  # the report could not be written
+    COLLECTOR = 6  # enroll, ship: the collector could not be reached, or refused (the message says which)
     INTERNAL = 70  # a bug: BSD sysexits' EX_SOFTWARE
     CONFIG = 78  # a configuration file, variable or policy that cannot be used: sysexits' EX_CONFIG
 
@@ -41,6 +42,12 @@ class OutputError(ClientcheckError):
 
 class ConfigError(ClientcheckError):
     exit_status = ExitStatus.CONFIG
+
+
+class CollectorError(ClientcheckError):
+    """The collector (clientcheck-server) could not be reached, or refused what was sent."""
+
+    exit_status = ExitStatus.COLLECTOR
 
 
 class RulesError(ClientcheckError):

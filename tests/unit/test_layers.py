@@ -3,7 +3,7 @@ inside functions and under TYPE_CHECKING count too: a lazy or type-only import i
 
 From the bottom: the foundation every part may use (errors, records, dates, reading files, the OS identity,
 folders, the model of what flows between the stages); the settings; the stages of the pipeline (inspect,
-rules, evaluate, render) and the delivery around them (privacy, login, notify, autostart); the judge
+rules, evaluate, render) and the delivery around them (privacy, login, notify, autostart, collector); the judge
 pipeline; the commands; the command line. A new module gets a place here, or this test fails.
 """
 
@@ -45,7 +45,9 @@ LAYERS: dict[str, int] = {
         0,
     ),
     "config": 1,
-    **dict.fromkeys(("inspect", "rules", "evaluate", "render", "privacy", "login", "notify", "autostart"), 2),
+    **dict.fromkeys(
+        ("inspect", "rules", "evaluate", "render", "privacy", "login", "notify", "autostart", "collector"), 2
+    ),
     "judge": 3,
     "commands": 4,
     **dict.fromkeys(("cli", "__main__"), 5),

@@ -148,9 +148,40 @@ def uninstall(
     runner: Runner | None = None,
 ) -> list[Change]:
     """Remove what install put in place (whichever Linux method it used), and nothing else: a file of the
-    same name that clientcheck did not write is left alone ("kept")."""
+    same name that clientcheck did not write is left alone ("kept"). For every user (``system``), the
+    machine's collector state goes too: its host key, agent id and spooled reports (the machine no longer
+    runs clientcheck by itself)."""
     options = _options(platform, system, method, env, command, root, runner)
-    return _module(options.platform).uninstall(options)
+    changes = _module(options.platform).uninstall(options)
+    if system:
+        changes.append(_forget_collector(options))
+    return changes
+
+
+KIND_COLLECTOR = "collector state (host key, agent id, spooled reports)"
+
+
+def _forget_collector(options: Options) -> Change:
+    from clientcheck import dirs
+    from clientcheck.collector import FOLDER
+    from clientcheck.collector.folder import Collector
+
+    configured = options.env_value("CLIENTCHECK_STATE_DIR")
+    if configured:
+        folder = os.path.join(configured, FOLDER)
+    else:
+        separator = "\\" if options.platform == "windows" else "/"
+        base = dirs.machine_state_dir(options.platform, options.env)
+        folder = options.host_path(f"{base}{separator}{FOLDER}")
+    if not os.path.isdir(folder):
+        return Change(KIND_COLLECTOR, folder, "absent")
+    try:
+        removed = Collector(folder, "machine").forget(everything=True)
+    except OSError as error:
+        raise AutostartError(f"cannot remove {folder}: {error.strerror or error}") from None
+    reports = sum(1 for name in removed if name.startswith("spool/"))
+    key = "the host key and " if "enrollment.json" in removed else ""
+    return Change(KIND_COLLECTOR, folder, "removed", f"{key}{reports} spooled report(s)")
 
 
 def status(

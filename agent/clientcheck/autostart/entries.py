@@ -150,6 +150,21 @@ class Options(Record):
         return value.strip() if value and value.strip() else None
 
 
+MACHINE_ARGUMENTS = ("ship", "--check", "--scheduled")
+
+
+def machine_command(command: Sequence[str]) -> tuple[str, ...]:
+    """The machine timers' command, from the login entries' one: the same program (what comes before the
+    ``login`` argument: the script, or Python and ``-m clientcheck``) running ``ship --check --scheduled``
+    (judge the machine, spool, ship) instead; login's own options are not the machine run's."""
+    if "login" not in command[1:]:
+        raise AutostartError(
+            f"cannot tell the machine run's command from {' '.join(command)!r}: it has no 'login' argument",
+            hint="give the command that runs 'clientcheck login'; the machine run is the same program with 'ship'",
+        )
+    return (*command[: list(command).index("login", 1)], *MACHINE_ARGUMENTS)
+
+
 def read_existing(path: str) -> bytes | str | None:
     """What is at ``path`` now: a file's bytes, a symbolic link's target (str), or None for nothing."""
     from clientcheck.reading import FileProblem, read_file

@@ -9,6 +9,11 @@
   with the timer's first check 4 hours in, so nothing runs twice at login and long sessions are re-checked.
 
 Installing one method removes our entries of the other, so two methods never both run at login.
+
+For every user (``--system``) there is also the machine-level run: ``clientcheck-machine.service`` and
+``clientcheck-machine.timer`` in ``/etc/systemd/system``, run by the system's service manager as root five
+minutes after boot and then every hour: ``clientcheck ship --check --scheduled`` judges the machine and
+ships its report to the collector. With a runner, the timer is started at once (``systemctl``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from clientcheck.autostart.entries import (
     Entry,
     EntryStatus,
     entry_status,
+    machine_command,
     prepare_folders,
     refuse_strangers,
     remove_entry,
@@ -41,6 +47,12 @@ KIND_DESKTOP = "XDG autostart entry"
 KIND_SERVICE = "systemd user service"
 KIND_TIMER = "systemd user timer"
 KIND_ENABLE = "systemd timer enablement"
+MACHINE_SERVICE = "clientcheck-machine.service"
+MACHINE_TIMER = "clientcheck-machine.timer"
+MACHINE_UNITS = "/etc/systemd/system"
+KIND_MACHINE_SERVICE = "systemd system service (the machine run)"
+KIND_MACHINE_TIMER = "systemd system timer (the machine run)"
+KIND_MACHINE_ENABLE = "systemd system timer enablement (the machine run)"
 FIRST_CHECK_SYSTEMD = "1min"  # systemd method: this is the login run
 FIRST_CHECK_WITH_XDG = "4h"  # auto: the XDG entry did the login run; the timer only re-checks
 
@@ -146,6 +158,45 @@ def has_systemd(options: Options) -> bool:
     )
 
 
+def has_system_manager(options: Options) -> bool:
+    """Whether systemd runs the machine's services (its unit folders are there)."""
+    import os
+
+    return any(
+        os.path.isdir(options.host_path(folder))
+        for folder in ("/usr/lib/systemd/system", "/lib/systemd/system", "/run/systemd/system")
+    )
+
+
+def _machine_entries(options: Options, *, wanted: bool, removing: bool) -> list[Entry]:
+    """The machine run's units and their enablement (``--system`` only)."""
+    try:
+        command = machine_command(options.command)
+        service = render(
+            MACHINE_SERVICE, {"exec_start": systemd_command(command), "program": systemd_path(command[0])}
+        ).encode("utf-8")
+        timer = render(MACHINE_TIMER, {}).encode("utf-8")
+    except AutostartError:
+        if wanted and not removing:
+            raise
+        service = timer = b""
+    return [
+        Entry(KIND_MACHINE_SERVICE, options.host_path(f"{MACHINE_UNITS}/{MACHINE_SERVICE}"), content=service),
+        Entry(KIND_MACHINE_TIMER, options.host_path(f"{MACHINE_UNITS}/{MACHINE_TIMER}"), content=timer),
+        Entry(
+            KIND_MACHINE_ENABLE,
+            options.host_path(f"{MACHINE_UNITS}/{WANTS}/{MACHINE_TIMER}"),
+            link=f"../{MACHINE_TIMER}",
+        ),
+    ]
+
+
+def _system_manager(options: Options) -> bool:
+    """Whether to talk to the machine's service manager: for every user, with a runner (which acts on the
+    machine itself: a staging tree's build gives none)."""
+    return options.system and options.runner is not None
+
+
 def _methods(options: Options) -> tuple[bool, bool, str]:
     """(XDG entry wanted, systemd units wanted, the timer's first check)."""
     if options.method == "xdg":
@@ -202,6 +253,10 @@ def _entries(options: Options, *, removing: bool = False) -> tuple[list[Entry], 
     unwanted: list[Entry] = []
     (wanted if want_xdg else unwanted).append(desktop)
     (wanted if want_systemd else unwanted).extend([service, timer, enable])
+    if options.system:
+        want_machine = has_system_manager(options)
+        machine = _machine_entries(options, wanted=want_machine, removing=removing)
+        (wanted if want_machine else unwanted).extend(machine)
     return wanted, unwanted
 
 
@@ -241,6 +296,19 @@ def install(options: Options) -> list[Change]:
         changes += _ran(run(options, "systemd", ["systemctl", "--user", "daemon-reload"]))
         if any(entry.kind == KIND_TIMER for entry in wanted):
             changes += _ran(run(options, "systemd", ["systemctl", "--user", "restart", TIMER]))
+    if _system_manager(options) and _machine_changed(changes):
+        changes += _ran(run(options, "systemd", ["systemctl", "daemon-reload"]))
+        if any(entry.kind == KIND_MACHINE_TIMER for entry in wanted):
+            changes += _ran(run(options, "systemd", ["systemctl", "restart", MACHINE_TIMER]))
+    if options.system and not has_system_manager(options):
+        changes.append(
+            Change(
+                KIND_MACHINE_TIMER,
+                MACHINE_TIMER,
+                "skipped",
+                "no systemd here: run '" + " ".join(machine_command(options.command)) + "' hourly as root (cron)",
+            )
+        )
     return changes
 
 
@@ -257,9 +325,14 @@ def uninstall(options: Options) -> list[Change]:
     if _user_manager(options) and any(entry.kind == KIND_TIMER for entry in present):
         stopped = run(options, "systemd", ["systemctl", "--user", "stop", TIMER], quiet_failure=True)
         changes += [stopped] if stopped else []
+    if _system_manager(options) and any(entry.kind == KIND_MACHINE_TIMER for entry in present):
+        stopped = run(options, "systemd", ["systemctl", "stop", MACHINE_TIMER], quiet_failure=True)
+        changes += [stopped] if stopped else []
     changes += [_remove(options, entry) for entry in everything]
     if _user_manager(options) and _systemd_changed(changes):
         changes += _ran(run(options, "systemd", ["systemctl", "--user", "daemon-reload"]))
+    if _system_manager(options) and _machine_changed(changes):
+        changes += _ran(run(options, "systemd", ["systemctl", "daemon-reload"]))
     return changes
 
 
@@ -276,7 +349,8 @@ def _remove(options: Options, entry: Entry) -> Change:
     import os
 
     if options.system:
-        boundary = os.path.dirname(os.path.dirname(entry.path)) if entry.kind == KIND_ENABLE else None
+        enablement = entry.kind in (KIND_ENABLE, KIND_MACHINE_ENABLE)
+        boundary = os.path.dirname(os.path.dirname(entry.path)) if enablement else None
     else:
         boundary = options.host_path(_config_home(options))
     return remove_entry(entry, system=options.system, platform=options.platform, prune_to=boundary)
@@ -287,6 +361,11 @@ def _systemd_changed(changes: list[Change]) -> bool:
         change.kind in (KIND_SERVICE, KIND_TIMER, KIND_ENABLE) and change.action in ("installed", "updated", "removed")
         for change in changes
     )
+
+
+def _machine_changed(changes: list[Change]) -> bool:
+    machine = (KIND_MACHINE_SERVICE, KIND_MACHINE_TIMER, KIND_MACHINE_ENABLE)
+    return any(change.kind in machine and change.action in ("installed", "updated", "removed") for change in changes)
 
 
 def _ran(change: Change | None) -> list[Change]:

@@ -5,6 +5,11 @@ user (``/Library/LaunchAgents``).
 ``StartCalendarInterval`` re-checks every 4 hours, and unlike ``StartInterval`` it catches up on a run missed
 during sleep. A per-user install is loaded at once with ``launchctl bootstrap`` (through the injected
 runner); a system-wide one is loaded by each user's next login.
+
+For every user (``--system``) there is also the machine-level run: a LaunchDaemon,
+``/Library/LaunchDaemons/org.clientcheck.machine.plist``, run by launchd as root at load and every hour:
+``clientcheck ship --check --scheduled`` judges the Mac and ships its report to the collector. With a
+runner it is loaded at once (``launchctl bootstrap system``).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from clientcheck.autostart.entries import (
     Entry,
     EntryStatus,
     entry_status,
+    machine_command,
     prepare_folders,
     refuse_strangers,
     remove_entry,
@@ -32,6 +38,10 @@ if TYPE_CHECKING:
 LABEL = "org.clientcheck.agent"
 PLIST = f"{LABEL}.plist"
 KIND = "LaunchAgent"
+MACHINE_LABEL = "org.clientcheck.machine"
+MACHINE_PLIST = f"{MACHINE_LABEL}.plist"
+MACHINE_KIND = "LaunchDaemon (the machine run)"
+MACHINE_LOG = "/Library/Logs/clientcheck-machine.log"
 LAUNCHCTL = "/bin/launchctl"
 
 
@@ -64,6 +74,18 @@ def _entry(options: Options) -> Entry:
     return Entry(KIND, options.host_path(agent_path(options)), content=content, marker=marker)
 
 
+def _machine_entry(options: Options) -> Entry:
+    content = render_plist(MACHINE_PLIST, {"log": MACHINE_LOG}, {"command": machine_command(options.command)})
+    marker = f"<string>{MACHINE_LABEL}</string>".encode()
+    return Entry(
+        MACHINE_KIND, options.host_path(f"/Library/LaunchDaemons/{MACHINE_PLIST}"), content=content, marker=marker
+    )
+
+
+def _loads_machine_now(options: Options) -> bool:
+    return options.system and options.runner is not None
+
+
 def _gui_domain() -> str:
     """launchctl's domain for this user's graphical session: ``gui/<uid>``."""
     if sys.platform == "win32":
@@ -81,8 +103,9 @@ def install(options: Options) -> list[Change]:
     import os
 
     entry = _entry(options)
-    refuse_strangers([entry])
-    prepare_folders([os.path.dirname(entry.path)], system=options.system, platform=options.platform)
+    entries = [entry, _machine_entry(options)] if options.system else [entry]
+    refuse_strangers(entries)
+    prepare_folders([os.path.dirname(item.path) for item in entries], system=options.system, platform=options.platform)
     changes = [write_entry(entry)]
     if _loads_now(options) and changes[0].action != "unchanged":
         # bootstrap refuses a label that is already loaded: unload the old definition first (an error here
@@ -90,6 +113,14 @@ def install(options: Options) -> list[Change]:
         run(options, "launchctl", [LAUNCHCTL, "bootout", f"{_gui_domain()}/{LABEL}"], quiet_failure=True)
         loaded = run(options, "launchctl", [LAUNCHCTL, "bootstrap", _gui_domain(), entry.path])
         changes += [loaded] if loaded else []
+    if options.system:
+        daemon = entries[1]
+        written = write_entry(daemon)
+        changes.append(written)
+        if _loads_machine_now(options) and written.action != "unchanged":
+            run(options, "launchctl", [LAUNCHCTL, "bootout", f"system/{MACHINE_LABEL}"], quiet_failure=True)
+            loaded = run(options, "launchctl", [LAUNCHCTL, "bootstrap", "system", daemon.path])
+            changes += [loaded] if loaded else []
     return changes
 
 
@@ -106,9 +137,19 @@ def uninstall(options: Options) -> list[Change]:
     # /Library/LaunchAgents belongs to the system; ~/Library/LaunchAgents goes once empty.
     library = None if options.system else options.host_path(f"{_home(options)}/Library")
     changes.insert(0, remove_entry(entry, system=options.system, platform=options.platform, prune_to=library))
+    if options.system:
+        daemon = _machine_entry(options)
+        if os.path.lexists(daemon.path):
+            prepare_folders([os.path.dirname(daemon.path)], system=True, platform=options.platform)
+            if _loads_machine_now(options):
+                unloaded = run(
+                    options, "launchctl", [LAUNCHCTL, "bootout", f"system/{MACHINE_LABEL}"], quiet_failure=True
+                )
+                changes += [unloaded] if unloaded else []
+        changes.append(remove_entry(daemon, system=True, platform=options.platform))
     return changes
 
 
 def status(options: Options) -> list[EntryStatus]:
-    found = entry_status(_entry(options))
-    return [found] if found is not None else []
+    entries = [_entry(options), _machine_entry(options)] if options.system else [_entry(options)]
+    return [found for found in (entry_status(entry) for entry in entries) if found is not None]

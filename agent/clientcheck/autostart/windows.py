@@ -10,6 +10,10 @@
 
 Per-user tasks are named ``\\clientcheck\\login-<user>`` and the machine's ``\\clientcheck\\login``: task names
 are machine-wide, and two users' own tasks must not replace each other.
+
+For every user (``--system``) there is also the machine-level run: the task ``\\clientcheck\\machine``
+(``clientcheck-machine-task.xml``), run as SYSTEM five minutes after boot and every hour:
+``clientcheck ship --check --scheduled`` judges the computer and ships its report to the collector.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from clientcheck.autostart.entries import (
     admin_hint,
     entry_status,
     first_line,
+    machine_command,
     prepare_folders,
     refuse_strangers,
     remove_entry,
@@ -41,6 +46,8 @@ if TYPE_CHECKING:
 APP_USER_MODEL_ID = "clientcheck"
 TASK_FOLDER = "\\clientcheck"
 TASK_XML = "clientcheck-task.xml"
+MACHINE_TASK_XML = "clientcheck-machine-task.xml"
+MACHINE_TASK = "\\clientcheck\\machine"
 SHORTCUT = "clientcheck.lnk"
 START_MENU_PROGRAMS = "Microsoft\\Windows\\Start Menu\\Programs"  # below %APPDATA% and %ProgramData%
 USERS_GROUP_SID = "S-1-5-32-545"  # BUILTIN\Users, whatever the system's language calls it
@@ -48,6 +55,8 @@ MAX_PATH = 260  # Task Scheduler's pathType: Command and WorkingDirectory
 KIND_TASK = "scheduled task"
 KIND_TASK_XML = "scheduled task definition"
 KIND_SHORTCUT = "Start-menu shortcut"
+KIND_MACHINE_TASK = "scheduled task (the machine run, as SYSTEM)"
+KIND_MACHINE_TASK_XML = "scheduled task definition (the machine run)"
 _NOT_IN_TASK_NAMES = frozenset('\\/:*?"<>|')
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 _SHORTCUT_DESCRIPTION = f"Checks that this computer's software is up to date. {MARKER}."
@@ -160,6 +169,40 @@ def task_definition(options: Options) -> str:
     return text.replace("\n", "\r\n")
 
 
+def machine_task_definition(options: Options) -> str:
+    """The machine run's task: as SYSTEM, at boot and every hour."""
+    import ntpath
+
+    command = machine_command(options.command)
+    program = command[0]
+    working_directory = ntpath.dirname(program)
+    for path in (program, working_directory):
+        if len(path) > MAX_PATH:
+            raise AutostartError(f"{path} is longer than the {MAX_PATH} characters a scheduled task accepts")
+    text = render(
+        MACHINE_TASK_XML,
+        {
+            "program": xml_text(program),
+            "arguments": xml_text(windows_command_line(command[1:])),
+            "working_directory": xml_text(working_directory),
+        },
+    )
+    if not text.startswith(_XML_DECLARATION):
+        raise AutostartError(f"the template {MACHINE_TASK_XML} does not start with {_XML_DECLARATION}")
+    text = '<?xml version="1.0" encoding="UTF-16"?>' + text[len(_XML_DECLARATION) :]
+    return text.replace("\n", "\r\n")
+
+
+def _machine_definition(options: Options) -> Entry:
+    data = _folder(options, "ProgramData", "ALLUSERSPROFILE")
+    return Entry(
+        KIND_MACHINE_TASK_XML,
+        options.host_path(f"{data}\\clientcheck\\autostart\\{MACHINE_TASK_XML}"),
+        content=task_file(machine_task_definition(options)),
+        marker=MARKER.encode("utf-16-le"),
+    )
+
+
 def task_file(text: str) -> bytes:
     """The bytes schtasks /XML reads: UTF-16 little-endian with a byte-order mark (UTF-8, with or without a
     mark, is refused as malformed)."""
@@ -199,69 +242,88 @@ def _entries(options: Options) -> tuple[Entry, Entry]:
     return definition, link
 
 
-def _registered(options: Options) -> bool | None:
+def _registered(options: Options, name: str | None = None) -> bool | None:
     """Whether the task is registered; None when that cannot be asked (no runner)."""
     if options.runner is None:
         return None
-    return options.runner([schtasks(options), "/Query", "/TN", task_name(options)]).status == 0
+    return options.runner([schtasks(options), "/Query", "/TN", name or task_name(options)]).status == 0
+
+
+def _register(options: Options, name: str, kind: str, xml_path: str, written: Change) -> Change:
+    """Register the task ``name`` from its definition, unless it is registered and its definition unchanged."""
+    register = [schtasks(options), "/Create", "/XML", xml_path, "/TN", name, "/F"]
+    registered = _registered(options, name)
+    if registered is None:
+        return Change(kind, name, "skipped", "register it with: " + windows_command_line(register))
+    if registered and written.action == "unchanged":
+        return Change(kind, name, "unchanged")
+    assert options.runner is not None  # noqa: S101 - _registered answered, so there is a runner
+    result = options.runner(register)
+    if result.status != 0:
+        reason = first_line(result.output) or f"exit status {result.status}"
+        message = f"schtasks could not register the task {name}: {reason}"
+        # schtasks speaks the system's language; "Access is denied." is the English one.
+        if options.system and "denied" in reason.lower():
+            raise NeedsAdminError(message, hint=admin_hint("windows"))
+        raise AutostartError(message)
+    return Change(kind, name, "updated" if registered else "installed")
+
+
+def _unregister(options: Options, name: str, kind: str) -> Change:
+    registered = _registered(options, name)
+    if registered is None:
+        delete = [schtasks(options), "/Delete", "/TN", name, "/F"]
+        return Change(kind, name, "skipped", "remove it with: " + windows_command_line(delete))
+    if not registered:
+        return Change(kind, name, "absent")
+    assert options.runner is not None  # noqa: S101 - _registered answered, so there is a runner
+    result = options.runner([schtasks(options), "/Delete", "/TN", name, "/F"])
+    if result.status != 0:
+        reason = first_line(result.output) or f"exit status {result.status}"
+        raise AutostartError(f"schtasks could not remove the task {name}: {reason}")
+    return Change(kind, name, "removed")
 
 
 def install(options: Options) -> list[Change]:
     import os
 
     definition, link = _entries(options)
-    refuse_strangers([definition, link])
-    prepare_folders(
-        [os.path.dirname(definition.path), os.path.dirname(link.path)], system=options.system, platform="windows"
-    )
+    machine = _machine_definition(options) if options.system else None
+    entries = [definition, link] + ([machine] if machine else [])
+    refuse_strangers(entries)
+    prepare_folders([os.path.dirname(entry.path) for entry in entries], system=options.system, platform="windows")
     changes = [write_entry(definition)]
-    name = task_name(options)
     xml_path, _ = _paths(options)
-    register = [schtasks(options), "/Create", "/XML", xml_path, "/TN", name, "/F"]
-    registered = _registered(options)
-    if registered is None:
-        changes.append(Change(KIND_TASK, name, "skipped", "register it with: " + windows_command_line(register)))
-    elif registered and changes[0].action == "unchanged":
-        changes.append(Change(KIND_TASK, name, "unchanged"))
-    else:
-        assert options.runner is not None  # noqa: S101 - _registered answered, so there is a runner
-        result = options.runner(register)
-        if result.status != 0:
-            reason = first_line(result.output) or f"exit status {result.status}"
-            message = f"schtasks could not register the task {name}: {reason}"
-            # schtasks speaks the system's language; "Access is denied." is the English one.
-            if options.system and "denied" in reason.lower():
-                raise NeedsAdminError(message, hint=admin_hint("windows"))
-            raise AutostartError(message)
-        changes.append(Change(KIND_TASK, name, "updated" if registered else "installed"))
+    changes.append(_register(options, task_name(options), KIND_TASK, xml_path, changes[0]))
     changes.append(write_entry(link))
+    if machine is not None:
+        written = write_entry(machine)
+        changes.append(written)
+        changes.append(_register(options, MACHINE_TASK, KIND_MACHINE_TASK, _machine_xml_path(options), written))
     return changes
+
+
+def _machine_xml_path(options: Options) -> str:
+    """The machine task's definition, as Windows names it (not below a staging root)."""
+    return f"{_folder(options, 'ProgramData', 'ALLUSERSPROFILE')}\\clientcheck\\autostart\\{MACHINE_TASK_XML}"
 
 
 def uninstall(options: Options) -> list[Change]:
     import os
 
     definition, link = _entries(options)
-    present = [entry for entry in (definition, link) if os.path.lexists(entry.path)]
+    machine = _machine_definition(options) if options.system else None
+    entries = [definition, link] + ([machine] if machine else [])
+    present = [entry for entry in entries if os.path.lexists(entry.path)]
     prepare_folders([os.path.dirname(entry.path) for entry in present], system=options.system, platform="windows")
-    changes: list[Change] = []
-    name = task_name(options)
-    registered = _registered(options)
-    if registered is None:
-        delete = [schtasks(options), "/Delete", "/TN", name, "/F"]
-        changes.append(Change(KIND_TASK, name, "skipped", "remove it with: " + windows_command_line(delete)))
-    elif not registered:
-        changes.append(Change(KIND_TASK, name, "absent"))
-    else:
-        assert options.runner is not None  # noqa: S101 - _registered answered, so there is a runner
-        result = options.runner([schtasks(options), "/Delete", "/TN", name, "/F"])
-        if result.status != 0:
-            reason = first_line(result.output) or f"exit status {result.status}"
-            raise AutostartError(f"schtasks could not remove the task {name}: {reason}")
-        changes.append(Change(KIND_TASK, name, "removed"))
+    changes = [_unregister(options, task_name(options), KIND_TASK)]
+    if machine is not None:
+        changes.append(_unregister(options, MACHINE_TASK, KIND_MACHINE_TASK))
     # Our own clientcheck\autostart folder goes once empty (and clientcheck\ too, if nothing else is in it).
     data = _folder(options, "ProgramData", "ALLUSERSPROFILE") if options.system else _folder(options, "LOCALAPPDATA")
     prune_to = options.host_path(data)
+    if machine is not None:
+        changes.append(remove_entry(machine, system=True, platform="windows", prune_to=prune_to))
     changes.append(remove_entry(definition, system=options.system, platform="windows", prune_to=prune_to))
     changes.append(remove_entry(link, system=options.system, platform="windows"))
     return changes
@@ -269,12 +331,14 @@ def uninstall(options: Options) -> list[Change]:
 
 def status(options: Options) -> list[EntryStatus]:
     definition, link = _entries(options)
-    found = [entry_status(definition)]
-    registered = _registered(options)
-    name = task_name(options)
-    if registered is None:
-        found.append(EntryStatus(KIND_TASK, name, "unknown", detail="cannot ask Task Scheduler from here"))
-    else:
-        found.append(EntryStatus(KIND_TASK, name, "installed" if registered else "missing"))
-    found.append(entry_status(link))
+    found = [entry_status(definition), _task_status(options, task_name(options), KIND_TASK), entry_status(link)]
+    if options.system:
+        found += [entry_status(_machine_definition(options)), _task_status(options, MACHINE_TASK, KIND_MACHINE_TASK)]
     return [item for item in found if item is not None]
+
+
+def _task_status(options: Options, name: str, kind: str) -> EntryStatus:
+    registered = _registered(options, name)
+    if registered is None:
+        return EntryStatus(kind, name, "unknown", detail="cannot ask Task Scheduler from here")
+    return EntryStatus(kind, name, "installed" if registered else "missing")

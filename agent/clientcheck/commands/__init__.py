@@ -18,8 +18,10 @@ from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from clientcheck import dates as dt
+    from clientcheck.config import Settings
     from clientcheck.model import Report
 
 
@@ -62,6 +64,30 @@ def write_sinks(report: Report, sinks: Sequence[tuple[str, str]]) -> None:
 
     for sink_format, sink_path in sinks:
         write_output(sink_path, render(report, sink_format))
+
+
+def spool_after(
+    report: Report, settings: Settings, env: Mapping[str, str], now: dt.datetime, *, json_text: str | None = None
+) -> None:
+    """For ``check`` and ``login``, once their report is out: when this run ships (``collector.plan``), put
+    the report in the spool and start the shipper detached. Whatever goes wrong is a warning: shipping never
+    changes a run's exit status. A run that ships nothing pays for the decision only (a stat or two)."""
+    try:
+        from clientcheck.collector import machine_level, plan
+        from clientcheck.platforms import this_platform
+
+        decided = plan(settings, env, this_platform(), machine=machine_level())
+        if decided.warning:
+            warn(decided.warning)
+        collector = decided.collector
+        if collector is not None:
+            from clientcheck.commands.collector import spool_and_start
+
+            spool_and_start(collector, report, env, now, json_text)
+    except ClientcheckError as error:
+        warn(f"the report was not spooled for the collector: {error.message}")
+    except Exception as error:  # a bug here must not become the run's failure
+        warn(f"the report was not spooled for the collector: internal error: {type(error).__name__}: {error}")
 
 
 class Protocol(Record):

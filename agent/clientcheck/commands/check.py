@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from clientcheck.commands import emit, render, warn, write_sinks
+from clientcheck.commands import emit, render, spool_after, warn, write_sinks
 from clientcheck.errors import ExitStatus, UsageError
 
 TYPE_CHECKING = False
@@ -33,14 +33,20 @@ def check(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.date
     inventory = _inspect(args, env)
     report = judge(inventory, settings, env, now, warn, args.as_of)
     report = Redactor(settings["privacy.home_paths"], env).report(report)
+    this_machine_today = args.root is None and args.registry is None and args.as_of is None
     if settings["report.sinks"]:
-        if args.root is not None or args.registry is not None or args.as_of is not None:
+        if not this_machine_today:
             # The sinks are this machine's record for the fleet: a captured machine or a pretend date is not.
             warn("report.sinks not written: this run judges a captured machine or another day")
         else:
             write_sinks(report, settings["report.sinks"])
-    emit(render(report, settings["report.format"]), settings["report.output"])
-    return protocol.verdict(report)
+    text = render(report, settings["report.format"])
+    emit(text, settings["report.output"])
+    verdict = protocol.verdict(report)
+    if this_machine_today:
+        # After the output, and whatever happens there, the verdict stands: shipping never changes it.
+        spool_after(report, settings, env, now, json_text=text if settings["report.format"] == "json" else None)
+    return verdict
 
 
 def inventory(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.datetime) -> int:

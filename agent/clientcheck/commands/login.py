@@ -3,7 +3,7 @@ machine's inspection, the judge, the notifications and the settings in force."""
 
 from __future__ import annotations
 
-from clientcheck.commands import render, warn, write_sinks
+from clientcheck.commands import render, spool_after, warn, write_sinks
 from clientcheck.errors import ExitStatus
 
 TYPE_CHECKING = False
@@ -51,4 +51,10 @@ def login(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.date
         return ExitStatus.OK
     if settings["report.sinks"]:
         write_sinks(report, settings["report.sinks"])  # login is often the only run: the fleet's copy too
+    from clientcheck.collector import machine_level
+
+    if not machine_level():
+        # A person's login run ships only their own install's reports (a user who enrolled it); the
+        # machine's are shipped by the machine-level run.
+        spool_after(report, settings, env, now)
     return ExitStatus.OWED if report.blocking else ExitStatus.OK

@@ -6,8 +6,11 @@ Precedence, highest first: **managed** policy (an administrator's: Windows ``HKL
 the **user**'s ``config.toml``, the **machine**'s ``config.toml``, then the defaults. A managed value locks
 the setting: a command-line option that tries to change it is ignored, with a warning.
 
-Every source is checked the same way: an unknown setting or a value of the wrong kind is an error naming the
-file (or variable, or registry key), the setting and the problem; nothing is silently ignored.
+Every source is checked the same way: a value of the wrong kind is an error naming the file (or variable, or
+registry key), the setting and the problem; nothing is silently ignored. An unknown setting is an error in
+the user's own files and the environment (a typo must not pass), but only a warning in managed policy: a
+fleet runs several agent versions while an administrator rolls a new one out, and a policy written for the
+new version must not stop the old ones (exit 78 at every login) over a setting they do not have.
 
 This module reads the sources and layers them; ``table`` declares the settings and converts their values;
 ``show`` describes the result for ``config show``. Settings sit low in the package: they import neither the
@@ -119,7 +122,8 @@ def load_settings(
     layers.append((Origin("environment"), _environment_layer(env, by_name)))
     by_option = {setting.option: setting for setting in SETTINGS if setting.option}
     layers.append((Origin("command line"), {by_option[option].name: value for option, value in command_line.items()}))
-    managed_layers = _managed_layers(platform, places, by_name)
+    unknown: list[str] = []
+    managed_layers = _managed_layers(platform, places, by_name, unknown)
     for origin, layer in layers:
         for name, value in layer.items():
             values[name] = value
@@ -139,24 +143,27 @@ def load_settings(
         for name in (by_option[option].name,)
         if origins[name].level == "managed" and values[name] != value
     ]
-    return Settings(values, origins, notes)
+    return Settings(values, origins, unknown + notes)
 
 
-def _managed_layers(platform: str, places: Places, by_name: dict[str, Setting]) -> list[tuple[Origin, dict[str, Any]]]:
-    """Managed policy, highest precedence first."""
+def _managed_layers(
+    platform: str, places: Places, by_name: dict[str, Setting], unknown: list[str]
+) -> list[tuple[Origin, dict[str, Any]]]:
+    """Managed policy, highest precedence first. A setting this version does not know is left out, with a
+    line in ``unknown`` (see the module's note)."""
     layers: list[tuple[Origin, dict[str, Any]]] = []
     if places.registry is not None:
         from clientcheck import dirs
 
         for key in dirs.WINDOWS_POLICY_KEYS:
-            layer = _registry_layer(places.registry, key, by_name)
+            layer = _registry_layer(places.registry, key, by_name, unknown)
             if layer:
                 layers.append((Origin("managed", key), layer))
     if places.managed:
         if places.managed.endswith(".plist"):
-            layer = _plist_layer(places.managed, by_name)
+            layer = _plist_layer(places.managed, by_name, unknown)
         else:
-            layer = _toml_layer(places.managed, by_name, required=False)
+            layer = _toml_layer(places.managed, by_name, required=False, unknown=unknown)
         if layer:
             layers.append((Origin("managed", places.managed), layer))
     return layers
@@ -182,7 +189,9 @@ def _read(path: str, required: bool) -> bytes | None:
         raise ConfigError(f"{path}: {problem.reason}") from None
 
 
-def _toml_layer(path: str, by_name: dict[str, Setting], *, required: bool) -> dict[str, Any]:
+def _toml_layer(
+    path: str, by_name: dict[str, Setting], *, required: bool, unknown: list[str] | None = None
+) -> dict[str, Any]:
     data = _read(path, required)
     if data is None:
         return {}
@@ -194,7 +203,10 @@ def _toml_layer(path: str, by_name: dict[str, Setting], *, required: bool) -> di
         raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})", hint="save it as UTF-8") from None
     except TomlError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    return _anchored(_checked(_flatten(document, path), path, by_name), os.path.dirname(os.path.abspath(path)))
+    return _anchored(
+        _checked(_flatten(document, path, unknown), path, by_name, unknown=unknown),
+        os.path.dirname(os.path.abspath(path)),
+    )
 
 
 def _anchored(layer: dict[str, Any], folder: str) -> dict[str, Any]:
@@ -204,7 +216,7 @@ def _anchored(layer: dict[str, Any], folder: str) -> dict[str, Any]:
     def anchor(value: str) -> str:
         return value if os.path.isabs(value) or "://" in value else os.path.join(folder, value)
 
-    for name in ("rules.source", "rules.ca_bundle", "report.output"):
+    for name in ("rules.source", "rules.ca_bundle", "report.output", "report.enroll_secret", "report.ca_bundle"):
         if name in layer:
             layer[name] = anchor(layer[name])
     key = layer.get("rules.key")
@@ -215,15 +227,20 @@ def _anchored(layer: dict[str, Any], folder: str) -> dict[str, Any]:
     return layer
 
 
-def _flatten(document: dict[str, Any], where: str) -> dict[str, Any]:
+def _flatten(document: dict[str, Any], where: str, unknown: list[str] | None = None) -> dict[str, Any]:
     """``{"rules": {"source": …}}`` (and ``{"rules.source": …}``, as plists and registries may hold it) to
-    ``{"rules.source": …}``."""
+    ``{"rules.source": …}``. A table three levels deep is no setting: an error, or, with ``unknown`` (managed
+    policy), a line there."""
     flat: dict[str, Any] = {}
     for key, value in document.items():
         if isinstance(value, dict):
             for inner, item in value.items():
                 if isinstance(item, dict):
-                    raise ConfigError(f"{where}: {key}.{inner}: unknown setting (settings are two levels deep)")
+                    problem = f"{where}: {key}.{inner}: unknown setting (settings are two levels deep)"
+                    if unknown is None:
+                        raise ConfigError(problem)
+                    unknown.append(_ignored(problem))
+                    continue
                 flat[f"{key}.{inner}"] = item
         else:
             flat[key] = value
@@ -231,15 +248,33 @@ def _flatten(document: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _checked(
-    flat: dict[str, Any], where: str, by_name: dict[str, Setting], *, from_text: bool = False
+    flat: dict[str, Any],
+    where: str,
+    by_name: dict[str, Setting],
+    *,
+    from_text: bool = False,
+    unknown: list[str] | None = None,
 ) -> dict[str, Any]:
+    """The layer's values in their settings' kinds. An unknown setting is an error, or, with ``unknown``
+    (managed policy), a line there and left out."""
     layer: dict[str, Any] = {}
     for name, raw in flat.items():
         setting = by_name.get(name)
         if setting is None:
-            raise ConfigError(f"{where}: {name}: unknown setting", hint=_suggestion(name, by_name))
+            if unknown is None:
+                raise ConfigError(f"{where}: {name}: unknown setting", hint=_suggestion(name, by_name))
+            hint = _suggestion(name, by_name)
+            close = f" ({hint})" if hint.startswith("did you mean") else ""
+            unknown.append(_ignored(f"{where}: {name}: unknown setting{close}"))
+            continue
         layer[name] = convert(setting, raw, where, from_text=from_text)
     return layer
+
+
+def _ignored(problem: str) -> str:
+    from clientcheck import __version__
+
+    return f"{problem}: ignored by clientcheck {__version__}, which does not have it (a newer version's policy?)"
 
 
 def _suggestion(name: str, by_name: Mapping[str, Setting]) -> str:
@@ -281,7 +316,7 @@ def _environment_layer(env: Mapping[str, str], by_name: dict[str, Setting]) -> d
     return layer
 
 
-def _registry_layer(registry: PolicyKeys, key: str, by_name: dict[str, Setting]) -> dict[str, Any]:
+def _registry_layer(registry: PolicyKeys, key: str, by_name: dict[str, Setting], unknown: list[str]) -> dict[str, Any]:
     """Values under the policy key: ``rules.source`` as a value name, or ``source`` in a ``rules`` subkey (the
     shape Group Policy templates write)."""
     document: dict[str, Any] = {}
@@ -291,10 +326,10 @@ def _registry_layer(registry: PolicyKeys, key: str, by_name: dict[str, Setting])
     for section in registry.subkeys(key):
         document[section] = dict(registry.values(f"{key}\\{section}") or {})
     # Policy editors often write every value as a string (REG_SZ "1"): read them as the environment's are.
-    return _checked(_flatten(document, key), key, by_name, from_text=True)
+    return _checked(_flatten(document, key, unknown), key, by_name, from_text=True, unknown=unknown)
 
 
-def _plist_layer(path: str, by_name: dict[str, Setting]) -> dict[str, Any]:
+def _plist_layer(path: str, by_name: dict[str, Setting], unknown: list[str]) -> dict[str, Any]:
     data = _read(path, False)
     if data is None:
         return {}
@@ -308,7 +343,7 @@ def _plist_layer(path: str, by_name: dict[str, Setting]) -> dict[str, Any]:
         raise ConfigError(f"{path}: not a dictionary of settings")
     for key in document:
         if not isinstance(key, str):  # a binary plist's keys may be numbers or dates
-            raise ConfigError(f"{path}: {shown(key)}: unknown setting (a setting's name is text)")
+            raise ConfigError(f"{path}: {shown(key)}: not a setting's name (a setting's name is text)")
     # Configuration profiles add their own bookkeeping keys (PayloadUUID, PayloadType, …) to the domain's file.
     document = {key: value for key, value in document.items() if not key.startswith("Payload")}
-    return _checked(_flatten(document, path), path, by_name)
+    return _checked(_flatten(document, path, unknown), path, by_name, unknown=unknown)

@@ -19,7 +19,7 @@ class Setting(Record):
     __slots__ = ("name", "kind", "default", "help", "option", "choices", "maximum")
 
     name: str  # "section.key", as in the TOML file
-    kind: str  # text, choice, bool, count, duration, sinks
+    kind: str  # text, url, choice, bool, count, duration, sinks
     default: Any
     help: str
     option: str | None  # the command-line option that sets it
@@ -54,12 +54,28 @@ SETTINGS = (
     Setting("report.output", "text", None, "file to write the report to (default: standard output)", "--output"),
     Setting("report.language", "text", None, "language of messages (default: from the locale)", "--lang"),
     Setting("report.sinks", "sinks", (), 'extra copies of each report, as "FORMAT:FILE" (written atomically)'),
+    Setting("report.server", "url", None, "the collector (clientcheck-server) this machine's reports are shipped to"),
+    Setting(
+        "report.enroll_secret",
+        "text",
+        None,
+        "a file holding the collector's enrollment secret (root-only: never the secret itself, which every "
+        "local user could read in a setting)",
+    ),
+    Setting("report.ca_bundle", "text", None, "PEM file of CA certificates to trust for the collector"),
     Setting(
         "privacy.home_paths",
         "choice",
         "hide",
         "paths inside home folders: hide (left out), tilde (~/…, no user name) or show",
         choices=("hide", "tilde", "show"),
+    ),
+    Setting(
+        "privacy.hostname",
+        "choice",
+        "show",
+        "the name this machine is shipped under: show (its host name) or pseudonym (host-…, from its agent id)",
+        choices=("show", "pseudonym"),
     ),
     Setting(
         "login.delay", "duration", 10, "login: wait a random time up to this before checking", "--delay", maximum=_DAY
@@ -121,6 +137,8 @@ def convert(setting: Setting, raw: Any, where: str, *, from_text: bool = False) 
         return tuple(_sink(item.strip(), problem) for item in items if item.strip())
     if not isinstance(raw, str) or not raw.strip():
         raise ConfigError(f"{problem}: expected a non-empty string, got {shown(raw)}")
+    if kind == "url":
+        return _url(raw.strip(), problem)
     if setting.choices and raw not in setting.choices:
         raise ConfigError(f"{problem}: {shown(raw)} is not one of {', '.join(setting.choices)}")
     return raw
@@ -200,3 +218,11 @@ def _sink(item: str, problem: str) -> tuple[str, str]:
             hint=f"like json:/var/lib/clientcheck/report.json; formats: {', '.join(FORMATS)}",
         )
     return format_name, path.strip()
+
+
+def _url(text: str, problem: str) -> str:
+    """A collector's address: https://, or http:// (allowed only to this machine, which is judged when the
+    address is used, by the parser the request is made with: ``net.urls``, not imported on every run)."""
+    if not text.lower().startswith(("https://", "http://")) or any(char.isspace() for char in text):
+        raise ConfigError(f"{problem}: {shown(text)} is not an https:// address")
+    return text
