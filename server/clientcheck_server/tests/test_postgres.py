@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from servertest import PG_BIN, Agent, Postgres, api, cli, missing, real_report, with_finding
+from servertest import PG_BIN, Agent, Postgres, api, cli, missing, real_report, request, with_finding
 
 pytestmark = pytest.mark.postgres
 
@@ -124,6 +124,23 @@ def test_two_servers_on_one_database_give_the_result_of_one(servers, tmp_path, p
     assert summary["hosts"] == 12 and summary["by_status"]["owed"] == 12
     csv_text = api(first, token_two, "/api/v1/hosts.csv").body.decode()
     assert csv_text.count("\r\n") == 13
+
+
+def test_a_worker_keeps_one_database_connection_across_requests(servers, tmp_path, postgres):
+    # Django's ASGI handler would run each request in a new thread, with a new connection that CONN_MAX_AGE
+    # keeps open: a worker's connections grew with its requests until PostgreSQL refused more.
+    database = postgres.database()
+    server = _serve(servers, tmp_path, database, "one", workers=1, args=("--no-housekeeping",)).wait_ready()
+    agent = Agent(server.url, "ws-conn")
+    assert agent.enroll(server.secret()).status == 200
+    for index in range(20):
+        report = with_finding(real_report(), "chrome", status="ok", installed=f"999.{index}")
+        assert agent.ship(report).status == 202
+        assert agent.ship(report).status == 202  # and a check-in
+    for _ in range(20):
+        assert request(server.url, "GET", "/healthz").status == 200
+    others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    assert _psql(postgres, database, others) == "1"
 
 
 @pytest.fixture
