@@ -30,7 +30,7 @@ _OWING = ("owed", "unsupported", "restart")
 DEFAULT_SPOOL_AGE = dt.timedelta(days=30)
 
 
-def _rule_states(
+def rule_states(
     report: dict[str, Any], today: dt.date, previous: dict[str, Any], agent_ahead: bool
 ) -> dict[str, dict[str, Any]]:
     """One state per rule: the worst of its findings, with the server's deadlines applied."""
@@ -119,8 +119,8 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-class _State:
-    """A row of fleet_rulestate as the plain-SQL path reads it (the fields _rule_states looks at)."""
+class State:
+    """A row of fleet_rulestate as the plain-SQL path reads it (the fields rule_states looks at)."""
 
     __slots__ = ("deadline", "installed", "product", "required", "rule", "severity", "status")
 
@@ -164,6 +164,56 @@ def _values(rows: list[list[Any]]) -> tuple[str, list[Any]]:
     width = len(rows[0])
     one = "(" + ", ".join(["%s"] * width) + ")"
     return ", ".join([one] * len(rows)), [value for row in rows for value in row]
+
+
+def plan_changes(
+    host_id: int, previous: dict[str, Any], states: dict[str, dict[str, Any]], at: Any
+) -> tuple[list[list[Any]], list[list[Any]], list[Any]]:
+    """What a report changes, given the host's rule states before it (``previous``, by rule, as State reads
+    them) and the states of the report (rule_states): the fleet_rulestate rows to upsert, the
+    fleet_statechange rows to insert (in this order), and the old states of rules the report no longer has.
+    Pure, so bench/seed.py writes exactly what ingest writes."""
+    upserts: list[list[Any]] = []
+    changes: list[list[Any]] = []
+    for rule, state in states.items():
+        old = previous.get(rule)
+        if old is not None and old.same(state):
+            continue
+        deadline = connection.ops.adapt_datefield_value(state["deadline"])
+        upserts.append(
+            [
+                host_id,
+                rule,
+                state["product"],
+                state["status"],
+                state["severity"],
+                state["installed"],
+                state["required"],
+                deadline,
+                at,
+            ]
+        )
+        if old is None or old.status != state["status"]:
+            changes.append(
+                [
+                    host_id,
+                    rule,
+                    state["product"],
+                    old.status if old else ABSENT,
+                    state["status"],
+                    at,
+                    deadline,
+                    state["installed"],
+                    state["required"],
+                    "report",
+                ]
+            )
+    gone = [old for rule, old in previous.items() if rule not in states]
+    for old in gone:
+        changes.append(
+            [host_id, old.rule, old.product, old.status, ABSENT, at, None, old.installed, old.required, "report"]
+        )
+    return upserts, changes, gone
 
 
 def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: dt.timedelta) -> str:
@@ -216,49 +266,10 @@ def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: 
             ],
         )
         cursor.execute(_STATES, [host_id])
-        previous = {row[0]: _State(row) for row in cursor.fetchall()}
+        previous = {row[0]: State(row) for row in cursor.fetchall()}
         agent_ahead = report.get("as_of", "") > today.isoformat()
-        states = _rule_states(report, today, previous, agent_ahead)
-        upserts: list[list[Any]] = []
-        changes: list[list[Any]] = []
-        for rule, state in states.items():
-            old = previous.get(rule)
-            if old is not None and old.same(state):
-                continue
-            deadline = connection.ops.adapt_datefield_value(state["deadline"])
-            upserts.append(
-                [
-                    host_id,
-                    rule,
-                    state["product"],
-                    state["status"],
-                    state["severity"],
-                    state["installed"],
-                    state["required"],
-                    deadline,
-                    at,
-                ]
-            )
-            if old is None or old.status != state["status"]:
-                changes.append(
-                    [
-                        host_id,
-                        rule,
-                        state["product"],
-                        old.status if old else ABSENT,
-                        state["status"],
-                        at,
-                        deadline,
-                        state["installed"],
-                        state["required"],
-                        "report",
-                    ]
-                )
-        gone = [old for rule, old in previous.items() if rule not in states]
-        for old in gone:
-            changes.append(
-                [host_id, old.rule, old.product, old.status, ABSENT, at, None, old.installed, old.required, "report"]
-            )
+        states = rule_states(report, today, previous, agent_ahead)
+        upserts, changes, gone = plan_changes(host_id, previous, states, at)
         if gone:
             marks = ", ".join(["%s"] * len(gone))
             cursor.execute(
