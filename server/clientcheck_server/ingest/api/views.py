@@ -61,7 +61,6 @@ _LOOKUP_AND_COUNT = (
     " found.last_seen, found.stale, found.archived_at, found.hostname, found.agent_version, found.run_as,"
     " found.identities, hit.count, hit.window_start FROM found LEFT JOIN hit ON true"
 )
-DEFAULT_RETENTION_DAYS = 30
 
 
 class KnownHost:
@@ -155,8 +154,7 @@ def reports(request: HttpRequest) -> HttpResponse:
             outcome = _check_in(host, envelope, now)
         else:
             check_report(envelope.report)
-            spool_age = dt.timedelta(days=_report_id_retention())
-            outcome = store.apply_report(host.id, envelope, now, spool_age)
+            outcome = store.apply_report(host.id, envelope, now)  # the spool's age: read with the host's lock
     except RefusedError as refused:
         REPORTS.labels(outcome=refused.error).inc()
         log.info("report refused (%s) from host %s: %s", refused.error, host.id, refused.detail)
@@ -208,10 +206,3 @@ def _check_in(host: KnownHost, envelope: Envelope, now: dt.datetime) -> str:
             [ratelimit.db_time(now), False, envelope.hostname, envelope.agent_version, envelope.run_as, host.id],
         )
     return store.CHECK_IN
-
-
-def _report_id_retention() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT report_id_retention_days FROM fleet_fleetsettings WHERE id = 1")
-        row = cursor.fetchone()
-    return int(row[0]) if row else DEFAULT_RETENTION_DAYS
