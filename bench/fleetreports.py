@@ -10,7 +10,6 @@ written out here from docs/collector-protocol.md, independently of the server's 
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import json
@@ -102,13 +101,15 @@ def varied(
     finding) is at release ``release`` (published ``release_day``) and this host has installed release
     ``installed``: ok when up to date, else due until the deadline, owed from it (the agent's own reading;
     the server passes deadlines on its clock too). ``patch`` varies the installed version's last part."""
-    report = copy.deepcopy(base)
+    # Shallow copies: the base is shared, only what changes is new (the seeder keeps thousands of these).
+    report = dict(base)
     report["as_of"] = as_of.isoformat()
-    report["agent"]["version"] = agent_version
-    findings = report["findings"]
+    report["agent"] = {**base["agent"], "version": agent_version}
+    findings = list(base["findings"])
     if findings:
         # The fleet's browser: the first finding that is not the OS's own (a container has only that).
-        moving = next((f for f in findings if f["product"] != report["os"].get("id")), findings[0])
+        index = next((i for i, f in enumerate(findings) if f["product"] != base["os"].get("id")), 0)
+        moving = dict(findings[index])
         deadline = release_day + dt.timedelta(days=GRACE_DAYS)
         moving["installed"] = f"{200 + installed}.0.{6000 + patch}.1"
         moving["required"] = f"{200 + release}.0"
@@ -118,5 +119,7 @@ def varied(
             moving["status"], moving["deadline"] = "due", deadline.isoformat()
         else:
             moving["status"], moving["deadline"] = "owed", None
+        findings[index] = moving
+        report["findings"] = findings
         report["summary"] = _summary(findings)
     return report

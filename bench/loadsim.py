@@ -153,6 +153,53 @@ class Pool:
         self.free.clear()
 
 
+# ------------------------------------------------------------------------------------------------- CPU
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _cpu(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+class Meter:
+    """CPU seconds used by the server's processes, the database's and this load generator: on a machine
+    shared with other work, what a request costs is steadier than how many come through."""
+
+    def __init__(self, server: int, database: int | None) -> None:
+        self.server, self.database = server, database
+
+    def snapshot(self) -> tuple[float, float, float]:
+        database = _cpu(_descendants(self.database)) if self.database else 0.0
+        return _cpu(_descendants(self.server)), database, time.process_time()
+
+    @staticmethod
+    def per_request(before: tuple[float, float, float], after: tuple[float, float, float], count: int) -> tuple:
+        return tuple((b - a) / max(count, 1) for a, b in zip(before, after, strict=True))
+
+
 # ----------------------------------------------------------------------------------------------- hosts
 
 
@@ -254,6 +301,7 @@ class Tally:
         self.outcomes: dict[str, int] = {}
         self.latencies: list[float] = []
         self.seconds = 0.0
+        self.cpu: tuple[float, ...] = ()  # CPU seconds per request: server, database, load generator
 
     def add(self, status: int, body: bytes, latency: float) -> str:
         if status in (200, 202):
@@ -401,7 +449,10 @@ async def outage(
             # A report's content: its day (as_of is in the report) and the browser's patch of that week.
             variant = (made.toordinal() - back.toordinal() + 100) // 3
             items.append((str(uuid.uuid4()), made, variant))
-        newest[host.agent_id] = items[-1][0]
+        # The report the store keeps as latest: the newest that changed (the rest of its day are check-ins).
+        keys = [(variant, made.date()) for _, made, variant in items]
+        changed = [i for i in range(len(items)) if i == 0 or keys[i] != keys[i - 1]]
+        newest[host.agent_id] = items[changed[-1]][0]
         async with gate, pool.connection() as connection:
             for report_id, made, variant in items:
                 body = outage_body(host, variants, variant, made, report_id)
@@ -634,18 +685,34 @@ async def simulate(args: argparse.Namespace, kind: str, root: Path, postgres: Po
 
         for name in ("new", "floor", "check-in", "fixed"):
             results[name] = []
+        database_pid = None
+        if postgres is not None:
+            database_pid = int((postgres.data / "postmaster.pid").read_text().split()[0])
+        meters = {"real": Meter(server.process.pid, database_pid), "floor": Meter(floor.process.pid, database_pid)}
+
+        async def metered(meter: str, phase: Any) -> Tally:
+            before = meters[meter].snapshot()
+            tally = await phase
+            tally.cpu = Meter.per_request(before, meters[meter].snapshot(), len(tally.latencies))
+            return tally
+
         for repetition in range(args.repeat):
             results["load"].append(load_average())
             results["new"].append(
-                await closed_loop(pool, Tally("new"), args.seconds, args.concurrency, new_report, "/api/v1/reports")
-            )
-            results["floor"].append(
-                await closed_loop(
-                    floor_pool, Tally("floor"), args.seconds, args.concurrency, floor_report, "/bench/floor", auth=False
+                await metered(
+                    "real",
+                    closed_loop(pool, Tally("new"), args.seconds, args.concurrency, new_report, "/api/v1/reports"),
                 )
             )
+            floor_phase = closed_loop(
+                floor_pool, Tally("floor"), args.seconds, args.concurrency, floor_report, "/bench/floor", auth=False
+            )
+            results["floor"].append(await metered("floor", floor_phase))
             results["check-in"].append(
-                await closed_loop(pool, Tally("check-in"), args.seconds, args.concurrency, check_in, "/api/v1/reports")
+                await metered(
+                    "real",
+                    closed_loop(pool, Tally("check-in"), args.seconds, args.concurrency, check_in, "/api/v1/reports"),
+                )
             )
             print(
                 f"  {kind} #{repetition + 1}: new {results['new'][-1].rate('stored'):.0f}/s, floor "
@@ -705,6 +772,14 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"new reports / floor, pairwise:              {spread(ratios, digits=2)}")
     print(f"unchanged check-ins/s:                      {spread(checkins)}")
     for name in ("new", "floor", "check-in"):
+        cpu = [tally.cpu for tally in results[name] if tally.cpu]
+        if cpu:
+            parts = [statistics.median(c[i] for c in cpu) * 1e3 for i in range(3)]
+            print(
+                f"  {name}: CPU per request {sum(parts):.2f} ms (server {parts[0]:.2f}, database {parts[1]:.2f}, "
+                f"load generator {parts[2]:.2f}): {2 / sum(parts) * 1e3:,.0f}/s would fill two idle cores"
+            )
+    for name in ("new", "floor", "check-in"):
         others: dict[str, int] = {}
         for tally in results[name]:
             for outcome, count in tally.outcomes.items():
@@ -724,7 +799,7 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
             f"{accepted} of {spooled} answered 202 in {tally.seconds:.0f} s ({accepted / tally.seconds:.0f}/s), "
             f"{waits} waits (Retry-After or backoff), answers {tally.outcomes}, accepted p50 "
             f"{tally.percentile(0.5) * 1e3:.0f} ms p99 {tally.percentile(0.99) * 1e3:.0f} ms; hosts whose latest "
-            f"report is not their newest: {len(wrong)}"
+            f"report is not their newest changed one: {len(wrong)}"
         )
     total = sum(results["bytes"].values())
     print(
