@@ -28,6 +28,9 @@ sys.path.insert(0, str(BENCH.parent / "server"))
 
 from servertest import Postgres, Server, cli  # noqa: E402
 
+sys.path.insert(0, str(BENCH))
+from loadsim import host_count, stored_bytes  # noqa: E402
+
 CALLS = (
     "/api/v1/summary",
     "/api/v1/hosts",
@@ -35,7 +38,7 @@ CALLS = (
     "/api/v1/hosts?group=Sales&status=owed,due",
     "/api/v1/hosts?stale=true",
     "/api/v1/hosts?rule=chrome&rule_status=owed",
-    "/api/v1/hosts?search=ws-0999",
+    "/api/v1/hosts?search=ws-0999",  # 100 of 100,000 hosts
     "/api/v1/hosts?after=90000",
     "/api/v1/hosts?limit=1000",
     "/api/v1/rules",
@@ -81,6 +84,8 @@ def main() -> int:
             command = [sys.executable, str(BENCH / "seed.py"), "--data", str(data), "--hosts", str(args.hosts)]
             command += ["--days", str(args.days)] + (["--database", database] if database else [])
             subprocess.run(command, check=True)
+        sizes_on_disk = stored_bytes(database or "", data, postgres if database else None)
+        hosts = host_count(database or "", data, postgres if database else None)
         token = cli(data, "token", "create", database=database).stdout.strip()
         options = ("--no-housekeeping",) if not args.workers else ("--no-housekeeping", "--workers", str(args.workers))
         server = Server(data, database=database, workers=args.workers or 4, args=options).wait_ready(timeout=300)
@@ -107,6 +112,11 @@ def main() -> int:
                 f"  {path:<48} p50 {statistics.median(ordered) * 1e3:7.1f} ms  p95 {p95 * 1e3:7.1f} ms"
                 f"  ({sizes[path]:,} bytes)"
             )
+        total = sum(sizes_on_disk.values())
+        print(
+            f"stored: {total:,} bytes for {hosts:,} hosts, {total / max(hosts, 1):,.0f} bytes per host, indexes"
+            f" included ({', '.join(f'{k} {v / max(hosts, 1):,.0f}' for k, v in sorted(sizes_on_disk.items()))})"
+        )
         print(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     finally:
         if postgres is not None:
