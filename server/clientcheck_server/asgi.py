@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clientcheck_server.settings")
 
@@ -26,7 +27,8 @@ class Handler(ASGIHandler):
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
-        self._middleware_chain = sync_to_async(self._middleware_chain, thread_sensitive=True)
+        chain: Any = self.__dict__["_middleware_chain"]  # set by Django's load_middleware, untyped in the stubs
+        self.__dict__["_middleware_chain"] = sync_to_async(chain, thread_sensitive=True)
 
 
 django.setup(set_prefix=False)
