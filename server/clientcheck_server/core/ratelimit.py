@@ -19,6 +19,15 @@ class Verdict:
         self.retry_after = retry_after
 
 
+# The update of an existing counter (shared with the ingest path's one-statement look-up and count).
+ON_CONFLICT = """
+ON CONFLICT (key) DO UPDATE SET
+    count = CASE WHEN core_ratecounter.window_start <= %s THEN 1 ELSE core_ratecounter.count + 1 END,
+    window_start = CASE WHEN core_ratecounter.window_start <= %s THEN excluded.window_start
+                        ELSE core_ratecounter.window_start END
+RETURNING count, window_start
+"""
+
 _HIT = """
 INSERT INTO core_ratecounter (key, window_start, count) VALUES (%s, %s, 1)
 ON CONFLICT (key) DO UPDATE SET
@@ -31,7 +40,7 @@ RETURNING count, window_start
 _PEEK = "SELECT count, window_start FROM core_ratecounter WHERE key = %s AND window_start > %s"
 
 
-def _verdict(count: int, start: dt.datetime | str, now: dt.datetime, window: dt.timedelta, limit: int) -> Verdict:
+def verdict(count: int, start: dt.datetime | str, now: dt.datetime, window: dt.timedelta, limit: int) -> Verdict:
     if isinstance(start, str):  # SQLite hands RETURNING values back as text
         start = dt.datetime.fromisoformat(start)
     if start.tzinfo is None:
@@ -48,7 +57,7 @@ def hit(key: str, *, now: dt.datetime, window: dt.timedelta, limit: int) -> Verd
         at, before = db_time(now), db_time(expired)
         cursor.execute(_HIT, [key, at, before, before])
         count, start = cursor.fetchone()
-    return _verdict(count, start, now, window, limit)
+    return verdict(count, start, now, window, limit)
 
 
 def peek(key: str, *, now: dt.datetime, window: dt.timedelta, limit: int) -> Verdict:
@@ -58,9 +67,9 @@ def peek(key: str, *, now: dt.datetime, window: dt.timedelta, limit: int) -> Ver
         row = cursor.fetchone()
     if row is None:
         return Verdict(True, 0, 0)
-    verdict = _verdict(row[0], row[1], now, window, limit)
-    verdict.allowed = row[0] < limit  # this would be hit number count + 1
-    return verdict
+    judged = verdict(row[0], row[1], now, window, limit)
+    judged.allowed = row[0] < limit  # this would be hit number count + 1
+    return judged
 
 
 def db_time(moment: dt.datetime) -> Any:

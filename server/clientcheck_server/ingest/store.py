@@ -7,6 +7,7 @@ number of statements per report), not the ORM: see apply_report.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from typing import Any
@@ -30,7 +31,7 @@ _OWING = ("owed", "unsupported", "restart")
 DEFAULT_SPOOL_AGE = dt.timedelta(days=30)
 
 
-def _rule_states(
+def rule_states(
     report: dict[str, Any], today: dt.date, previous: dict[str, Any], agent_ahead: bool
 ) -> dict[str, dict[str, Any]]:
     """One state per rule: the worst of its findings, with the server's deadlines applied."""
@@ -119,8 +120,8 @@ def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
-class _State:
-    """A row of fleet_rulestate as the plain-SQL path reads it (the fields _rule_states looks at)."""
+class State:
+    """A row of fleet_rulestate as the plain-SQL path reads it (the fields rule_states looks at)."""
 
     __slots__ = ("deadline", "installed", "product", "required", "rule", "severity", "status")
 
@@ -132,7 +133,11 @@ class _State:
         return all(getattr(self, name) == value for name, value in state.items())
 
 
-_LOCK_HOST = "SELECT status, owed_since FROM fleet_host WHERE id = %s"
+# With the fleet's report-id retention (how old a spooled report can be), so that takes no statement of its own.
+_LOCK_HOST = (
+    "SELECT status, owed_since, (SELECT report_id_retention_days FROM fleet_fleetsettings WHERE id = 1)"
+    " FROM fleet_host WHERE id = %s"
+)
 _SEEN = "SELECT host_id, content_hash FROM fleet_seenreport WHERE report_id = %s"
 _LATEST_TIME = "SELECT effective_at FROM fleet_latestreport WHERE host_id = %s"
 _STATES = (
@@ -166,111 +171,122 @@ def _values(rows: list[list[Any]]) -> tuple[str, list[Any]]:
     return ", ".join([one] * len(rows)), [value for row in rows for value in row]
 
 
-def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: dt.timedelta) -> str:
-    """Store a changed report of host ``host_id``; the outcome, or RefusedError for a report id that belongs to
-    another host or another content. Runs its own durable transaction: committed before it returns.
-
-    Plain SQL, about eight statements whatever the report's size: measured here, each ORM query on this
-    path cost over a millisecond of the server's CPU (building the query, making model instances) against
-    about a tenth of that for the same statement in plain SQL (docs/server.md, "Ingest speed")."""
-    report = envelope.report
-    generated = parse_timestamp(report["generated_at"])
-    effective, skewed = effective_time(generated, now, spool_age)
-    today = server_day(now)
-    at = db_time(now)
-    touch = [at, False, envelope.hostname, envelope.agent_version, envelope.run_as, host_id]
-    with transaction.atomic(), connection.cursor() as cursor:
-        # The host's row is the lock that orders its reports, whichever server process takes them.
-        cursor.execute(_LOCK_HOST + (" FOR UPDATE" if connection.features.has_select_for_update else ""), [host_id])
-        locked = cursor.fetchone()
-        if locked is None:
-            raise RefusedError(422, "unknown_host", "this host was deleted meanwhile")
-        old_status, owed_since = locked[0], locked[1]
-        report_id = _uuid_param(envelope.report_id)
-        cursor.execute(_REMEMBER, [report_id, host_id, envelope.content_hash, at])
-        if cursor.rowcount != 1:
-            cursor.execute(_SEEN, [report_id])
-            seen = cursor.fetchone()
-            if seen is None or seen[0] != host_id:
-                raise RefusedError(422, "report_id_conflict", "this report_id belongs to another host")
-            if seen[1] != envelope.content_hash:
-                raise RefusedError(422, "report_id_conflict", "this report_id was sent before with other content")
-            cursor.execute(_TOUCH, touch)
-            return DUPLICATE
-        cursor.execute(_LATEST_TIME, [host_id])
-        latest = cursor.fetchone()
-        if latest is not None and effective < moment(latest[0]):
-            # An older report arriving after a newer one (a delayed retry): remembered, history untouched.
-            cursor.execute(_TOUCH, touch)
-            return SUPERSEDED
-        cursor.execute(
-            _LATEST,
+def plan_changes(
+    host_id: int, previous: dict[str, Any], states: dict[str, dict[str, Any]], at: Any
+) -> tuple[list[list[Any]], list[list[Any]], list[Any]]:
+    """What a report changes, given the host's rule states before it (``previous``, by rule, as State reads
+    them) and the states of the report (rule_states): the fleet_rulestate rows to upsert, the
+    fleet_statechange rows to insert (in this order), and the old states of rules the report no longer has.
+    Pure, so bench/seed.py writes exactly what ingest writes."""
+    upserts: list[list[Any]] = []
+    changes: list[list[Any]] = []
+    for rule, state in states.items():
+        old = previous.get(rule)
+        if old is not None and old.same(state):
+            continue
+        deadline = connection.ops.adapt_datefield_value(state["deadline"])
+        upserts.append(
             [
                 host_id,
-                report_id,
-                envelope.content_hash,
+                rule,
+                state["product"],
+                state["status"],
+                state["severity"],
+                state["installed"],
+                state["required"],
+                deadline,
                 at,
-                db_time(generated),
-                db_time(effective),
-                LatestReport.pack(report),
-            ],
+            ]
         )
-        cursor.execute(_STATES, [host_id])
-        previous = {row[0]: _State(row) for row in cursor.fetchall()}
-        agent_ahead = report.get("as_of", "") > today.isoformat()
-        states = _rule_states(report, today, previous, agent_ahead)
-        upserts: list[list[Any]] = []
-        changes: list[list[Any]] = []
-        for rule, state in states.items():
-            old = previous.get(rule)
-            if old is not None and old.same(state):
-                continue
-            deadline = connection.ops.adapt_datefield_value(state["deadline"])
-            upserts.append(
+        if old is None or old.status != state["status"]:
+            changes.append(
                 [
                     host_id,
                     rule,
                     state["product"],
+                    old.status if old else ABSENT,
                     state["status"],
-                    state["severity"],
+                    at,
+                    deadline,
                     state["installed"],
                     state["required"],
-                    deadline,
-                    at,
+                    "report",
                 ]
             )
-            if old is None or old.status != state["status"]:
-                changes.append(
-                    [
-                        host_id,
-                        rule,
-                        state["product"],
-                        old.status if old else ABSENT,
-                        state["status"],
-                        at,
-                        deadline,
-                        state["installed"],
-                        state["required"],
-                        "report",
-                    ]
+    gone = [old for rule, old in previous.items() if rule not in states]
+    for old in gone:
+        changes.append(
+            [host_id, old.rule, old.product, old.status, ABSENT, at, None, old.installed, old.required, "report"]
+        )
+    return upserts, changes, gone
+
+
+def _pipeline() -> Any:
+    """PostgreSQL: statements sent together, without waiting for each answer (psycopg's pipeline mode); their
+    results are in their cursors when the block ends. Elsewhere (SQLite, in-process) nothing to save."""
+    if connection.vendor == "postgresql":
+        return connection.connection.pipeline()
+    return contextlib.nullcontext()
+
+
+def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: dt.timedelta | None = None) -> str:
+    """Store a changed report of host ``host_id``; the outcome, or RefusedError for a report id that belongs to
+    another host or another content. Runs its own durable transaction: committed before it returns.
+    ``spool_age``: how old a spooled report can be (default: the fleet's report_id_retention_days).
+
+    Plain SQL, about eight statements whatever the report's size: measured here, each ORM query on this
+    path cost over a millisecond of the server's CPU (building the query, making model instances) against
+    about a tenth of that for the same statement in plain SQL (docs/server.md, "Ingest speed"). On PostgreSQL
+    they go in three round trips (psycopg's pipeline mode): the lock, then the reads that follow it, then
+    every write; waiting on each statement's answer in turn was most of a report's time under load
+    (bench/loadsim.py profiled with py-spy). The statements and their order are the same either way."""
+    report = envelope.report
+    generated = parse_timestamp(report["generated_at"])
+    today = server_day(now)
+    at = db_time(now)
+    touch = [at, False, envelope.hostname, envelope.agent_version, envelope.run_as, host_id]
+    report_id = _uuid_param(envelope.report_id)
+    with transaction.atomic():
+        # The host's row is the lock that orders its reports, whichever server process takes them: the reads
+        # after it (queued behind it in the pipeline) see what the reports before this one wrote.
+        with (
+            connection.cursor() as lock,
+            connection.cursor() as remember,
+            connection.cursor() as latest_time,
+            connection.cursor() as current,
+        ):
+            with _pipeline():
+                lock.execute(
+                    _LOCK_HOST + (" FOR UPDATE" if connection.features.has_select_for_update else ""), [host_id]
                 )
-        gone = [old for rule, old in previous.items() if rule not in states]
-        for old in gone:
-            changes.append(
-                [host_id, old.rule, old.product, old.status, ABSENT, at, None, old.installed, old.required, "report"]
-            )
-        if gone:
-            marks = ", ".join(["%s"] * len(gone))
-            cursor.execute(
-                f"DELETE FROM fleet_rulestate WHERE host_id = %s AND rule IN ({marks})",  # noqa: S608
-                [host_id, *(old.rule for old in gone)],
-            )
-        if upserts:
-            rows, params = _values(upserts)
-            cursor.execute(_UPSERT_STATES.format(rows=rows), params)
-        if changes:
-            rows, params = _values(changes)
-            cursor.execute(f"INSERT INTO fleet_statechange ({_CHANGE_COLUMNS}) VALUES {rows}", params)  # noqa: S608
+                remember.execute(_REMEMBER, [report_id, host_id, envelope.content_hash, at])
+                latest_time.execute(_LATEST_TIME, [host_id])
+                current.execute(_STATES, [host_id])
+            locked = lock.fetchone()
+            if locked is None:
+                raise RefusedError(422, "unknown_host", "this host was deleted meanwhile")
+            old_status, owed_since, retention = locked
+            if spool_age is None:
+                spool_age = dt.timedelta(days=retention if retention is not None else DEFAULT_SPOOL_AGE.days)
+            effective, skewed = effective_time(generated, now, spool_age)
+            if remember.rowcount != 1:
+                lock.execute(_SEEN, [report_id])
+                seen = lock.fetchone()
+                if seen is None or seen[0] != host_id:
+                    raise RefusedError(422, "report_id_conflict", "this report_id belongs to another host")
+                if seen[1] != envelope.content_hash:
+                    raise RefusedError(422, "report_id_conflict", "this report_id was sent before with other content")
+                lock.execute(_TOUCH, touch)
+                return DUPLICATE
+            latest = latest_time.fetchone()
+            if latest is not None and effective < moment(latest[0]):
+                # An older report arriving after a newer one (a delayed retry): remembered, history untouched.
+                lock.execute(_TOUCH, touch)
+                return SUPERSEDED
+            previous = {row[0]: State(row) for row in current.fetchall()}
+        agent_ahead = report.get("as_of", "") > today.isoformat()
+        states = rule_states(report, today, previous, agent_ahead)
+        upserts, changes, gone = plan_changes(host_id, previous, states, at)
         status, owed, due, unknown = summarise([(s["status"], s["severity"]) for s in states.values()])
         if status != "owed":
             owed_since = None
@@ -278,26 +294,51 @@ def apply_report(host_id: int, envelope: Envelope, now: dt.datetime, spool_age: 
             owed_since = at
         os_info = report.get("os", {})
         rules = report.get("rules", {})
-        cursor.execute(
-            _HOST,
-            [
-                status,
-                owed_since,
-                owed,
-                due,
-                unknown,
-                str(os_info.get("platform", ""))[:16],
-                str(os_info.get("id", ""))[:64],
-                str(os_info.get("version") or "")[:64],
-                rules.get("serial"),
-                bool(rules.get("stale")),
-                rules.get("fallback_reason") is not None,
-                envelope.content_hash,
-                at,
-                skewed,
-                *touch,
-            ],
-        )
+        with _pipeline(), connection.cursor() as cursor:
+            cursor.execute(
+                _LATEST,
+                [
+                    host_id,
+                    report_id,
+                    envelope.content_hash,
+                    at,
+                    db_time(generated),
+                    db_time(effective),
+                    LatestReport.pack(report),
+                ],
+            )
+            if gone:
+                marks = ", ".join(["%s"] * len(gone))
+                cursor.execute(
+                    f"DELETE FROM fleet_rulestate WHERE host_id = %s AND rule IN ({marks})",  # noqa: S608
+                    [host_id, *(old.rule for old in gone)],
+                )
+            if upserts:
+                rows, params = _values(upserts)
+                cursor.execute(_UPSERT_STATES.format(rows=rows), params)
+            if changes:
+                rows, params = _values(changes)
+                cursor.execute(f"INSERT INTO fleet_statechange ({_CHANGE_COLUMNS}) VALUES {rows}", params)  # noqa: S608
+            cursor.execute(
+                _HOST,
+                [
+                    status,
+                    owed_since,
+                    owed,
+                    due,
+                    unknown,
+                    str(os_info.get("platform", ""))[:16],
+                    str(os_info.get("id", ""))[:64],
+                    str(os_info.get("version") or "")[:64],
+                    rules.get("serial"),
+                    bool(rules.get("stale")),
+                    rules.get("fallback_reason") is not None,
+                    envelope.content_hash,
+                    at,
+                    skewed,
+                    *touch,
+                ],
+            )
     return STORED
 
 

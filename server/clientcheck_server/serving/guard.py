@@ -6,13 +6,24 @@ coroutine and a socket instead of the worker. It answers 413 for a body over the
 when Content-Length says so), 408 when the body does not arrive within ``body_timeout``, and 503 with
 Retry-After when the worker already holds ``max_pending`` whole requests (queueing more would only make every
 answer late). Slow headers are the protocol's business (serving.protocol).
+
+It also gives Django the worker's one thread. Left alone, Django's ASGI handler runs each request's views in
+a new thread (a new ``ThreadSensitiveContext``, so a new one-thread executor, per request), and a database
+connection belongs to its thread: every request opened a connection of its own, which ``CONN_MAX_AGE``
+then kept open, so a worker's connections grew with its requests until PostgreSQL refused more (measured
+with bench/loadsim.py: 12 connections after 50 requests to one worker, and 503s under load). Entering a
+context with the worker's own executor first makes Django's inner one a no-op: every view of the worker
+runs in that one thread, with its one connection kept between requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext
 
 from clientcheck_server.core import load
 
@@ -42,6 +53,12 @@ class Guard:
         self.max_body = max_body
         self.body_timeout = body_timeout
         self.max_pending = max_pending
+        self._django_thread: ThreadPoolExecutor | None = None  # made in the worker, after the fork
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._django_thread is None:
+            self._django_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="django")
+        return self._django_thread
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -108,6 +125,7 @@ class Guard:
             return
         load.pending += 1
         try:
-            await self.app(scope, replay, send)
+            async with ThreadSensitiveContext(executor=self._executor()):
+                await self.app(scope, replay, send)
         finally:
             load.pending -= 1

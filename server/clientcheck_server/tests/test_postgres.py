@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from servertest import PG_BIN, Agent, Postgres, api, cli, missing, real_report, with_finding
+from servertest import PG_BIN, Agent, Postgres, api, cli, missing, real_report, request, with_finding
 
 pytestmark = pytest.mark.postgres
 
@@ -125,6 +125,47 @@ def test_two_servers_on_one_database_give_the_result_of_one(servers, tmp_path, p
     assert summary["hosts"] == 12 and summary["by_status"]["owed"] == 12
     csv_text = api(first, token_two, "/api/v1/hosts.csv").body.decode()
     assert csv_text.count("\r\n") == 13
+
+
+def test_a_worker_keeps_one_database_connection_across_requests(servers, tmp_path, postgres):
+    # Django's ASGI handler would run each request in a new thread, with a new connection that CONN_MAX_AGE
+    # keeps open: a worker's connections grew with its requests until PostgreSQL refused more.
+    database = postgres.database()
+    server = _serve(servers, tmp_path, database, "one", workers=1, args=("--no-housekeeping",)).wait_ready()
+    agent = Agent(server.url, "ws-conn")
+    assert agent.enroll(server.secret()).status == 200
+    for index in range(20):
+        report = with_finding(real_report(), "chrome", status="ok", installed=f"999.{index}")
+        assert agent.ship(report).status == 202
+        assert agent.ship(report).status == 202  # and a check-in
+    for _ in range(20):
+        assert request(server.url, "GET", "/healthz").status == 200
+    others = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    assert _psql(postgres, database, others) == "1"
+
+
+def test_the_one_statement_look_up_counts_live_keys_only_and_answers_429_past_the_limit(servers, tmp_path, postgres):
+    # On PostgreSQL the key look-up and the host's rate counter are one statement (ingest.api.views).
+    database = postgres.database()
+    data = tmp_path / "limited"
+    data.mkdir(mode=0o700)
+    (data / "server.toml").write_text('secret_key = "limits"\nhost_requests_per_hour = 3\n')
+    server = servers(data, database=database, workers=1, args=("--no-housekeeping",)).wait_ready()
+    agent = Agent(server.url, "ws-limit")
+    assert agent.enroll(server.secret()).status == 200
+    report = real_report()
+    answers = [agent.ship(report) for _ in range(4)]
+    assert [a.status for a in answers] == [202, 202, 202, 429]
+    assert [a.json().get("outcome") for a in answers[:3]] == ["stored", "check-in", "check-in"]
+    assert 0 < int(answers[-1].headers["retry-after"]) <= 3601
+    counters = "SELECT key, count FROM core_ratecounter ORDER BY key"
+    host_id = _psql(postgres, database, "SELECT id FROM fleet_host")
+    assert _psql(postgres, database, counters) == f"host:{host_id}|4"
+    # A revoked key is answered without counting; an unknown one too.
+    cli(data, "host", "delete", "ws-limit", database=database)
+    assert (agent.ship(report).status, _psql(postgres, database, counters)) == (401, f"host:{host_id}|4")
+    assert agent.ship(report, key="cck_" + "A" * 43).json()["error"] == "reenroll"
+    assert _psql(postgres, database, counters) == f"host:{host_id}|4"
 
 
 @pytest.fixture

@@ -180,7 +180,7 @@ def test_the_worst_finding_of_a_rule_is_its_state():
             },
         ]
     }
-    found = store._rule_states(report, dt.date(2026, 11, 25), {}, agent_ahead=False)
+    found = store.rule_states(report, dt.date(2026, 11, 25), {}, agent_ahead=False)
     assert (found["chrome"]["status"], found["chrome"]["product"]) == ("owed", "chromium")
     assert found["evince"]["deadline"] == dt.date(2026, 12, 24)
     assert store.summarise([("owed", "recommended")]) == ("due", 0, 1, 0)

@@ -72,6 +72,34 @@ def test_check_ins_write_last_seen_at_most_once_a_minute(client, enrolled):
     assert back.last_seen > first and back.archived_at is None and not back.stale  # an archived host comes back
 
 
+@pytest.mark.django_db(transaction=True)
+def test_on_sqlite_counters_and_last_seen_commit_without_fsync_and_reports_with_it(client, enrolled):
+    from django.db import connection
+
+    agent, host = enrolled
+    report = real_report()
+    seen = []
+
+    def watch(execute, sql, params, many, context):
+        sql = sql.strip()
+        if sql.startswith(("PRAGMA synchronous", "INSERT INTO fleet_latestreport", "INSERT INTO core_ratecounter")):
+            seen.append(sql.split(" (")[0].split(" = ")[0] + (" = " + sql.split(" = ")[1] if "PRAGMA" in sql else ""))
+        if sql.startswith("UPDATE fleet_host SET last_seen"):
+            seen.append("last_seen")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        assert post(client, agent, agent.envelope(report)).json()["outcome"] == "stored"
+        Host.objects.filter(pk=host.pk).update(last_seen=timezone.now() - dt.timedelta(minutes=5))
+        assert post(client, agent, agent.envelope(report)).json()["outcome"] == "check-in"
+    relaxed, strict = "PRAGMA synchronous = NORMAL", "PRAGMA synchronous = FULL"
+    counter = [relaxed, "INSERT INTO core_ratecounter", strict]
+    assert seen == [*counter, "INSERT INTO fleet_latestreport", *counter, relaxed, "last_seen", strict]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 2  # FULL again
+
+
 def test_a_host_key_past_its_hourly_limit_gets_429(client, enrolled, monkeypatch):
     agent, _ = enrolled
     monkeypatch.setattr(settings, "CONFIG", dataclasses.replace(settings.CONFIG, host_requests_per_hour=3))
