@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
             "tomlread",
             "version",
             "language",
+            "i18n",  # the translations: compiled catalogs read without gettext
             "platforms",
             "dirs",
             "folders",
