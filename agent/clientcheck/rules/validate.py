@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from clientcheck import dates as dt
 from clientcheck.cjson import loads
-from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
+from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Step, Unsupported
 from clientcheck.version import Version, VersionError
 
 TYPE_CHECKING = False
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
 
-    from clientcheck.model import LocalizedText, Platform, Severity
+    from clientcheck.model import LocalizedText, Platform, Severity, StepLevel
 
     T = TypeVar("T")
 
@@ -83,6 +83,12 @@ _RULE_KEYS = {
 _GRACE_KEYS = {"since", "days"}
 _UNSUPPORTED_KEYS = {"below", "since", "message", "url"}
 _SOURCE_KEYS = {"url", "date", "note"}
+# Stepped warnings: an extension key, so that a file using them still loads in agents that predate them
+# (every version rejects unknown keys but ignores "x-" ones; those agents say "due" the whole grace period).
+STEPS_KEY = "x-clientcheck-steps"
+_STEP_KEYS = {"days_left", "level"}
+STEP_LEVELS: tuple[StepLevel, ...] = ("quiet", "notice", "warning")
+MAX_STEPS = 10
 
 
 class InvalidRuleFileError(ValueError):
@@ -234,6 +240,13 @@ def _version(_: str, value: Any) -> Version:
         raise _ProblemError(f"{_describe(value)} is not a version") from None
 
 
+def _step_level(_: str, value: Any) -> StepLevel:
+    for level in STEP_LEVELS:
+        if value == level:
+            return level
+    raise _ProblemError(f"must be one of {', '.join(STEP_LEVELS)}, not {_describe(value)}")
+
+
 def _url(_: str, value: Any) -> str:
     if not isinstance(value, str) or not _is_url(value):
         raise _ProblemError(f"{_describe(value)} is not an http(s) URL")
@@ -323,6 +336,26 @@ class RuleParser:
             url=self.out.field(where, value, "url", _url, required=False),
         )
 
+    def steps(self, where: str, value: Any) -> tuple[Step, ...]:
+        if not isinstance(value, list) or not 1 <= len(value) <= MAX_STEPS:
+            raise _ProblemError(f"must be a list of 1 to {MAX_STEPS} steps, not {_describe(value)}")
+        steps: list[Step] = []
+        seen: dict[int, int] = {}
+        for index, raw in enumerate(value):
+            at = f"{where}[{index}]"
+            if not isinstance(raw, dict):
+                self.out.add(at, f"must be an object with 'days_left' and 'level', not {_describe(raw)}")
+                continue
+            self.out.check_keys(at, raw, _STEP_KEYS)
+            days = self.out.field(at, raw, "days_left", _integer(1, 36500), required=True)
+            level = self.out.field(at, raw, "level", _step_level, required=True)
+            if days is not None and days in seen:
+                self.out.add(_join(at, "days_left"), f"{days} is already the days_left of {where}[{seen[days]}]")
+            elif days is not None and level is not None:
+                seen[days] = index
+                steps.append(Step(days, level))
+        return tuple(steps)
+
     def source(self, where: str, value: Any) -> None:
         # Where a minimum came from: kept for people reading the file, not used by the agent.
         if isinstance(value, str):
@@ -358,6 +391,7 @@ class RuleParser:
             unsupported=unsupported,
             message=field(where, value, "message", self.localized, required=False) or (),
             url=field(where, value, "url", _url, required=False),
+            steps=field(where, value, STEPS_KEY, self.steps, required=False),
         )
         field(where, value, "source", self.source, required=False)
         field(where, value, "comment", _string, required=False)
@@ -394,6 +428,7 @@ class RuleParser:
         out.field("", document, "description", _string, required=False)
         url = out.field("", document, "url", _url, required=False)
         out.field("", document, "comment", _string, required=False)
+        steps = out.field("", document, STEPS_KEY, self.steps, required=False)
         if published and expires and expires < published:
             out.add("expires", f"{expires} is before published {published}")
 
@@ -420,7 +455,13 @@ class RuleParser:
         if out.problems or publisher is None or serial is None or published is None or expires is None:
             raise InvalidRuleFileError(out.problems)
         return RuleSet(
-            publisher=publisher, serial=serial, published=published, expires=expires, rules=tuple(rules), url=url
+            publisher=publisher,
+            serial=serial,
+            published=published,
+            expires=expires,
+            rules=tuple(rules),
+            url=url,
+            steps=steps,
         )
 
 
