@@ -117,7 +117,7 @@ def test_html_ok_and_rules_notes() -> None:
     assert "<dt>Serial</dt><dd>2026112501</dd>" in page
     assert "Generated 2026-11-25 08:30:00 UTC" in page
     stale = html.render_report(LONG_REPORT)
-    assert "Note: these rules expired on 2026-02-28 (270 days ago)" in stale
+    assert "Note: these rules expired on February 28, 2026 (270 days ago)" in stale
 
 
 def test_html_unsafe_link_is_text() -> None:

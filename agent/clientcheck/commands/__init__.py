@@ -13,14 +13,41 @@ from __future__ import annotations
 import sys
 
 from clientcheck.deliver import write_stream
-from clientcheck.errors import ClientcheckError, ExitStatus
+from clientcheck.errors import ClientcheckError, ExitStatus, Said
+from clientcheck.i18n import ENGLISH
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
+    from clientcheck.i18n import Translation
     from clientcheck.model import Report
+
+_speaking: list[Translation] = [ENGLISH]  # the language of what is said on stderr: set by speak_in
+
+
+def speak_in(asked: str | None, env: Mapping[str, str]) -> None:
+    """Say errors, hints and warnings in the language a report would be in: ``asked`` (--lang, the
+    settings), else the environment's, else the desktop's. Silently: only the report's language warns."""
+    from clientcheck.i18n import available, translation
+    from clientcheck.language import choose_language
+
+    _speaking[0] = translation(choose_language(asked, env, available, lambda _: None, interface_languages(env)))
+
+
+def speaking() -> Translation:
+    return _speaking[0]
+
+
+def spoken(text: str, t: Translation | None = None) -> str:
+    """``text`` in the run's language when it was made with ``errors.said`` (and its values too), else as
+    it is: most messages quote paths, servers and files, and stay English."""
+    if not isinstance(text, Said):
+        return text
+    t = t or speaking()
+    values = {name: spoken(value, t) if isinstance(value, str) else value for name, value in text.values.items()}
+    return t.gettext(text.template, **values)
 
 
 def say(line: str) -> None:
@@ -37,7 +64,24 @@ def say(line: str) -> None:
 
 
 def warn(message: str) -> None:
-    say(f"clientcheck: warning: {message}")
+    say(speaking().gettext("clientcheck: warning: {message}", message=spoken(message)))
+
+
+def interface_languages(env: Mapping[str, str]) -> Callable[[], list[str]]:
+    """What the judge asks when the environment names no language: the running user's desktop languages
+    (the Windows registry, macOS preferences), read only then."""
+
+    def read() -> list[str]:
+        from clientcheck.platforms import this_platform
+
+        platform = this_platform()
+        if platform not in ("windows", "macos"):
+            return []  # a Linux session names its locale in the environment
+        from clientcheck.inspect.interface import interface_languages
+
+        return interface_languages(platform, env)
+
+    return read
 
 
 def emit(text: str, output: str | None) -> None:
