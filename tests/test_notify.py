@@ -324,10 +324,15 @@ def test_windows_values_fit_in_a_command_line_and_an_environment():
 
 
 def test_windows_script_reads_every_variable_it_is_given():
-    names = [value for key, value in vars(windows).items() if key.startswith("ENV_")]
+    names = [value for key, value in vars(windows).items() if key.startswith("ENV_") and key != "ENV_ACTION"]
     assert len(names) == 7
     for name in names:
         assert f"$env:{name}" in windows.SCRIPT
+    # The buttons' variables, numbered 1 to MAX_BUTTONS, are read by their built names.
+    assert windows.ENV_ACTION == "CLIENTCHECK_TOAST_ACTION{number}_{part}"
+    assert f"foreach ($n in 1..{windows.MAX_BUTTONS})" in windows.SCRIPT
+    assert "'CLIENTCHECK_TOAST_ACTION' + $n + '_URI'" in windows.SCRIPT
+    assert "'CLIENTCHECK_TOAST_ACTION' + $n + '_LABEL'" in windows.SCRIPT
 
 
 def test_windows_script_escapes_everything_it_puts_in_the_xml():
@@ -335,9 +340,9 @@ def test_windows_script_escapes_everything_it_puts_in_the_xml():
     xml_lines = [line for line in windows.SCRIPT.splitlines() if "'<" in line or "'\"" in line]
     assert len(xml_lines) >= 5
     for line in xml_lines:
-        unescaped = re.sub(r"\(Esc \$(env:\w+|line)\)|if \(\$[\w:]+\)", "", line)  # conditions only test
+        unescaped = re.sub(r"\(Esc \$(env:\w+|line|uri|label)\)|if \(\$[\w:]+\)", "", line)  # conditions only test
         assert "$env:" not in unescaped, line
-        assert not re.search(r"\$line\b", unescaped), line
+        assert not re.search(r"\$(line|uri|label)\b", unescaped), line
 
 
 @pytest.mark.parametrize(
