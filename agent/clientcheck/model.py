@@ -259,6 +259,14 @@ def step_at(steps: tuple[Step, ...] | None, days_left: int) -> StepLevel:
     return min(begun, key=lambda step: step.days_left).level if begun else "quiet"
 
 
+def days_left(finding: Finding, today: dt.date) -> int | None:
+    """For a finding in grace: the days from ``today`` (the day judged) to its deadline, the first day it
+    is owed (the evaluation counts them; a finding made by hand may lack them)."""
+    if finding.days_left is not None:
+        return finding.days_left
+    return (finding.deadline - today).days if finding.deadline is not None else None
+
+
 class Unsupported(Record):
     __slots__ = ("below", "since", "message", "url")
 

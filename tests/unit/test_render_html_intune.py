@@ -210,6 +210,9 @@ def test_intune_values() -> None:
     assert document == {
         "ClientcheckStatus": "owed",
         "UpdatesOwed": 2,  # Chromium owed and Firefox ESR out of support, both required; Evince is recommended
+        "UpdatesDue": 1,  # Okular, owed from 2026-12-02
+        "DaysLeft": 7,  # from the day judged, 2026-11-25
+        "DueWarning": False,
         "Chrome": "0.0",  # the version could not be read
         "Chromium": "130.0",
         "Evince": "43.1",
@@ -223,6 +226,9 @@ def test_intune_values() -> None:
     assert json.loads(intune.render_report(OK_REPORT)) == {
         "ClientcheckStatus": "ok",
         "UpdatesOwed": 0,
+        "UpdatesDue": 0,
+        "DaysLeft": -1,  # nothing is due
+        "DueWarning": False,
         "Debian": "12.8",
         "Okular": "24.8.3",
         "Unreadable": 0,

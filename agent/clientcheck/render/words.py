@@ -11,6 +11,7 @@ translation.
 from __future__ import annotations
 
 from clientcheck.i18n import ENGLISH, N_
+from clientcheck.model import days_left
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -125,14 +126,14 @@ def deadline_phrase(finding: Finding, today: dt.date, t: Translation) -> str | N
     """When a finding in grace is owed, in words and as a date: "owed from 9 December: 8 days left"
     (the deadline is the first day it is owed; the days are counted from the day judged, the machine's
     own "today"). None for a finding without a deadline."""
-    if finding.deadline is None:
+    left = days_left(finding, today)
+    if finding.deadline is None or left is None:
         return None
-    days_left = finding.days_left if finding.days_left is not None else (finding.deadline - today).days
     # Translators: {date} is a day in words ("9 December"); the update is owed from that day on.
     return t.ngettext(
         "owed from {date}: {count} day left",
         "owed from {date}: {count} days left",
-        days_left,
+        left,
         date=t.day(finding.deadline, today),
     )
 
