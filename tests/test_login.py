@@ -109,7 +109,9 @@ class Recorder:
         def show(shown: Notice, previous: object) -> tuple[str | None, dict | None]:
             self.notices.append(shown)
             self.previous.append(previous)
-            return self.refuse, (None if self.refuse else {"platform": "linux", "id": len(self.notices), "server": ":1.9"})
+            return self.refuse, (
+                None if self.refuse else {"platform": "linux", "id": len(self.notices), "server": ":1.9"}
+            )
 
         def withdraw(handle: dict) -> str | None:
             self.withdrawn.append(handle)

@@ -10,7 +10,7 @@ import sys
 from clientcheck import __version__
 from clientcheck import dates as dt
 from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser, dest_of
-from clientcheck.commands import protocol_of, say, speak_in, speaking, spoken, warn
+from clientcheck.commands import protocol_of, say, speak_english, speak_in, speaking, spoken, warn
 from clientcheck.config.table import FORMATS, SETTINGS, over_maximum, parse_duration
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, said
@@ -322,6 +322,7 @@ def main(
     arguments = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
     protocol = _protocol(arguments, None, env)
+    speak_english()
     spoken_in: list[str | None] = [_asked_language(arguments, env)]  # until the settings are read
     try:
         try:

@@ -144,7 +144,7 @@ def notice(
     for fix in dict.fromkeys(finding.fix for finding in findings if finding.fix is not None):
         if len(actions) == _FIX_ACTIONS:
             break
-        label = t.gettext(fix.label, name=fix.name)
+        label = t.gettext(fix.label, name=t.gettext(fix.name))
         actions.append(NoticeAction(f"fix-{len(actions)}", label, uri=fix.uri, argv=fix.argv))
     command = recheck() if callable(recheck) else recheck
     if command:

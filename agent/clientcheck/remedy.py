@@ -32,6 +32,17 @@ UPDATE_PAGE = N_("Update {name}")
 HOW_TO_UPDATE = N_("How to update {name}")
 # Translators: a link to the vendor's download page of {name}.
 DOWNLOAD = N_("Download {name}")
+# The names of the updaters people see in their desktop, as catalog.json names them (products keep theirs).
+UPDATER_NAMES = (
+    # Translators: Windows' own name for its updater, as Settings shows it.
+    N_("Windows Update"),
+    # Translators: macOS's own name for its updater, as System Settings shows it.
+    N_("Software Update"),
+    # Translators: GNOME Software's name in the applications menu (fr: Logiciels).
+    N_("Software"),
+    # Translators: KDE's software center.
+    N_("Discover"),
+)
 
 
 def _family(os_info: OSInfo) -> set[str]:

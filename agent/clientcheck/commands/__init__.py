@@ -40,6 +40,11 @@ def speaking() -> Translation:
     return _speaking[0]
 
 
+def speak_english() -> None:
+    """Back to English, where every run starts (a test's in-process runs follow one another)."""
+    _speaking[0] = ENGLISH
+
+
 def spoken(text: str, t: Translation | None = None) -> str:
     """``text`` in the run's language when it was made with ``errors.said`` (and its values too), else as
     it is: most messages quote paths, servers and files, and stay English."""

@@ -96,7 +96,7 @@ def _fix(fix: FixAction | None, t: Translation) -> str | None:
     button does that, and the "How" line says it in words."""
     if fix is None or fix.uri is None or not fix.uri.lower().startswith(_ACTION_LINKS):
         return None
-    label = t.gettext(fix.label, name=fix.name)
+    label = t.gettext(fix.label, name=t.gettext(fix.name))
     return f'<p class="fix"><a href="{_e(fix.uri)}">{_e(label)}</a></p>'
 
 

@@ -83,7 +83,8 @@ def fix_dict(fix: FixAction | None, language: str) -> dict[str, Any] | None:
     from clientcheck.i18n import translation
 
     program = fix.argv[0].replace("\\", "/").rsplit("/", 1)[-1] if fix.argv else None
-    return {"label": translation(language).gettext(fix.label, name=fix.name), "uri": fix.uri, "program": program}
+    t = translation(language)
+    return {"label": t.gettext(fix.label, name=t.gettext(fix.name)), "uri": fix.uri, "program": program}
 
 
 def finding_dict(finding: Finding, language: str = "en", today: dt.date | None = None) -> dict[str, Any]:
