@@ -20,7 +20,8 @@ import pytest
 
 from clientcheck import i18n
 from clientcheck.evaluate import evaluate
-from clientcheck.i18n import ENGLISH, Translation, parse_mo
+from clientcheck.i18n import ENGLISH, Translation
+from clientcheck.mo import parse_mo
 from clientcheck.inspect import inspect_machine
 from clientcheck.login import notice
 from clientcheck.model import Report, RulesInfo

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 from babel import Locale
+from hypothesis import given
+from hypothesis import strategies as st
 from babel.dates import format_date, format_skeleton
 
 from clientcheck import i18n
-from clientcheck.i18n import CatalogError, Translation, parse_mo, plural_function, translation
+from clientcheck.i18n import Translation, translation
+from clientcheck.mo import CatalogError, parse_mo, plural_function
 from conftest import REPO, load_hatch_build, needs_tool
 
 hatch_build = load_hatch_build()
@@ -124,16 +127,21 @@ def test_a_translation_with_a_wrong_field_falls_back_to_english():
     assert broken.gettext("update to {version}", version="156") == "update to 156"
 
 
-def test_english_reads_nothing_until_a_date_is_written(monkeypatch: pytest.MonkeyPatch):
+def test_english_reads_nothing_not_even_for_a_date(monkeypatch: pytest.MonkeyPatch):
     opened: list[str] = []
-    real_read = i18n.read_catalog
-    monkeypatch.setattr(i18n, "read_catalog", lambda language: opened.append(language) or real_read(language))
+    from clientcheck import mo
+
+    real_read = mo.read_catalog
+    monkeypatch.setattr(mo, "read_catalog", lambda language: opened.append(language) or real_read(language))
     english = Translation("en")
     assert english.gettext("Check again") == "Check again"
     assert english.ngettext("{count} update owed", "{count} updates owed", 2) == "2 updates owed"
     assert opened == []
-    assert english.date(dt.date(2026, 12, 9)) == "December 9, 2026"
-    assert opened == ["en"]
+    assert english.date(dt.date(2026, 12, 9)) == "December 9, 2026"  # CLDR's "en": built in
+    assert opened == []
+    british = Translation("en", "GB")
+    assert british.date(dt.date(2026, 12, 9)) == "9 December 2026"
+    assert opened == ["en"]  # a region's ways are in en.mo
 
 
 # --- plural forms -----------------------------------------------------------------------------------------
@@ -219,3 +227,12 @@ def test_gnu_tools_read_the_compiled_catalogs(compiled: Path):
     msgunfmt = shutil.which("msgunfmt") or "msgunfmt"
     out = subprocess.run([msgunfmt, str(compiled / "de.mo")], capture_output=True, text=True, check=True).stdout
     assert 'msgstr "Erneut prüfen"' in out
+
+
+@given(st.text())
+def test_the_html_escape_is_the_standard_librarys(text: str):
+    import html as standard
+
+    from clientcheck.render.html import escape
+
+    assert escape(text) == standard.escape(text, quote=True)

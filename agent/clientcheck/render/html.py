@@ -4,7 +4,7 @@ and which rules judged it.
 
 Self-contained on purpose: the page is mailed, attached to tickets and opened from disk, so it has inline
 CSS only, no scripts and nothing fetched from elsewhere. Every value read from the machine or the rule file
-goes through ``html.escape``: a product name or a message is text, never markup.
+goes through ``escape`` (``html.escape``'s): a product name or a message is text, never markup.
 
 It reads from a 320 px phone (where the login notice opens it too) to a desktop: long links and commands
 wrap inside their card, and on a narrow screen the table of everything found becomes one block per row,
@@ -12,8 +12,6 @@ each value under its column's name, instead of a table cut off at the screen's e
 """
 
 from __future__ import annotations
-
-from html import escape
 
 from clientcheck import dates as dt
 from clientcheck.i18n import N_, translation
@@ -78,10 +76,22 @@ _RULE_LINKS = ("https://", "http://")
 _ACTION_LINKS = ("https://", "ms-settings:", "x-apple.systempreferences:")
 
 
+def escape(text: str) -> str:
+    """``html.escape(text, quote=True)``, without the html package, which imports ``re`` (a login renders this
+    page at every run)."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )
+
+
 def _e(value: object) -> str:
     # Escaped, and controls written out: C0 controls are not allowed in an HTML page, and a bidi override
     # would make a name or a message read in another order than it is.
-    return escape(words.shown(str(value)), quote=True)
+    return escape(words.shown(str(value)))
 
 
 def _link(url: str) -> str:
