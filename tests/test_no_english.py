@@ -21,9 +21,9 @@ import pytest
 from clientcheck import i18n
 from clientcheck.evaluate import evaluate
 from clientcheck.i18n import ENGLISH, Translation
-from clientcheck.mo import parse_mo
 from clientcheck.inspect import inspect_machine
 from clientcheck.login import notice
+from clientcheck.mo import parse_mo
 from clientcheck.model import Report, RulesInfo
 from clientcheck.render import html, text
 from clientcheck.rules.validate import parse_rules

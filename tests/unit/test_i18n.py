@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from babel import Locale
+from babel.dates import format_date, format_skeleton
 from hypothesis import given
 from hypothesis import strategies as st
-from babel.dates import format_date, format_skeleton
 
 from clientcheck import i18n
 from clientcheck.i18n import Translation, translation
