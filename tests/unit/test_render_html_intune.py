@@ -325,3 +325,17 @@ def test_intune_rules_description_cut_to_2048() -> None:
     assert len(description) == 2048
     assert description.endswith("…")
     assert len(long["RemediationStrings"][0]["Title"]) <= 200
+
+
+def test_the_default_pdf_viewer_is_named_not_given_by_its_id() -> None:
+    from clientcheck.model import Installation
+
+    atril = Installation("atril", "pdf-viewer", "Atril", Version("1.26.0"), source="dpkg")
+    with_atril = OK_REPORT.replace(inventory=OK_REPORT.inventory.replace(software=(atril,), default_pdf="atril"))
+    assert "<p>Opens PDFs by default: Atril</p>" in html.render_report(with_atril)
+    # Not found installed (a flatpak the inspection could not read), but a product the catalog knows.
+    known = OK_REPORT.replace(inventory=OK_REPORT.inventory.replace(default_pdf="okular"))
+    assert "<p>Opens PDFs by default: Okular</p>" in html.render_report(known)
+    # A desktop id that is no product of ours is shown as it is.
+    other = OK_REPORT.replace(inventory=OK_REPORT.inventory.replace(default_pdf="org.example.Viewer.desktop"))
+    assert "<p>Opens PDFs by default: org.example.Viewer.desktop</p>" in html.render_report(other)
