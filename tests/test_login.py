@@ -344,3 +344,49 @@ def test_the_notice_says_when_the_clock_or_the_rules_are_in_doubt_or_places_unre
     assert german.body.splitlines()[-1].startswith("Die verwendeten Regeln sind am 1. November 2026 abgelaufen")
     # Nothing owed or due: no notice, however doubtful the rules (the report says it; the person cannot act).
     assert notice(ALL_OK.replace(rules=future), None) is None
+
+
+def test_a_new_notice_replaces_the_last_and_a_notice_no_longer_true_is_taken_back(tmp_path: Path):
+    state = StateFolder(str(tmp_path))
+    recorder = Recorder()
+    recorder.run(state)
+    assert recorder.previous == [None]  # nothing shown before
+    handle = json.loads((tmp_path / "notice.json").read_text())
+    assert handle == {"platform": "linux", "id": 1, "server": ":1.9"}
+    assert (tmp_path / "notice.json").stat().st_mode & 0o777 == 0o600
+    recorder.run(state, force=True)
+    assert recorder.previous[-1] == handle  # the second notice is shown in place of the first
+    # Updated since: nothing owed, so the notice that says otherwise is taken back, and forgotten.
+    recorder.report = ALL_OK
+    outcome = recorder.run(state, force=True)
+    assert (outcome.notified, recorder.withdrawn) == (None, [{"platform": "linux", "id": 2, "server": ":1.9"}])
+    assert not (tmp_path / "notice.json").exists()
+    recorder.run(state, force=True)
+    assert len(recorder.withdrawn) == 1  # nothing left to take back
+
+
+def test_notices_switched_off_take_the_last_one_back(tmp_path: Path):
+    state = StateFolder(str(tmp_path))
+    recorder = Recorder()
+    recorder.run(state)
+    recorder.run(state, force=True, settings={"login.notify": False})
+    assert len(recorder.notices) == 1 and len(recorder.withdrawn) == 1
+
+
+def test_the_notice_offers_check_again_as_the_command_that_runs_a_login_now(tmp_path: Path):
+    state = StateFolder(str(tmp_path))
+    recorder = Recorder()
+    recorder.run(state, recheck=lambda: ("/usr/bin/clientcheck", "login", "--force"))
+    (action,) = [action for action in recorder.notices[0].actions if action.key == "recheck"]
+    assert (action.label, action.argv, action.uri) == (
+        "Erneut prüfen",
+        ("/usr/bin/clientcheck", "login", "--force"),
+        None,
+    )
+
+
+def test_a_quiet_login_does_not_work_out_how_to_check_again(tmp_path: Path):
+    asked = []
+    recorder = Recorder(ALL_OK)
+    recorder.run(StateFolder(str(tmp_path)), recheck=lambda: asked.append(1) or ("x",))
+    assert asked == []  # the command (found through autostart's module) only when there is a notice
