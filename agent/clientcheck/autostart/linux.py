@@ -252,10 +252,11 @@ def _entries(options: Options, *, removing: bool = False) -> tuple[list[Entry], 
             },
         ),
     )
-    wanted: list[Entry] = [check_now]  # whatever runs at login, the person can check again from the menu
+    wanted: list[Entry] = []
     unwanted: list[Entry] = []
     (wanted if want_xdg else unwanted).append(desktop)
     (wanted if want_systemd else unwanted).extend([service, timer, enable])
+    wanted.append(check_now)  # whatever runs at login, the person can check again from the menu
     return wanted, unwanted
 
 
@@ -331,8 +332,11 @@ def _remove(options: Options, entry: Entry) -> Change:
 
     if options.system:
         boundary = os.path.dirname(os.path.dirname(entry.path)) if entry.kind == KIND_ENABLE else None
+        if entry.kind == KIND_CHECK_NOW:
+            boundary = options.host_path("/")  # /usr/local/share/applications, if install made it
     elif entry.kind == KIND_CHECK_NOW:
-        boundary = None  # ~/.local/share/applications is every application's
+        # ~/.local/share/applications is every application's: it goes only if install made it, and it is empty.
+        boundary = options.host_path(options.env_value("HOME") or "/")
     else:
         boundary = options.host_path(_config_home(options))
     return remove_entry(entry, system=options.system, platform=options.platform, prune_to=boundary)
