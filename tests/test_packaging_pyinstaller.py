@@ -98,6 +98,11 @@ def test_a_package_without_its_bundled_rules_is_not_bundled(tmp_path):
     with pytest.raises(SystemExit, match=r"clientcheck/data/default-rules\.json is missing from the package"):
         bundle.data_files(str(tmp_path / "clientcheck"))
     (tmp_path / "clientcheck" / "data" / "default-rules.json").write_text("{}")
+    # A source tree no build ran in has no compiled translations: bundled, it would speak English alone.
+    with pytest.raises(SystemExit, match=r"clientcheck/data/locale/en\.mo is missing from the package"):
+        bundle.data_files(str(tmp_path / "clientcheck"))
+    (tmp_path / "clientcheck" / "data" / "locale").mkdir()
+    (tmp_path / "clientcheck" / "data" / "locale" / "en.mo").write_bytes(b"")
     entries = bundle.data_files(str(tmp_path / "clientcheck"))
     rules = str(tmp_path / "clientcheck" / "data" / "default-rules.json")
     assert ("clientcheck/data/default-rules.json", rules, "DATA") in entries
@@ -242,6 +247,17 @@ def test_check_offline_with_the_bundled_rules(app):
     assert sorted((s["product"], s["version"]) for s in report["software"]) == sorted(
         (s["product"], s["version"]) for s in json.loads(here.stdout)["software"]
     )
+
+
+@pytest.mark.system
+def test_the_bundle_speaks_the_persons_language(app):
+    # The compiled catalogs are data files of the package: the bundle carries them and reads them.
+    proc = _run(app, "check", "--lang", "fr")
+    assert proc.returncode in (0, 1) and proc.stderr == "", proc.stderr
+    assert "sur cet ordinateur" in proc.stdout.splitlines()[0]
+    assert sorted(path.name for path in (app / "_internal" / "clientcheck" / "data" / "locale").iterdir()) == [
+        "de.mo", "en.mo", "es.mo", "fr.mo", "it.mo", "nl.mo", "pt.mo"
+    ]  # fmt: skip
 
 
 @pytest.mark.system
