@@ -489,3 +489,21 @@ def test_macos_notices_have_no_buttons_and_cannot_be_taken_back():
     assert (reason, handle) == (None, None)
     assert runner.argv[-2:] == ["t", "b"]
     assert withdraw({"platform": "macos"}, env={}) is None
+
+
+def test_linux_without_a_session_bus_starts_no_listener(monkeypatch, tmp_path):
+    from clientcheck.notify import present
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a process was started")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    reason, handle = present(
+        "t",
+        "b",
+        actions=[{"key": "recheck", "label": "Check again", "argv": ["/usr/bin/clientcheck", "login", "--force"]}],
+        command=["/usr/bin/clientcheck"],
+        platform="linux",
+        env={"XDG_RUNTIME_DIR": str(tmp_path)},
+    )
+    assert (reason, handle) == (f"no session bus (DBUS_SESSION_BUS_ADDRESS unset, no socket at {tmp_path}/bus)", None)

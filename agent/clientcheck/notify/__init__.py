@@ -129,7 +129,7 @@ def present(
     notifications have none. ``previous`` is the handle of the notice to replace."""
     try:
         platform = platform or _this_platform()
-        if platform == "linux" and actions and command:
+        if platform == "linux" and actions and command and _session_bus(env):
             from clientcheck.notify import listener
 
             request = _request(title, body, url, link_label, critical, actions, previous)
@@ -162,6 +162,16 @@ def withdraw(handle: Mapping[str, Any], *, env: Mapping[str, str], runner: Runne
     except Exception as error:
         return _one_line(f"withdrawing the notification failed: {type(error).__name__}: {error}")
     return None  # macOS: osascript's notifications cannot be taken back
+
+
+def _session_bus(env: Mapping[str, str]) -> bool:
+    """Whether there is a session bus to try: without one (a console, a cron job) no listener is started,
+    and the notice says why it could not be shown, as without buttons."""
+    if sys.platform == "win32":
+        return False
+    from clientcheck.notify.dbus import _bus_sockets
+
+    return bool(_bus_sockets(env)[0])
 
 
 def _this_platform() -> str:
