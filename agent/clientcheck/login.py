@@ -140,7 +140,7 @@ def notice(
                 date=t.date(report.rules.published),
             )
         )
-    actions = []
+    actions: list[NoticeAction] = []
     for fix in dict.fromkeys(finding.fix for finding in findings if finding.fix is not None):
         if len(actions) == _FIX_ACTIONS:
             break

@@ -15,6 +15,7 @@ from clientcheck.i18n import ISO_DATES, DateWords
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Literal
 
 _MO_LIMIT = 4 * 1024 * 1024  # our catalogs are a few tens of kilobytes
 _MAGIC_LITTLE, _MAGIC_BIG = 0x950412DE, 0xDE120495
@@ -33,6 +34,7 @@ def parse_mo(data: bytes) -> tuple[dict[str, str | tuple[str, ...]], dict[str, s
     if len(data) < 28:
         raise CatalogError("too short for a .mo file")
     magic = int.from_bytes(data[:4], "little")
+    order: Literal["little", "big"]
     if magic == _MAGIC_LITTLE:
         order = "little"
     elif magic == _MAGIC_BIG:
@@ -62,7 +64,7 @@ def parse_mo(data: bytes) -> tuple[dict[str, str | tuple[str, ...]], dict[str, s
     return messages, header
 
 
-def _words(data: bytes, offset: int, count: int, order: str) -> list[int]:
+def _words(data: bytes, offset: int, count: int, order: Literal["little", "big"]) -> list[int]:
     """``2 * count`` 32-bit unsigned words at ``offset``: (length, offset) pairs."""
     raw = memoryview(data)[offset : offset + 8 * count]
     if order == sys.byteorder:

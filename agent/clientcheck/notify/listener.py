@@ -277,12 +277,13 @@ def main(env: Mapping[str, str]) -> int:
 
 def _answer(message: dict[str, Any], dumps: Callable[[Any], str] | None = None) -> None:
     """One line to the login run, then standard output closed: it stops waiting at once."""
-    if dumps is None:
-        from clientcheck.cjson import dumps_compact as dumps
+    from clientcheck.cjson import dumps_compact
+
+    write = dumps or dumps_compact
     try:
         stream = sys.stdout
         if stream is not None:
-            stream.write(dumps(message) + "\n")
+            stream.write(write(message) + "\n")
             stream.flush()
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)

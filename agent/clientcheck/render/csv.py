@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 
-from clientcheck.model import Installation
+from clientcheck.model import Installation, days_left
 from clientcheck.render import words
 from clientcheck.visible import visible
 
@@ -78,7 +78,7 @@ def _fields(record: object, columns: tuple[str, ...]) -> dict[str, object]:
 def render_report(report: Report) -> str:
     finding_columns = tuple(column for column in REPORT_COLUMNS if column != "kind")
     rows = [
-        {**_fields(finding, finding_columns), "kind": "finding", "days_left": words.days_left(finding, report.as_of)}
+        {**_fields(finding, finding_columns), "kind": "finding", "days_left": days_left(finding, report.as_of)}
         for finding in report.findings
     ]
     rows += [

@@ -10,7 +10,7 @@ rules come last, and are never cut away.
 
 from __future__ import annotations
 
-from clientcheck.model import STATUS_ORDER
+from clientcheck.model import STATUS_ORDER, days_left
 from clientcheck.render import words
 from clientcheck.visible import one_line
 
@@ -68,7 +68,7 @@ def _item(finding: Finding, report: Report) -> str:
         need = f"needs {finding.required}"
         if finding.status == "due" and finding.deadline:
             need += f" before {finding.deadline.isoformat()}"  # the first day it is owed
-            left = words.days_left(finding, report.as_of)
+            left = days_left(finding, report.as_of)
             if left is not None:
                 need += f", {left} day{'s' if left != 1 else ''} left"
             if finding.step == "warning":

@@ -7,7 +7,7 @@ that failed (bad arguments, unreadable rules): the caller says that, never this 
 
 from __future__ import annotations
 
-from clientcheck.model import STATUS_ORDER
+from clientcheck.model import STATUS_ORDER, days_left
 from clientcheck.render import words
 from clientcheck.visible import one_line
 
@@ -124,7 +124,7 @@ def _short_text(report: Report) -> str:
 
 def _days_left(finding: Finding, report: Report) -> str:
     """`` (7 days left)``: counted from the day judged, the machine's own date."""
-    left = words.days_left(finding, report.as_of)
+    left = days_left(finding, report.as_of)
     return f" ({_plural(left, 'day')} left)" if left is not None else ""
 
 
