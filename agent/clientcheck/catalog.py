@@ -181,7 +181,7 @@ class Product(Record):
     linux: LinuxPlaces
     macos: MacPlaces
     windows: WindowsPlaces
-    update: Updater
+    update: dict[str, Any]  # catalog.json's "update": see ``updater``
 
     def __init__(
         self,
@@ -193,7 +193,7 @@ class Product(Record):
         linux: LinuxPlaces,
         macos: MacPlaces,
         windows: WindowsPlaces,
-        update: Updater,
+        update: dict[str, Any],
     ) -> None:
         self._set(locals())
 
@@ -202,15 +202,9 @@ class Product(Record):
 
 
 class Catalog:
-    def __init__(
-        self,
-        products: dict[str, Product],
-        systems: dict[str, tuple[str, str]] | None = None,
-        software_centers: tuple[SoftwareCenter, ...] = (),
-    ) -> None:
+    def __init__(self, products: dict[str, Product], document: dict[str, Any] | None = None) -> None:
         self.products = products
-        self.systems = systems or {}  # platform -> (the OS updater's name, the URI that opens it)
-        self.software_centers = software_centers
+        self._document = document or {}  # what only some runs need is read from it when asked for
         self.linux_desktop_ids = {d: p for p in products.values() for d in p.linux.desktop_ids}
         self._executables = {e: p for p in products.values() for e in p.linux.executables}
         self._flatpaks = {f: p for p in products.values() for f in p.linux.flatpaks}
@@ -218,6 +212,19 @@ class Catalog:
         # LaunchServices writes bundle ids in lower case: look them up without case.
         self._bundle_ids = {b.lower(): p for p in products.values() for b in p.macos.bundle_ids}
         self._app_names = {a: p for p in products.values() for a in p.macos.app_names}
+
+    @property
+    def systems(self) -> dict[str, tuple[str, str]]:
+        """Platform -> (the OS updater's name, the URI that opens it)."""
+        return {
+            name: (entry["name"], entry["uri"])
+            for name, entry in self._document.get("systems", {}).items()
+            if name != "comment"
+        }
+
+    @property
+    def software_centers(self) -> tuple[SoftwareCenter, ...]:
+        return _centers(self._document.get("software_centers", {}))
 
     def by_executable(self, name: str) -> Product | None:
         return self._executables.get(name)
@@ -260,12 +267,12 @@ def _windows(raw: dict[str, Any]) -> WindowsPlaces:
     return WindowsPlaces(*(tuple(raw.get(key, ())) for key in WindowsPlaces.__slots__))
 
 
-_NO_UPDATER = Updater(None, None, None, False)
+_NO_UPDATE: dict[str, Any] = {}
 
 
-def _updater(raw: dict[str, Any] | None) -> Updater:
-    if not raw:
-        return _NO_UPDATER
+def updater(product: Product) -> Updater:
+    """How a person starts an update of ``product`` themselves (read when something is owed, not before)."""
+    raw = product.update
     return Updater(raw.get("page"), raw.get("help"), raw.get("download"), bool(raw.get("system", False)))
 
 
@@ -300,17 +307,11 @@ def parse_catalog(document: dict[str, Any], platform: str | None = None) -> Cata
             linux=_linux(raw.get("linux", {})) if platform in (None, "linux") else empty_linux,
             macos=_macos(raw.get("macos", {})) if platform in (None, "macos") else empty_macos,
             windows=_windows(raw.get("windows", {})) if platform in (None, "windows") else empty_windows,
-            update=_updater(raw.get("update")),
+            update=raw.get("update") or _NO_UPDATE,
         )
         for product_id, raw in document["products"].items()
     }
-    systems = {
-        name: (entry["name"], entry["uri"])
-        for name, entry in document.get("systems", {}).items()
-        if name != "comment" and platform in (None, name)
-    }
-    centers = _centers(document.get("software_centers", {})) if platform in (None, "linux") else ()
-    return Catalog(products, systems, centers)
+    return Catalog(products, document)
 
 
 _loaded: dict[str | None, Catalog] = {}  # a run may ask more than once; functools would cost an import

@@ -31,8 +31,7 @@ def judge(
     ``warn``; ``interface_languages`` gives the user's desktop languages where the environment names none
     (Windows, macOS)."""
     from clientcheck.evaluate import evaluate
-    from clientcheck.i18n import available
-    from clientcheck.language import choose_language
+    from clientcheck.i18n import available, choose_language
     from clientcheck.model import Report
     from clientcheck.rules import load_rules
 

@@ -8,6 +8,7 @@ The action is chosen by product and OS from the catalog (``catalog.json``: a pro
 from __future__ import annotations
 
 from clientcheck.catalog import is_flatpak_id, is_package_name, is_snap_name
+from clientcheck.catalog import updater as catalog_updater
 from clientcheck.i18n import ENGLISH, N_
 from clientcheck.model import FixAction, Installation, OSInfo
 
@@ -128,7 +129,7 @@ def fix_for(
     product = catalog.products.get(installation.product)
     if product is None:
         return None
-    updater = product.update
+    updater = catalog_updater(product)
     if updater.system:
         return _system_fix(platform, catalog, software_centers, new_release=False)
     if new_release:

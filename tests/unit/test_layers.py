@@ -31,8 +31,7 @@ LAYERS: dict[str, int] = {
             "cjson",
             "tomlread",
             "version",
-            "language",
-            "i18n",  # the translations: the catalogs of the person's language
+            "i18n",  # the language a run speaks, and its words
             "mo",  # the compiled catalogs read without gettext
             "platforms",
             "dirs",

@@ -30,8 +30,7 @@ _speaking: list[Translation] = [ENGLISH]  # the language of what is said on stde
 def speak_in(asked: str | None, env: Mapping[str, str]) -> None:
     """Say errors, hints and warnings in the language a report would be in: ``asked`` (--lang, the
     settings), else the environment's, else the desktop's. Silently: only the report's language warns."""
-    from clientcheck.i18n import available, translation
-    from clientcheck.language import choose_language
+    from clientcheck.i18n import available, choose_language, translation
 
     _speaking[0] = translation(choose_language(asked, env, available, lambda _: None, interface_languages(env)))
 

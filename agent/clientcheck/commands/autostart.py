@@ -37,7 +37,6 @@ def autostart(args: Parsed, env: Mapping[str, str]) -> int:
 
 def _language(env: Mapping[str, str]) -> str:
     from clientcheck.commands import interface_languages
-    from clientcheck.i18n import available
-    from clientcheck.language import choose_language
+    from clientcheck.i18n import available, choose_language
 
     return choose_language(None, env, available, lambda _: None, interface_languages(env))

@@ -124,14 +124,16 @@ class _Collector:
     def field(
         self, where: str, obj: dict[str, Any], key: str, convert: Callable[[str, Any], T], *, required: bool
     ) -> T | None:
+        # ``key`` is one of ours (the file's own keys are checked by check_keys): no need to make it visible.
+        path = f"{where}.{key}" if where else key
         if key not in obj:
             if required:
-                self.add(_join(where, key), "is required")
+                self.add(path, "is required")
             return None
         try:
-            return convert(_join(where, key), obj[key])
+            return convert(path, obj[key])
         except _ProblemError as problem:
-            self.add(_join(where, key), str(problem))
+            self.add(path, str(problem))
             return None
 
 
