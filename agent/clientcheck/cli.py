@@ -10,11 +10,10 @@ import sys
 from clientcheck import __version__
 from clientcheck import dates as dt
 from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser, dest_of
-from clientcheck.commands import protocol_of, say, speak_english, speak_in, speaking, spoken, warn
+from clientcheck.commands import protocol_of, say, speak_english, speak_in, speaking, speaking_language, spoken, warn
 from clientcheck.config.table import FORMATS, SETTINGS, over_maximum, parse_duration
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, said
-from clientcheck.i18n import ENGLISH
 from clientcheck.model import PLATFORMS
 from clientcheck.platforms import this_platform
 
@@ -403,7 +402,7 @@ def _asked_language(arguments: Sequence[str], env: Mapping[str, str]) -> str | N
 
 def _errors_language(asked: str | None, env: Mapping[str, str]) -> Translation:
     """The language an error is said in: the run's, once known; else worked out now, without a warning."""
-    if speaking() is ENGLISH and (asked or _any_locale(env)):
+    if speaking_language() == "en" and (asked or _any_locale(env)):
         try:
             speak_in(asked, env)
         except Exception:  # noqa: S110 - an error about the error: say the first in English

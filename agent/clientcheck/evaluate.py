@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from clientcheck import dates as dt
-from clientcheck.i18n import translation
 from clientcheck.model import STATUS_ORDER, Finding, step_at
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from clientcheck.i18n import Translation
     from clientcheck.model import (
@@ -114,7 +113,9 @@ def _restart_of(subject: _Subject, restarts: tuple[PendingRestart, ...]) -> Pend
     return None
 
 
-def _with_restart(finding: Finding, restart: PendingRestart | None, os_info: OSInfo, t: Translation) -> Finding:
+def _with_restart(
+    finding: Finding, restart: PendingRestart | None, os_info: OSInfo, t: Callable[[], Translation]
+) -> Finding:
     """An update on disk but not in effect is still owed: an ``ok`` finding becomes ``restart``, unless the
     version still running is known to meet the minimum. Any other finding just carries the note."""
     if restart is None:
@@ -124,21 +125,23 @@ def _with_restart(finding: Finding, restart: PendingRestart | None, os_info: OSI
     if restart.running is not None and (finding.required is None or restart.running >= finding.required):
         return finding.replace(restart=restart.reason)  # a newer build waits, but what runs is good enough
     if restart.kind == "system":
-        message = t.gettext(
+        message = t().gettext(
             "Updates to {system} are installed but take effect only after a restart", system=os_info.name
         )
-        remedy = t.gettext("Restart the computer")
+        remedy = t().gettext("Restart the computer")
     else:
         installed = f"{finding.name} {finding.installed}"
         if restart.running is not None:
-            message = t.gettext(
+            message = t().gettext(
                 "{installed} is installed, but an older version is still running ({running} is still running)",
                 installed=installed,
                 running=restart.running,
             )
         else:
-            message = t.gettext("{installed} is installed, but an older version is still running", installed=installed)
-        remedy = t.gettext("Close every {name} window and open it again (or restart the computer)", name=finding.name)
+            message = t().gettext(
+                "{installed} is installed, but an older version is still running", installed=installed
+            )
+        remedy = t().gettext("Close every {name} window and open it again (or restart the computer)", name=finding.name)
     return finding.replace(status="restart", message=message, remedy=remedy, restart=restart.reason)
 
 
@@ -148,7 +151,7 @@ def _judge(
     os_info: OSInfo,
     today: dt.date,
     language: str,
-    t: Translation,
+    t: Callable[[], Translation],
     steps: tuple[Step, ...] | None,
     centers: tuple[str, ...] = (),
 ) -> Finding:
@@ -161,11 +164,11 @@ def _judge(
     if version is None:
         status = "unknown"
         if subject.problem:
-            message = t.gettext(
+            message = t().gettext(
                 "The version of {name} could not be read: {problem}", name=subject.name, problem=subject.problem
             )
         else:
-            message = t.gettext("The version of {name} could not be read", name=subject.name)
+            message = t().gettext("The version of {name} could not be read", name=subject.name)
     elif (unsupported := _unsupported(rule, version)) is not None and _started(unsupported, today):
         status = "unsupported"
         required = unsupported.below or rule.minimum
@@ -177,7 +180,9 @@ def _judge(
             deadline = rule.grace.until
         else:
             status = "owed"
-        message = rule_text or t.gettext("Update {name} to {version} or newer", name=subject.name, version=rule.minimum)
+        message = rule_text or t().gettext(
+            "Update {name} to {version} or newer", name=subject.name, version=rule.minimum
+        )
     elif unsupported is not None and unsupported.since is not None:
         # End of support announced for a date still ahead: a warning now, with that date as the deadline.
         status = "due"
@@ -187,7 +192,7 @@ def _judge(
         message = _unsupported_text(unsupported, rule_text, subject, version, language, t)
     else:
         status = "ok"
-        message = rule_text or t.gettext("{name} is up to date", name=subject.name)
+        message = rule_text or t().gettext("{name} is up to date", name=subject.name)
     remedy = None
     fix = None
     if status in ("owed", "due", "unsupported"):
@@ -196,7 +201,7 @@ def _judge(
         from clientcheck.remedy import fix_for, remedy_for
 
         new_release = status == "unsupported"
-        remedy = remedy_for(subject.installation, os_info, new_release=new_release, t=t)
+        remedy = remedy_for(subject.installation, os_info, new_release=new_release, t=t())
         fix = fix_for(subject.installation, os_info, load_catalog(os_info.platform), centers, new_release=new_release)
     days_left = (deadline - today).days if deadline is not None else None
     return Finding(
@@ -237,12 +242,12 @@ def _unsupported_text(
     subject: _Subject,
     version: Version,
     language: str,
-    t: Translation,
+    t: Callable[[], Translation],
 ) -> str:
     return (
         pick_text(unsupported.message, language)
         or rule_text
-        or t.gettext(
+        or t().gettext(
             "{name} {version} is no longer supported by its vendor: upgrade to a supported release or replace it",
             name=subject.name,
             version=version,
@@ -250,10 +255,28 @@ def _unsupported_text(
     )
 
 
+class _Words:
+    """The translation of ``language``, looked up the first time a message of clientcheck's own is needed: a
+    machine whose rules have their own messages, and that owes nothing, never needs one."""
+
+    __slots__ = ("_found", "language")
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._found: Translation | None = None
+
+    def __call__(self) -> Translation:
+        if self._found is None:
+            from clientcheck.i18n import translation
+
+            self._found = translation(self.language)
+        return self._found
+
+
 def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: str = "en") -> tuple[Finding, ...]:
     """Every finding, worst first (owed, unsupported, due, unknown, ok), then by product; the messages
     clientcheck writes itself (where the rule has none) in ``language``, as the rule's own are chosen."""
-    t = translation(language)
+    t = _Words(language)
     platform = inventory.os.platform
     findings: list[Finding] = []
     for subject in _subjects(inventory):
@@ -278,7 +301,7 @@ def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: s
                 severity="required",
                 installed=None,
                 required=None,
-                message=t.gettext(
+                message=t().gettext(
                     "The operating system could not be identified: {problem}", problem=inventory.os.problem
                 ),
             )

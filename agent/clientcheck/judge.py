@@ -31,7 +31,7 @@ def judge(
     ``warn``; ``interface_languages`` gives the user's desktop languages where the environment names none
     (Windows, macOS)."""
     from clientcheck.evaluate import evaluate
-    from clientcheck.i18n import available, choose_language
+    from clientcheck.language import catalog_languages, choose_language
     from clientcheck.model import Report
     from clientcheck.rules import load_rules
 
@@ -47,7 +47,7 @@ def judge(
     )
     for warning in loaded.warnings:
         warn(warning)
-    language = choose_language(settings["report.language"], env, available, warn, interface_languages)
+    language = choose_language(settings["report.language"], env, catalog_languages, warn, interface_languages)
     findings = evaluate(inventory, loaded.ruleset, today, language)
     return Report(
         generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language, as_of=today

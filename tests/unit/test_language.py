@@ -8,10 +8,10 @@ import plistlib
 
 import pytest
 
-from clientcheck.i18n import choose_language, environment_languages, locale_tag, normal_tag
 from clientcheck.inspect.formats.regfile import parse_reg
 from clientcheck.inspect.interface import macos_languages, recheck_registered, windows_languages
 from clientcheck.inspect.registry import ExportedRegistry
+from clientcheck.language import choose_language, environment_languages, locale_tag, normal_tag
 
 SHIPPED = ["de", "es", "fr", "it", "nl", "pt"]
 

@@ -31,7 +31,8 @@ LAYERS: dict[str, int] = {
             "cjson",
             "tomlread",
             "version",
-            "i18n",  # the language a run speaks, and its words
+            "language",
+            "i18n",  # the translations: the catalogs of the person's language
             "mo",  # the compiled catalogs read without gettext
             "platforms",
             "dirs",

@@ -14,7 +14,6 @@ import sys
 
 from clientcheck.deliver import write_stream
 from clientcheck.errors import ClientcheckError, ExitStatus, Said
-from clientcheck.i18n import ENGLISH
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
@@ -24,24 +23,31 @@ if TYPE_CHECKING:
     from clientcheck.i18n import Translation
     from clientcheck.model import Report
 
-_speaking: list[Translation] = [ENGLISH]  # the language of what is said on stderr: set by speak_in
+_speaking: list[str] = ["en"]  # the language of what is said on stderr: set by speak_in
 
 
 def speak_in(asked: str | None, env: Mapping[str, str]) -> None:
     """Say errors, hints and warnings in the language a report would be in: ``asked`` (--lang, the
     settings), else the environment's, else the desktop's. Silently: only the report's language warns."""
-    from clientcheck.i18n import available, choose_language, translation
+    from clientcheck.language import catalog_languages, choose_language
 
-    _speaking[0] = translation(choose_language(asked, env, available, lambda _: None, interface_languages(env)))
+    _speaking[0] = choose_language(asked, env, catalog_languages, lambda _: None, interface_languages(env))
+
+
+def speaking_language() -> str:
+    return _speaking[0]
 
 
 def speaking() -> Translation:
-    return _speaking[0]
+    """The translation of the run's language (imported only when something is to be said)."""
+    from clientcheck.i18n import translation
+
+    return translation(_speaking[0])
 
 
 def speak_english() -> None:
     """Back to English, where every run starts (a test's in-process runs follow one another)."""
-    _speaking[0] = ENGLISH
+    _speaking[0] = "en"
 
 
 def spoken(text: str, t: Translation | None = None) -> str:

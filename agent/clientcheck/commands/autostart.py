@@ -37,6 +37,6 @@ def autostart(args: Parsed, env: Mapping[str, str]) -> int:
 
 def _language(env: Mapping[str, str]) -> str:
     from clientcheck.commands import interface_languages
-    from clientcheck.i18n import available, choose_language
+    from clientcheck.language import catalog_languages, choose_language
 
-    return choose_language(None, env, available, lambda _: None, interface_languages(env))
+    return choose_language(None, env, catalog_languages, lambda _: None, interface_languages(env))
