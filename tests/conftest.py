@@ -41,6 +41,21 @@ settings.register_profile("mutation", derandomize=True, database=None)
 settings.load_profile(CALLER_ENV.get("HYPOTHESIS_PROFILE") or ("ci" if CI else "default"))
 
 
+def load_hatch_build():
+    """The repository's build hook (hatch_build.py: extracting and compiling the translations), as a module."""
+    import importlib.util
+    import sys
+
+    module = sys.modules.get("hatch_build")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("hatch_build", REPO / "hatch_build.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["hatch_build"] = module
+        spec.loader.exec_module(module)
+    return module
+
+
 def linux_cases() -> list[Path]:
     return sorted(path for path in LINUX_FIXTURES.iterdir() if (path / "root").is_dir())
 

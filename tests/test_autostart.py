@@ -168,6 +168,7 @@ def test_templates_are_read_from_the_package_and_are_the_source_trees_and_have_n
     for template in TEMPLATES.iterdir():
         assert (found / template.name).read_bytes() == template.read_bytes()
     assert sorted(path.name for path in TEMPLATES.iterdir()) == [
+        "clientcheck-check-now.desktop",
         "clientcheck-machine-task.xml",
         "clientcheck-machine.service",
         "clientcheck-machine.timer",
@@ -254,6 +255,7 @@ def test_install_is_idempotent_and_uninstall_leaves_the_tree_as_it_was(
                 "home/ada/.config/systemd/user/clientcheck.service",
                 "home/ada/.config/systemd/user/clientcheck.timer",
                 "home/ada/.config/systemd/user/timers.target.wants/clientcheck.timer",
+                "home/ada/.local/share/applications/clientcheck-check-now.desktop",
             ],
             [
                 "etc/xdg/autostart/clientcheck.desktop",
@@ -263,6 +265,7 @@ def test_install_is_idempotent_and_uninstall_leaves_the_tree_as_it_was(
                 "etc/systemd/system/clientcheck-machine.service",
                 "etc/systemd/system/clientcheck-machine.timer",
                 "etc/systemd/system/timers.target.wants/clientcheck-machine.timer",
+                "usr/local/share/applications/clientcheck-check-now.desktop",
             ],
         ),
         (
@@ -277,11 +280,15 @@ def test_install_is_idempotent_and_uninstall_leaves_the_tree_as_it_was(
             [
                 "Users/jürgen/AppData/Local/clientcheck/autostart/clientcheck-task.xml",
                 "Users/jürgen/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/clientcheck.lnk",
+                "Users/jürgen/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Check for updates now.lnk",
+                "Users/jürgen/AppData/Local/clientcheck/autostart/clientcheck-protocol.reg",
             ],
             [
                 "ProgramData/clientcheck/autostart/clientcheck-task.xml",
                 "ProgramData/Microsoft/Windows/Start Menu/Programs/clientcheck.lnk",
                 "ProgramData/clientcheck/autostart/clientcheck-machine-task.xml",
+                "ProgramData/Microsoft/Windows/Start Menu/Programs/Check for updates now.lnk",
+                "ProgramData/clientcheck/autostart/clientcheck-protocol.reg",
             ],
         ),
     ],
@@ -300,10 +307,10 @@ def test_xdg_config_home_is_honoured_and_a_relative_one_ignored(tmp_path: Path):
     linux_machine(tmp_path)
     env = {"HOME": "/home/ada", "XDG_CONFIG_HOME": "/home/ada/.local/config"}
     changes = autostart.install("linux", method="xdg", env=env, command=LINUX_COMMAND, root=str(tmp_path))
-    assert changes[-1].path == str(tmp_path / "home/ada/.local/config/autostart/clientcheck.desktop")
+    assert changes[0].path == str(tmp_path / "home/ada/.local/config/autostart/clientcheck.desktop")
     env["XDG_CONFIG_HOME"] = "relative/config"  # the XDG spec says: ignore it
     changes = autostart.install("linux", method="xdg", env=env, command=LINUX_COMMAND, root=str(tmp_path))
-    assert changes[-1].path == str(tmp_path / "home/ada/.config/autostart/clientcheck.desktop")
+    assert changes[0].path == str(tmp_path / "home/ada/.config/autostart/clientcheck.desktop")
 
 
 def test_a_per_user_install_without_a_home_is_a_clear_error(tmp_path: Path):
@@ -323,9 +330,10 @@ def test_a_staging_tree_is_written_below_its_root_only(tmp_path: Path):
         for system in (False, True):
             changes = autostart.install(platform, system=system, env=env, command=command, root=str(root))
             changes += autostart.uninstall(platform, system=system, env=env, command=command, root=str(root))
-            tasks = ("scheduled task", windows.KIND_MACHINE_TASK)
-            assert all(Path(c.path).is_relative_to(root) for c in changes if c.kind not in tasks)
-            assert {c.action for c in changes if c.kind in tasks} <= {"skipped"}
+            # task names and a registry key: not files
+            registered = ("scheduled task", windows.KIND_MACHINE_TASK, "recheck protocol")
+            assert all(Path(c.path).is_relative_to(root) for c in changes if c.kind not in registered)
+            assert {c.action for c in changes if c.kind in registered} <= {"skipped"}
     assert sorted(path.name for path in tmp_path.iterdir()) == ["linux", "macos", "windows"]
 
 
@@ -347,7 +355,7 @@ def test_auto_is_xdg_for_the_login_plus_a_timer_that_only_rechecks(tmp_path: Pat
 def test_auto_without_systemd_is_the_xdg_entry_alone(tmp_path: Path):
     env = linux_machine(tmp_path, systemd=False)
     changes = autostart.install("linux", env=env, command=LINUX_COMMAND, root=str(tmp_path))
-    assert [Path(change.path).name for change in changes] == ["clientcheck.desktop"]
+    assert [Path(change.path).name for change in changes] == ["clientcheck.desktop", "clientcheck-check-now.desktop"]
     assert not (tmp_path / "home/ada/.config/systemd").exists()
 
 
@@ -360,6 +368,7 @@ def test_switching_methods_removes_the_other_methods_entries(tmp_path: Path):
     status = autostart.status("linux", method="xdg", env=env, command=LINUX_COMMAND, root=str(tmp_path))
     assert [(Path(item.path).name, item.state, item.expected) for item in status] == [
         ("clientcheck.desktop", "missing", True),
+        ("clientcheck-check-now.desktop", "installed", True),  # whatever the method
         ("clientcheck.service", "installed", False),
         ("clientcheck.timer", "installed", False),
         ("clientcheck.timer", "installed", False),
@@ -373,6 +382,7 @@ def test_switching_methods_removes_the_other_methods_entries(tmp_path: Path):
         ("clientcheck.timer", "removed"),
         ("clientcheck.timer", "removed"),
         ("clientcheck.desktop", "installed"),
+        ("clientcheck-check-now.desktop", "unchanged"),
     ]
     assert sorted(tree(home)) == ["autostart", "autostart/clientcheck.desktop"]  # the emptied folders went too
 
@@ -390,11 +400,13 @@ def test_status_tells_an_outdated_entry_from_a_current_one(tmp_path: Path):
         "clientcheck.desktop": "differs",
         "clientcheck.service": "differs",
         "clientcheck.timer": "installed",
+        "clientcheck-check-now.desktop": "differs",
     }
     changes = autostart.install("linux", env=env, command=moved, root=str(tmp_path))
     assert {Path(change.path).name: change.action for change in changes if change.action != "unchanged"} == {
         "clientcheck.desktop": "updated",
         "clientcheck.service": "updated",
+        "clientcheck-check-now.desktop": "updated",
     }
 
 
@@ -433,7 +445,7 @@ def test_install_never_replaces_a_file_it_did_not_write(platform: str, command: 
     changes = autostart.install(platform, env=env, command=command, root=str(tmp_path))
     autostart.uninstall(platform, env=env, command=command, root=str(tmp_path))
     for change in changes:
-        if change.kind in ("scheduled task", "systemd timer enablement"):
+        if change.kind in ("scheduled task", "systemd timer enablement", "recheck protocol"):
             continue
         path = Path(change.path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -529,7 +541,8 @@ def test_the_wheel_carries_the_templates_where_the_code_looks():
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
-    assert wheel == {"packages": ["agent/clientcheck"]}  # no force-include
+    assert wheel["packages"] == ["agent/clientcheck"]
+    assert "force-include" not in wheel  # only the build hook adds files: the compiled translations
     assert "agent" in project["tool"]["hatch"]["build"]["targets"]["sdist"]["include"]
     assert templates.TEMPLATE_DIR.endswith(os.path.join("clientcheck", "data", "autostart"))
 

@@ -24,6 +24,7 @@ import pytest
 
 from clientcheck import autostart
 from clientcheck.autostart import linux as autostart_linux
+from clientcheck.autostart.linux import check_now_command
 from conftest import missing, needs_tool, require_tool
 from throwaway_root import ThrowawayRoot
 
@@ -90,10 +91,22 @@ def test_the_desktop_entry_passes_desktop_file_validate(system: bool, tmp_path: 
         "linux", system=system, method="xdg", env={"HOME": "/home/ada"}, command=command, root=str(tmp_path)
     )
     [entry] = [Path(change.path) for change in changes if change.kind == autostart_linux.KIND_DESKTOP]
+    [menu] = [Path(change.path) for change in changes if change.kind == autostart_linux.KIND_CHECK_NOW]
     expected = "etc/xdg/autostart" if system else "home/ada/.config/autostart"
     assert entry == tmp_path / expected / "clientcheck.desktop"
-    proc = subprocess.run([DESKTOP_FILE_VALIDATE, str(entry)], capture_output=True, text=True, check=False)
-    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == "", proc.stdout + proc.stderr
+    # And the menu's "Check for updates now", named in every language clientcheck speaks.
+    applications = "usr/local/share/applications" if system else "home/ada/.local/share/applications"
+    assert menu == tmp_path / applications / "clientcheck-check-now.desktop"
+    for path in (entry, menu):
+        proc = subprocess.run([DESKTOP_FILE_VALIDATE, str(path)], capture_output=True, text=True, check=False)
+        assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == "", proc.stdout + proc.stderr
+    text = menu.read_text(encoding="utf-8")
+    assert "\nName=Check for updates now\n" in text
+    assert (
+        "\nName[de]=Jetzt nach Updates suchen\n" in text
+        and "\nName[fr]=Rechercher des mises à jour maintenant\n" in text
+    )
+    assert "Exec=" in text and " login --force\n" in text
 
 
 @needs_tool("gio", "libglib2.0-bin")
@@ -102,12 +115,17 @@ def test_glib_starts_the_desktop_entry_with_exactly_our_arguments(tmp_path: Path
     # Every character the Exec quoting rules treat specially, in the program's path and its arguments.
     program = fake_program(tmp_path / "Programme ünï $x 'q' \"dq\" back\\slash" / "bin", record)
     command = [str(program), *NASTY_ARGUMENTS, "back\\slash"]
-    [change] = autostart.install("linux", method="xdg", env={"HOME": str(tmp_path / "home")}, command=command)
+    change, menu = autostart.install("linux", method="xdg", env={"HOME": str(tmp_path / "home")}, command=command)
     proc = subprocess.run([GIO, "launch", change.path], capture_output=True, text=True, check=False, timeout=30)
     assert proc.returncode == 0, proc.stderr
     [run] = runs(record)
     assert run["argv"] == command
     assert run["cwd"] == str(program.parent)  # Path=: never the home, where a "clientcheck" folder could shadow us
+    # The menu's "Check for updates now" runs the same, at once: clientcheck login --force.
+    proc = subprocess.run([GIO, "launch", menu.path], capture_output=True, text=True, check=False, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    _, checked = runs(record, 2)
+    assert checked["argv"] == check_now_command(command)  # [*command, "login", "--force"]: no "login" at its end
 
 
 def test_a_percent_sign_in_the_programs_path_is_refused_for_xdg(tmp_path: Path):

@@ -361,15 +361,21 @@ def test_a_program_path_longer_than_task_scheduler_takes_is_refused(tmp_path: Pa
 
 
 class Schtasks:
-    """A stand-in for schtasks.exe that keeps a task list and records every command line."""
+    """A stand-in for schtasks.exe that keeps a task list and records every command line; and for reg.exe,
+    which imports .reg files (read with clientcheck's own parser, from the staging tree) into its keys."""
 
-    def __init__(self, registered: bool = False, fail_create: str | None = None) -> None:
+    def __init__(self, registered: bool = False, fail_create: str | None = None, root: Path | None = None) -> None:
         self.tasks: set[str] = set()
         self.calls: list[list[str]] = []
+        self.reg_calls: list[list[str]] = []
+        self.keys: dict[str, dict] = {}
         self.fail_create = fail_create
         self.registered = registered
+        self.root = root
 
     def __call__(self, argv):
+        if argv[0].lower().endswith("\\reg.exe"):
+            return self.reg(argv)
         self.calls.append(list(argv))
         verb, name = argv[1], argv[argv.index("/TN") + 1]
         if verb == "/Query":
@@ -384,6 +390,23 @@ class Schtasks:
         if verb == "/Delete":
             self.tasks.discard(name)
             return autostart.CommandResult(0, f'SUCCESS: The scheduled task "{name}" was successfully deleted.')
+        raise AssertionError(argv)
+
+    def reg(self, argv):
+        from clientcheck.inspect.formats.regfile import parse_reg
+
+        self.reg_calls.append(list(argv))
+        verb = argv[1]
+        if verb == "query":
+            return autostart.CommandResult(0 if argv[2].lower() in self.keys else 1, "")
+        if verb == "import":
+            path = Path(argv[2])  # the staged copy (a staging tree's path, as install passes it there)
+            parsed = parse_reg(path.read_bytes())
+            self.keys.update({key.lower(): values for key, values in parsed.items()})
+            return autostart.CommandResult(0, "The operation completed successfully.")
+        if verb == "delete":
+            self.keys = {key: values for key, values in self.keys.items() if not key.startswith(argv[2].lower())}
+            return autostart.CommandResult(0, "The operation completed successfully.")
         raise AssertionError(argv)
 
 
@@ -420,6 +443,9 @@ def test_schtasks_registers_and_removes_the_task(system: bool, names: list[str],
         ("scheduled task", "installed"),
         ("Start-menu shortcut", "installed"),
         *(machine if system else []),
+        ("Start-menu shortcut: check for updates now", "installed"),
+        ("recheck protocol definition", "installed"),
+        ("recheck protocol", "installed"),
     ]
     states = autostart.status("windows", system=system, env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks)
     assert autostart.is_installed(states)
@@ -436,9 +462,10 @@ def test_schtasks_registers_and_removes_the_task(system: bool, names: list[str],
     assert schtasks.calls == [
         call for name in names for call in ([SCHTASKS, "/Query", "/TN", name], [SCHTASKS, "/Delete", "/TN", name, "/F"])
     ]
-    expected = ["removed"] * (5 if system else 3) + (["absent"] if system else [])  # no collector state here
+    expected = ["removed"] * (8 if system else 6) + (["absent"] if system else [])  # no collector state here
     assert [change.action for change in removed] == expected
     assert schtasks.tasks == set()
+    assert schtasks.keys == {}
 
 
 def test_the_machine_task_runs_as_system_at_boot_and_every_hour(tmp_path: Path):
@@ -468,7 +495,14 @@ def test_a_task_deleted_behind_our_back_is_registered_again(tmp_path: Path):
     ]
     assert state.state == "missing"
     changes = autostart.install("windows", env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks)
-    assert [change.action for change in changes] == ["unchanged", "installed", "unchanged"]
+    assert [change.action for change in changes] == [
+        "unchanged",
+        "installed",
+        "unchanged",
+        "unchanged",
+        "unchanged",
+        "unchanged",
+    ]
 
 
 def test_a_refused_registration_is_an_error_with_schtasks_reason(tmp_path: Path):
@@ -656,3 +690,61 @@ def test_shortcut_structure_follows_ms_shllink(tmp_path: Path):
 def test_a_shortcut_needs_a_path_on_a_local_drive(target: str):
     with pytest.raises(shelllink.ShellLinkError, match="not a path on a local drive"):
         shelllink.shell_link(target)
+
+
+# --- check for updates now ---------------------------------------------------------------------------
+
+
+def test_the_recheck_protocol_runs_a_fixed_command_and_takes_nothing_from_the_link(tmp_path: Path):
+    from clientcheck.inspect.formats.regfile import parse_reg
+    from clientcheck.inspect.interface import RECHECK_COMMANDS, recheck_registered
+    from clientcheck.inspect.registry import ExportedRegistry
+    from clientcheck.notify.windows import RECHECK_URI
+
+    schtasks = Schtasks()
+    autostart.install("windows", env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks)
+    reg_file = tmp_path / "Users/jürgen/AppData/Local/clientcheck/autostart/clientcheck-protocol.reg"
+    assert reg_file.read_bytes().startswith(b"\xff\xfe")  # UTF-16LE with a byte-order mark, as regedit writes
+    registry = ExportedRegistry(parse_reg(reg_file.read_bytes()))  # the file as reg import reads it
+    key = "HKEY_CURRENT_USER\\Software\\Classes\\clientcheck"
+    assert registry.value(key, "URL Protocol") == ""
+    command = registry.value(f"{key}\\shell\\open\\command", "")
+    assert command == f"{PYTHONW} -m clientcheck login --force"
+    assert "%1" not in command  # the link that opens it is never handed on
+    assert RECHECK_URI.split(":")[0] == "clientcheck"
+    assert recheck_registered(registry)  # what a login run asks before offering the button
+    assert f"{key}\\shell\\open\\command" in RECHECK_COMMANDS
+    assert schtasks.reg_calls == [
+        ["C:\\WINDOWS\\System32\\reg.exe", "query", f"{key}\\shell\\open\\command"],
+        ["C:\\WINDOWS\\System32\\reg.exe", "import", str(reg_file)],
+    ]
+    system = Schtasks()
+    autostart.install("windows", system=True, env=ENV, command=COMMAND, root=str(tmp_path), runner=system)
+    assert "hkey_local_machine\\software\\classes\\clientcheck\\shell\\open\\command" in system.keys
+
+
+@pytest.mark.skipif(LnkParse3 is None, reason="LnkParse3 is not installed (pip install LnkParse3)")
+def test_the_check_now_shortcut_is_named_in_the_persons_language(tmp_path: Path):
+    programs = tmp_path / "Users/jürgen/AppData/Roaming/Microsoft/Windows/Start Menu/Programs"
+    schtasks = Schtasks()
+    autostart.install("windows", env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks, language="de")
+    german = programs / "Jetzt nach Updates suchen.lnk"
+    with german.open("rb") as stream:
+        link = LnkParse3.lnk_file(stream).get_json()
+    assert link["data"]["command_line_arguments"] == "-m clientcheck login --force"
+    assert link["data"]["description"].startswith("Prüfen, ob Betriebssystem, Browser und PDF-Betrachter")
+    # Installed again in French: the French one replaces the German one; status and uninstall find either.
+    changes = autostart.install("windows", env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks, language="fr")
+    assert ("Start-menu shortcut: check for updates now", "removed") in [(c.kind, c.action) for c in changes]
+    assert sorted(path.name for path in programs.iterdir()) == [
+        "Rechercher des mises à jour maintenant.lnk",
+        "clientcheck.lnk",
+    ]
+    assert autostart.is_installed(
+        autostart.status("windows", env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks, language="fr")
+    )
+    assert not autostart.is_installed(
+        autostart.status("windows", env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks, language="de")
+    )
+    autostart.uninstall("windows", env=ENV, command=COMMAND, root=str(tmp_path), runner=schtasks, language="de")
+    assert list(programs.iterdir()) == []

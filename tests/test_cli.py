@@ -448,11 +448,11 @@ def test_an_os_no_rule_names_is_not_called_up_to_date(run_cli, tmp_path):
 def test_deadlines_and_staleness_use_the_judged_day(run_cli):
     args = ("--root", _debian_root(), "--platform", "linux", "--rules", str(DESIGN_EXAMPLE))
     due = run_cli(*args, "--as-of", "2026-11-20")
-    assert "needs 155.0 or newer before 2026-12-02" in due.out
+    assert "needs 155.0 or newer\n      Owed from December 2: 12 days left\n" in due.out
     stale = run_cli(*args, "--as-of", "2027-03-10", "--format", "json").json()
     assert (stale["as_of"], stale["rules"]["stale"]) == ("2027-03-10", True)
     text = run_cli(*args, "--as-of", "2027-03-10")
-    assert "Note: these rules expired on 2027-02-28 (10 days ago); newer minimums may exist" in text.out
+    assert "Note: these rules expired on February 28, 2027 (10 days ago); newer minimums may exist" in text.out
 
 
 def test_a_file_name_that_is_not_utf8_is_reported_not_fatal(run_cli, tmp_path):

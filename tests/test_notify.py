@@ -324,10 +324,15 @@ def test_windows_values_fit_in_a_command_line_and_an_environment():
 
 
 def test_windows_script_reads_every_variable_it_is_given():
-    names = [value for key, value in vars(windows).items() if key.startswith("ENV_")]
+    names = [value for key, value in vars(windows).items() if key.startswith("ENV_") and key != "ENV_ACTION"]
     assert len(names) == 7
     for name in names:
         assert f"$env:{name}" in windows.SCRIPT
+    # The buttons' variables, numbered 1 to MAX_BUTTONS, are read by their built names.
+    assert windows.ENV_ACTION == "CLIENTCHECK_TOAST_ACTION{number}_{part}"
+    assert f"foreach ($n in 1..{windows.MAX_BUTTONS})" in windows.SCRIPT
+    assert "'CLIENTCHECK_TOAST_ACTION' + $n + '_URI'" in windows.SCRIPT
+    assert "'CLIENTCHECK_TOAST_ACTION' + $n + '_LABEL'" in windows.SCRIPT
 
 
 def test_windows_script_escapes_everything_it_puts_in_the_xml():
@@ -335,9 +340,9 @@ def test_windows_script_escapes_everything_it_puts_in_the_xml():
     xml_lines = [line for line in windows.SCRIPT.splitlines() if "'<" in line or "'\"" in line]
     assert len(xml_lines) >= 5
     for line in xml_lines:
-        unescaped = re.sub(r"\(Esc \$(env:\w+|line)\)|if \(\$[\w:]+\)", "", line)  # conditions only test
+        unescaped = re.sub(r"\(Esc \$(env:\w+|line|uri|label)\)|if \(\$[\w:]+\)", "", line)  # conditions only test
         assert "$env:" not in unescaped, line
-        assert not re.search(r"\$line\b", unescaped), line
+        assert not re.search(r"\$(line|uri|label)\b", unescaped), line
 
 
 @pytest.mark.parametrize(
@@ -412,3 +417,93 @@ def test_run_command_leaves_a_slow_program_running(tmp_path):
         os.kill(pid, 0)  # still alive: it was left to finish
     finally:
         os.kill(pid, signal.SIGTERM)
+
+
+# --- buttons, replacing and taking back ----------------------------------------------------------------
+
+
+def test_windows_buttons_open_their_uris_and_only_uris():
+    from clientcheck.notify import present
+
+    runner = Recorder()
+    reason, handle = present(
+        "1 update owed on this computer",
+        "• Windows 10 …",
+        actions=[
+            {"key": "fix-0", "label": "Open Windows Update", "uri": "ms-settings:windowsupdate", "argv": None},
+            {"key": "fix-1", "label": "Update Firefox", "uri": None, "argv": ["C:\\firefox.exe", "about:"]},
+            {"key": "fix-2", "label": "Evil", "uri": "javascript:alert(1)", "argv": None},
+            {"key": "recheck", "label": "Check again", "uri": "clientcheck:recheck", "argv": ["x"]},
+        ],
+        platform="windows",
+        env=WINDOWS_ENV,
+        runner=runner,
+    )
+    assert (reason, handle) == (None, {"platform": "windows", "tag": "notice", "group": "clientcheck"})
+    env = runner.env
+    assert env is not None
+    buttons = {key: value for key, value in env.items() if key.startswith("CLIENTCHECK_TOAST_ACTION")}
+    assert buttons == {
+        "CLIENTCHECK_TOAST_ACTION1_URI": "ms-settings:windowsupdate",
+        "CLIENTCHECK_TOAST_ACTION1_LABEL": "Open Windows Update",
+        "CLIENTCHECK_TOAST_ACTION2_URI": "clientcheck:recheck",
+        "CLIENTCHECK_TOAST_ACTION2_LABEL": "Check again",
+    }
+    # Every toast carries the same tag and group: the next one replaces it.
+    assert "$toast.Tag = 'notice'" in windows.SCRIPT and "$toast.Group = 'clientcheck'" in windows.SCRIPT
+
+
+def test_windows_withdraws_the_toast_by_its_tag():
+    from clientcheck.notify import withdraw
+
+    runner = Recorder()
+    assert (
+        withdraw({"platform": "windows", "tag": "notice", "group": "clientcheck"}, env=WINDOWS_ENV, runner=runner)
+        is None
+    )
+    argv = runner.argv
+    assert argv[0] == windows.powershell_path(WINDOWS_ENV)
+    script = base64.b64decode(argv[-1]).decode("utf-16-le")
+    assert script == windows.WITHDRAW_SCRIPT
+    assert "ToastNotificationManager]::History" in script
+    assert "$history.Remove('notice', 'clientcheck', [string]$env:CLIENTCHECK_TOAST_APP_ID)" in script
+    assert runner.env is not None and runner.env["CLIENTCHECK_TOAST_APP_ID"] == "clientcheck"
+    failing = Recorder(1, "Element not found.\r\n")
+    assert withdraw({"platform": "windows"}, env=WINDOWS_ENV, runner=failing) == (
+        "PowerShell could not withdraw the toast: Element not found."
+    )
+
+
+def test_macos_notices_have_no_buttons_and_cannot_be_taken_back():
+    from clientcheck.notify import present, withdraw
+
+    runner = Recorder()
+    reason, handle = present(
+        "t",
+        "b",
+        actions=[{"key": "fix-0", "label": "Open Software Update", "uri": "x-apple.systempreferences:x", "argv": None}],
+        platform="macos",
+        env={},
+        runner=runner,
+    )
+    assert (reason, handle) == (None, None)
+    assert runner.argv[-2:] == ["t", "b"]
+    assert withdraw({"platform": "macos"}, env={}) is None
+
+
+def test_linux_without_a_session_bus_starts_no_listener(monkeypatch, tmp_path):
+    from clientcheck.notify import present
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a process was started")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    reason, handle = present(
+        "t",
+        "b",
+        actions=[{"key": "recheck", "label": "Check again", "argv": ["/usr/bin/clientcheck", "login", "--force"]}],
+        command=["/usr/bin/clientcheck"],
+        platform="linux",
+        env={"XDG_RUNTIME_DIR": str(tmp_path)},
+    )
+    assert (reason, handle) == (f"no session bus (DBUS_SESSION_BUS_ADDRESS unset, no socket at {tmp_path}/bus)", None)

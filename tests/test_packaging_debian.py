@@ -372,6 +372,9 @@ def test_package_files_modes_and_sums(deb, tmp_path):
         "/usr/lib/clientcheck/clientcheck/cli.py",
         "/usr/lib/clientcheck/clientcheck/data/catalog.json",
         "/usr/lib/clientcheck/clientcheck/data/default-rules.json",
+        # The compiled translations, built from agent/locale/*.po by the wheel's build (never committed).
+        "/usr/lib/clientcheck/clientcheck/data/locale/de.mo",
+        "/usr/lib/clientcheck/clientcheck/data/locale/en.mo",
         "/usr/lib/clientcheck/requests/__init__.py",
         "/usr/lib/clientcheck/cryptography/__init__.py",
         "/usr/lib/clientcheck/psutil/__init__.py",
@@ -472,6 +475,10 @@ def _check_installed(root: ThrowawayRoot, tmp_path: Path, package_files: list[st
     report = json.loads(report_run.stdout)
     _schema("report.schema.json").validate(report)
     assert report["rules"]["source"] == "bundled"
+    # In the person's language: the catalogs the package carries, read by the launcher's python3 -IS.
+    german = root.run(_offline(["/usr/bin/clientcheck", "--lang", "de"]), env={"PATH": os.environ["PATH"]})
+    assert german.returncode in (0, 1) and german.stderr == "", german.stderr
+    assert "uf diesem Computer" in german.stdout.splitlines()[0]  # "Auf …", "… auf …": nothing owed, or owed
 
     # What the package finds is what this checkout finds on the same machine.
     here = root.run([sys.executable, "-m", "clientcheck", "inventory", "--format", "json"])

@@ -98,6 +98,11 @@ def test_a_package_without_its_bundled_rules_is_not_bundled(tmp_path):
     with pytest.raises(SystemExit, match=r"clientcheck/data/default-rules\.json is missing from the package"):
         bundle.data_files(str(tmp_path / "clientcheck"))
     (tmp_path / "clientcheck" / "data" / "default-rules.json").write_text("{}")
+    # A source tree no build ran in has no compiled translations: bundled, it would speak English alone.
+    with pytest.raises(SystemExit, match=r"clientcheck/data/locale/en\.mo is missing from the package"):
+        bundle.data_files(str(tmp_path / "clientcheck"))
+    (tmp_path / "clientcheck" / "data" / "locale").mkdir()
+    (tmp_path / "clientcheck" / "data" / "locale" / "en.mo").write_bytes(b"")
     entries = bundle.data_files(str(tmp_path / "clientcheck"))
     rules = str(tmp_path / "clientcheck" / "data" / "default-rules.json")
     assert ("clientcheck/data/default-rules.json", rules, "DATA") in entries
@@ -245,6 +250,17 @@ def test_check_offline_with_the_bundled_rules(app):
 
 
 @pytest.mark.system
+def test_the_bundle_speaks_the_persons_language(app):
+    # The compiled catalogs are data files of the package: the bundle carries them and reads them.
+    proc = _run(app, "check", "--lang", "fr")
+    assert proc.returncode in (0, 1) and proc.stderr == "", proc.stderr
+    assert "sur cet ordinateur" in proc.stdout.splitlines()[0]
+    assert sorted(path.name for path in (app / "_internal" / "clientcheck" / "data" / "locale").iterdir()) == [
+        "de.mo", "en.mo", "es.mo", "fr.mo", "it.mo", "nl.mo", "pt.mo"
+    ]  # fmt: skip
+
+
+@pytest.mark.system
 @pytest.mark.parametrize("output_format", FORMATS)
 def test_every_output_format(app, output_format):
     proc = _run(app, "check", "--format", output_format)
@@ -284,19 +300,27 @@ def test_signing_uses_the_bundled_cryptography(app, tmp_path):
 @pytest.mark.system
 def test_login_notice_goes_through_the_bundled_jeepney(app, tmp_path):
     # jeepney is imported only when a notice is shown, inside functions: a login run that owes an update,
-    # against a bus that answers as a notification server does, shows that PyInstaller carried it.
+    # against a bus that answers as a notification server does, shows that PyInstaller carried it. The
+    # notice has a button ("check again"), so the bundle starts itself as the notice's listener
+    # ("clientcheck notice-listener"), which shows it: the frozen program runs its own hidden command too.
     from jeepney import new_method_return
     from jeepney.low_level import HeaderFields, Parser
 
     from test_notify_linux import accept_authentication, fake_bus
 
-    answers = {"Hello": ("s", (":1.9",)), "GetCapabilities": ("as", (["body"],)), "Notify": ("u", (5,))}
+    answers = {
+        "Hello": ("s", (":1.9",)),
+        "GetCapabilities": ("as", (["body"],)),  # no "actions": the listener shows it and leaves
+        "GetNameOwner": ("s", (":1.2",)),
+        "AddMatch": (None, ()),
+        "Notify": ("u", (5,)),
+    }
     calls = []
 
     def notification_server(connection, stop):
         parser = Parser()
         parser.add_data(accept_authentication(connection))
-        while len(calls) < 3 and not stop.is_set():
+        while len(calls) < 5 and not stop.is_set():
             message = parser.get_next_message()
             if message is None:
                 parser.add_data(connection.recv(65536))
@@ -329,6 +353,8 @@ def test_login_notice_goes_through_the_bundled_jeepney(app, tmp_path):
             cwd=tmp_path,
         )
     assert (proc.returncode, proc.stderr) == (1, ""), proc.stderr
-    assert [call.header.fields[HeaderFields.member] for call in calls] == ["Hello", "GetCapabilities", "Notify"]
-    assert calls[2].body[3] == "1 update owed on this computer"
-    assert calls[2].body[4].startswith("• Upgrade the system (")
+    members = [call.header.fields[HeaderFields.member] for call in calls]
+    assert members == ["Hello", "GetCapabilities", "GetNameOwner", "AddMatch", "Notify"]
+    assert calls[4].body[3] == "1 update owed on this computer"
+    assert calls[4].body[4].startswith("• Upgrade the system (")
+    assert calls[4].body[5] == []  # a server without buttons gets none

@@ -84,14 +84,15 @@ CASES = {"stale": _stale, "fallback": _fallen_back, "future": _clock_set_back}
 EXPECTED = {
     # format: {case: what it says}
     "text": {
-        "stale": "Note: these rules expired on 2026-11-01 (24 days ago); newer minimums may exist\n",
+        "stale": "Note: these rules expired on November 1, 2026 (24 days ago); newer minimums may exist\n",
         "fallback": ": line 1 column 2: invalid JSON: Expecting property name enclosed in double quotes; using the",
-        "future": "Note: these rules were published on 2026-11-20, after today (2020-01-01): this computer's clock",
+        "future": "Note: these rules were published on November 20, 2026, after today (January 1, 2020): this",
     },
     "html": {
-        "stale": '<p class="note">Note: these rules expired on 2026-11-01 (24 days ago); newer minimums may exist</p>',
+        "stale": '<p class="note">Note: these rules expired on November 1, 2026 (24 days ago); newer minimums may'
+        " exist</p>",
         "fallback": "using the bundled rules instead</p>",
-        "future": "after today (2020-01-01): this computer&#x27;s clock may be wrong",
+        "future": "after today (January 1, 2020): this computer&#x27;s clock may be wrong",
     },
     "nagios": {
         "stale": "CLIENTCHECK WARNING - nothing owed on Debian GNU/Linux 12.8; rules expired 2026-11-01 | ",
@@ -109,9 +110,9 @@ EXPECTED = {
         "future": '"RulesStale":false,"RulesFallback":false,"RulesPublishedInFuture":true',
     },
     "csv": {
-        "stale": ",these rules expired on 2026-11-01 (24 days ago); newer minimums may exist,,,,rules\r\n",
-        "fallback": "using the bundled rules instead,,,,rules\r\n",
-        "future": 'or the rule file is not genuine",,,,rules\r\n',  # quoted: the sentence holds a comma
+        "stale": ",these rules expired on 2026-11-01 (24 days ago); newer minimums may exist,,,,rules,,\r\n",
+        "fallback": "using the bundled rules instead,,,,rules,,\r\n",
+        "future": 'or the rule file is not genuine",,,,rules,,\r\n',  # quoted: the sentence holds a comma
     },
     "prometheus": {
         "stale": "\nclientcheck_rules_stale 1\n",

@@ -9,7 +9,7 @@ positionals, and help generated from the same declarations.
 
 from __future__ import annotations
 
-from clientcheck.errors import UsageError
+from clientcheck.errors import UsageError, said
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
@@ -58,13 +58,14 @@ def dest_of(name: str) -> str:
 
 
 class Command(Record):
-    __slots__ = ("name", "summary", "options", "positionals", "subcommands")
+    __slots__ = ("name", "summary", "options", "positionals", "subcommands", "hidden")
 
     name: str
     summary: str
     options: tuple[Option, ...]
     positionals: tuple[tuple[str, str], ...]  # (metavar, help)
     subcommands: tuple[Command, ...]
+    hidden: bool  # run by clientcheck itself, not by people: left out of the help
 
     def __init__(
         self,
@@ -73,6 +74,7 @@ class Command(Record):
         options: tuple[Option, ...] = (),
         positionals: tuple[tuple[str, str], ...] = (),
         subcommands: tuple[Command, ...] = (),
+        hidden: bool = False,
     ) -> None:
         self._set(locals())
 
@@ -111,7 +113,7 @@ class Parser:
         self.epilog = epilog
 
     def _hint(self, words: Sequence[str] = ()) -> str:
-        return f"see '{' '.join([self.prog, *words, '--help'])}'"
+        return said("see '{command}'", command=" ".join([self.prog, *words, "--help"]))
 
     def parse(self, argv: Sequence[str]) -> Parsed:
         args = list(argv)
@@ -123,7 +125,10 @@ class Parser:
         words: list[str] = []
         if args and not args[0].startswith("-"):
             if args[0] not in self.commands:
-                raise UsageError(f"unknown command {args[0]!r}", hint=f"commands: {', '.join(self.commands)}")
+                shown = ", ".join(name for name, each in self.commands.items() if not each.hidden)
+                raise UsageError(
+                    said("unknown command {name!r}", name=args[0]), hint=said("commands: {names}", names=shown)
+                )
             command = self.commands[args.pop(0)]
         words.append(command.name)
         while command.subcommands:
@@ -131,9 +136,16 @@ class Parser:
             if not args or args[0] in ("-h", "--help"):
                 if args:
                     raise HelpRequested(self.help(command, words))
-                raise UsageError(f"'{' '.join(words)}' needs a command: {', '.join(names)}", hint=self._hint(words))
+                raise UsageError(
+                    said("'{command}' needs a command: {names}", command=" ".join(words), names=", ".join(names)),
+                    hint=self._hint(words),
+                )
             if args[0] not in names:
-                raise UsageError(f"unknown command '{' '.join(words)} {args[0]}'", hint=f"commands: {', '.join(names)}")
+                unknown = " ".join([*words, args[0]])
+                raise UsageError(
+                    said("unknown command {name!r}", name=unknown),
+                    hint=said("commands: {names}", names=", ".join(names)),
+                )
             command = names[args.pop(0)]
             words.append(command.name)
         return self._options(command, tuple(words), args)
@@ -156,10 +168,13 @@ class Parser:
             name, has_inline, inline = arg.partition("=") if arg.startswith("--") else (arg, False, "")
             option = by_name.get(name)
             if option is None:
-                raise UsageError(f"unknown option {name!r} for '{' '.join(words)}'", hint=self._hint(words))
+                raise UsageError(
+                    said("unknown option {name!r} for '{command}'", name=name, command=" ".join(words)),
+                    hint=self._hint(words),
+                )
             if option.flag:
                 if has_inline:
-                    raise UsageError(f"option {name} takes no value", hint=self._hint(words))
+                    raise UsageError(said("option {name} takes no value", name=name), hint=self._hint(words))
                 values[option.dest] = True
                 continue
             if has_inline:
@@ -167,27 +182,41 @@ class Parser:
             elif args and not (args[0].startswith("-") and args[0] != "-"):
                 value = args.pop(0)
             else:
-                raise UsageError(f"option {name} needs a value", hint=self._hint(words))
+                raise UsageError(said("option {name} needs a value", name=name), hint=self._hint(words))
             values[option.dest] = self._convert(option, name, value, words)
         expected = [metavar for metavar, _ in command.positionals]
         if len(positionals) != len(expected):
             wanted = " ".join(expected) or "no arguments"
             raise UsageError(
-                f"'{' '.join(words)}' takes {wanted}, got {len(positionals)} argument(s)", hint=self._hint(words)
+                said(
+                    "'{command}' takes {wanted}, got {count} argument(s)",
+                    command=" ".join(words),
+                    wanted=wanted,
+                    count=len(positionals),
+                ),
+                hint=self._hint(words),
             )
         return Parsed(words, values, positionals)
 
     def _convert(self, option: Option, name: str, value: str, words: Sequence[str]) -> Any:
         if option.choices and value not in option.choices:
             raise UsageError(
-                f"invalid value {value!r} for {name} (choose from {', '.join(option.choices)})", hint=self._hint(words)
+                said(
+                    "invalid value {value!r} for {name} (choose from {choices})",
+                    value=value,
+                    name=name,
+                    choices=", ".join(option.choices),
+                ),
+                hint=self._hint(words),
             )
         if option.convert is None:
             return value
         try:
             return option.convert(value)
         except ValueError as error:
-            raise UsageError(f"{name}: {error}", hint=self._hint(words)) from None
+            reason = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+            # Translators: {name} is a command-line option (--as-of), {reason} what is wrong with its value.
+            raise UsageError(said("{name}: {reason}", name=name, reason=reason), hint=self._hint(words)) from None
 
     def help(self, command: Command | None = None, words: Sequence[str] = ()) -> str:
         if command is None:
@@ -201,6 +230,8 @@ class Parser:
                 "commands:",
             ]
             for each in self.commands.values():
+                if each.hidden:
+                    continue
                 default = " (the default)" if each.name == self.default else ""
                 lines.append(f"  {each.name:<12}{each.summary}{default}")
                 lines += [f"  {each.name + ' ' + sub.name:<24}{sub.summary}" for sub in each.subcommands]

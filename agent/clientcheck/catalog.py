@@ -132,8 +132,46 @@ class WindowsPlaces(Record):
         self._set(locals())
 
 
+class Updater(Record):
+    """How a person starts an update of a product themselves (``catalog.json``: ``update``)."""
+
+    __slots__ = ("page", "help", "download", "system")
+
+    page: str | None  # the browser's own update page, opened in that browser: chrome://settings/help
+    help: str | None  # the vendor's page on updating it (https)
+    download: str | None  # the vendor's download page (https)
+    system: bool  # updated by the OS's own updater (Safari, Preview)
+
+    def __init__(self, page: str | None, help: str | None, download: str | None, system: bool) -> None:
+        self._set(locals())
+
+
+class SoftwareCenter(Record):
+    """A Linux program that installs updates for a person: GNOME Software, KDE Discover."""
+
+    __slots__ = ("id", "name", "desktop_ids", "desktops", "program", "arguments")
+
+    id: str
+    name: str
+    desktop_ids: tuple[str, ...]
+    desktops: tuple[str, ...]  # XDG_CURRENT_DESKTOP names that prefer it
+    program: str  # found on PATH when started
+    arguments: tuple[str, ...]  # open its updates page
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        desktop_ids: tuple[str, ...],
+        desktops: tuple[str, ...],
+        program: str,
+        arguments: tuple[str, ...],
+    ) -> None:
+        self._set(locals())
+
+
 class Product(Record):
-    __slots__ = ("id", "category", "name", "default_track", "track_names", "linux", "macos", "windows")
+    __slots__ = ("id", "category", "name", "default_track", "track_names", "linux", "macos", "windows", "update")
 
     id: str
     category: Category
@@ -143,6 +181,7 @@ class Product(Record):
     linux: LinuxPlaces
     macos: MacPlaces
     windows: WindowsPlaces
+    update: dict[str, Any]  # catalog.json's "update": see ``updater``
 
     def __init__(
         self,
@@ -154,6 +193,7 @@ class Product(Record):
         linux: LinuxPlaces,
         macos: MacPlaces,
         windows: WindowsPlaces,
+        update: dict[str, Any],
     ) -> None:
         self._set(locals())
 
@@ -162,8 +202,9 @@ class Product(Record):
 
 
 class Catalog:
-    def __init__(self, products: dict[str, Product]) -> None:
+    def __init__(self, products: dict[str, Product], document: dict[str, Any] | None = None) -> None:
         self.products = products
+        self._document = document or {}  # what only some runs need is read from it when asked for
         self.linux_desktop_ids = {d: p for p in products.values() for d in p.linux.desktop_ids}
         self._executables = {e: p for p in products.values() for e in p.linux.executables}
         self._flatpaks = {f: p for p in products.values() for f in p.linux.flatpaks}
@@ -171,6 +212,19 @@ class Catalog:
         # LaunchServices writes bundle ids in lower case: look them up without case.
         self._bundle_ids = {b.lower(): p for p in products.values() for b in p.macos.bundle_ids}
         self._app_names = {a: p for p in products.values() for a in p.macos.app_names}
+
+    @property
+    def systems(self) -> dict[str, tuple[str, str]]:
+        """Platform -> (the OS updater's name, the URI that opens it)."""
+        return {
+            name: (entry["name"], entry["uri"])
+            for name, entry in self._document.get("systems", {}).items()
+            if name != "comment"
+        }
+
+    @property
+    def software_centers(self) -> tuple[SoftwareCenter, ...]:
+        return _centers(self._document.get("software_centers", {}))
 
     def by_executable(self, name: str) -> Product | None:
         return self._executables.get(name)
@@ -213,6 +267,30 @@ def _windows(raw: dict[str, Any]) -> WindowsPlaces:
     return WindowsPlaces(*(tuple(raw.get(key, ())) for key in WindowsPlaces.__slots__))
 
 
+_NO_UPDATE: dict[str, Any] = {}
+
+
+def updater(product: Product) -> Updater:
+    """How a person starts an update of ``product`` themselves (read when something is owed, not before)."""
+    raw = product.update
+    return Updater(raw.get("page"), raw.get("help"), raw.get("download"), bool(raw.get("system", False)))
+
+
+def _centers(raw: dict[str, Any]) -> tuple[SoftwareCenter, ...]:
+    return tuple(
+        SoftwareCenter(
+            id=center_id,
+            name=entry["name"],
+            desktop_ids=tuple(entry["desktop_ids"]),
+            desktops=tuple(entry.get("desktops", ())),
+            program=entry["program"],
+            arguments=tuple(entry.get("arguments", ())),
+        )
+        for center_id, entry in raw.items()
+        if center_id != "comment"
+    )
+
+
 def parse_catalog(document: dict[str, Any], platform: str | None = None) -> Catalog:
     """The catalog; with ``platform``, only that platform's places are read (the others are left empty):
     an inspection needs one platform's, and building the rest would cost every login run for nothing."""
@@ -229,10 +307,11 @@ def parse_catalog(document: dict[str, Any], platform: str | None = None) -> Cata
             linux=_linux(raw.get("linux", {})) if platform in (None, "linux") else empty_linux,
             macos=_macos(raw.get("macos", {})) if platform in (None, "macos") else empty_macos,
             windows=_windows(raw.get("windows", {})) if platform in (None, "windows") else empty_windows,
+            update=raw.get("update") or _NO_UPDATE,
         )
         for product_id, raw in document["products"].items()
     }
-    return Catalog(products)
+    return Catalog(products, document)
 
 
 _loaded: dict[str | None, Catalog] = {}  # a run may ask more than once; functools would cost an import

@@ -10,10 +10,10 @@ import sys
 from clientcheck import __version__
 from clientcheck import dates as dt
 from clientcheck.arguments import Command, HelpRequested, Option, Parsed, Parser, dest_of
-from clientcheck.commands import protocol_of, say, warn
+from clientcheck.commands import protocol_of, say, speak_english, speak_in, speaking, speaking_language, spoken, warn
 from clientcheck.config.table import FORMATS, SETTINGS, over_maximum, parse_duration
 from clientcheck.deliver import write_stream
-from clientcheck.errors import ClientcheckError, ExitStatus
+from clientcheck.errors import ClientcheckError, ExitStatus, said
 from clientcheck.model import PLATFORMS
 from clientcheck.platforms import this_platform
 
@@ -24,13 +24,14 @@ if TYPE_CHECKING:
 
     from clientcheck.commands import Protocol
     from clientcheck.config import Places, Settings
+    from clientcheck.i18n import Translation
 
 
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise ValueError(said("{text!r} is not a date (YYYY-MM-DD)", text=text)) from None
 
 
 def _key(text: str) -> str:
@@ -229,6 +230,11 @@ def build_parser() -> Parser:
                 ),
             ),
             Command(
+                "notice-listener",
+                "stay with a notification to act on its buttons (started by login, on Linux)",
+                hidden=True,
+            ),
+            Command(
                 "rules",
                 "work with rule files",
                 subcommands=(
@@ -377,6 +383,8 @@ def main(
     arguments = list(sys.argv[1:] if argv is None else argv)
     env = os.environ if env is None else env
     protocol = _protocol(arguments, None, env)
+    speak_english()
+    spoken_in: list[str | None] = [_asked_language(arguments, env)]  # until the settings are read
     try:
         try:
             args = build_parser().parse(arguments)
@@ -384,16 +392,23 @@ def main(
             write_stream(help_.text)
             return ExitStatus.OK
         protocol = _protocol(arguments, args, env)
-        now = now or dt.datetime.now(dt.timezone.utc)
+        # In the machine's own time zone: its date is the person's "today" (deadlines, "8 days left").
+        now = now or dt.datetime.now(dt.timezone.utc).astimezone()
         if args.command[0] == "rules":
             from clientcheck.commands.rules import rules
 
             return rules(args, env, now)
+        if args.command[0] == "notice-listener":
+            from clientcheck.notify.listener import main as listen
+
+            return listen(env)
         if args.command[0] == "autostart":
             from clientcheck.commands.autostart import autostart
 
             return autostart(args, env)
         settings, places = _settings(args, env, places)
+        spoken_in[0] = settings["report.language"]
+        speak_in(spoken_in[0], env)  # warnings from here on in the person's language
         if args.command == ("check",):
             from clientcheck.commands.check import check
 
@@ -417,20 +432,53 @@ def main(
 
         return show(args, settings, places)
     except ClientcheckError as error:
-        say(f"clientcheck: error: {error.message}")
+        t = _errors_language(spoken_in[0], env)
+        say(t.gettext("clientcheck: error: {message}", message=spoken(error.message, t)))
         if error.hint:
-            say(f"clientcheck: hint: {error.hint}")
+            say(t.gettext("clientcheck: hint: {hint}", hint=spoken(error.hint, t)))
         return protocol.failed(error.message, int(error.exit_status))
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # the one place a bug becomes a message, not a traceback
-        say(f"clientcheck: internal error: {type(error).__name__}: {error}")
-        say("clientcheck: hint: please report this, with CLIENTCHECK_DEBUG=1 output")
+        t = _errors_language(spoken_in[0], env)
+        what = f"{type(error).__name__}: {error}"
+        say(t.gettext("clientcheck: internal error: {error}", error=what))
+        say(
+            t.gettext(
+                "clientcheck: hint: {hint}", hint=t.gettext("please report this, with CLIENTCHECK_DEBUG=1 output")
+            )
+        )
         if env.get("CLIENTCHECK_DEBUG") and sys.stderr is not None:
             import traceback
 
             traceback.print_exc()
         return protocol.failed(f"internal error: {type(error).__name__}", ExitStatus.INTERNAL)
+
+
+def _asked_language(arguments: Sequence[str], env: Mapping[str, str]) -> str | None:
+    """The language asked for before the settings are read: --lang (the last one counts, as when parsed),
+    else CLIENTCHECK_REPORT_LANGUAGE."""
+    asked = None
+    for index, arg in enumerate(arguments):
+        if arg == "--lang" and index + 1 < len(arguments):
+            asked = arguments[index + 1]
+        elif arg.startswith("--lang="):
+            asked = arg.partition("=")[2]
+    return asked or env.get("CLIENTCHECK_REPORT_LANGUAGE") or None
+
+
+def _errors_language(asked: str | None, env: Mapping[str, str]) -> Translation:
+    """The language an error is said in: the run's, once known; else worked out now, without a warning."""
+    if speaking_language() == "en" and (asked or _any_locale(env)):
+        try:
+            speak_in(asked, env)
+        except Exception:  # noqa: S110 - an error about the error: say the first in English
+            pass
+    return speaking()
+
+
+def _any_locale(env: Mapping[str, str]) -> bool:
+    return any(env.get(name) for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"))
 
 
 def _protocol(arguments: Sequence[str], args: Parsed | None, env: Mapping[str, str]) -> Protocol:

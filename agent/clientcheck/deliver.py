@@ -11,7 +11,7 @@ import os
 import stat
 import sys
 
-from clientcheck.errors import OutputError
+from clientcheck.errors import OutputError, said
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def write_atomic(path: str, text: str | bytes, *, mode: int | None = None) -> No
     """
     directory = os.path.dirname(path) or "."
     if not os.path.isdir(directory):
-        raise OutputError(f"cannot write {path}: folder {directory} does not exist")
+        raise OutputError(said("cannot write {path}: folder {folder} does not exist", path=path, folder=directory))
     if mode is None:
         try:
             replaced = os.stat(path)

@@ -17,6 +17,24 @@ class ExitStatus:
     CONFIG = 78  # a configuration file, variable or policy that cannot be used: sysexits' EX_CONFIG
 
 
+class Said(str):
+    """English text that remembers the message it was made from and its values, so that ``cli.main``, the
+    one place errors are said, can say it in the person's language. It is the English text everywhere
+    else (compared, logged, joined into longer text, where it simply becomes English)."""
+
+    template: str
+    values: dict[str, object]
+
+
+def said(template: str, **values: object) -> Said:
+    """``template.format(**values)``, remembering both: for the messages people meet most, marked for
+    translation by this name (hatch_build.py extracts ``said`` like ``gettext``)."""
+    text = Said(template.format(**values))
+    text.template = template
+    text.values = values
+    return text
+
+
 class ClientcheckError(Exception):
     """An error a user can act on: shown as one line (plus a hint), never as a traceback."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from clientcheck import dates as dt
-from clientcheck.model import STATUS_ORDER, Finding
+from clientcheck.model import STATUS_ORDER, Finding, step_at
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
+    from clientcheck.i18n import Translation
     from clientcheck.model import (
         Installation,
         Inventory,
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
         RuleSet,
         Scope,
         Status,
+        Step,
         Unsupported,
     )
     from clientcheck.version import Version
@@ -111,7 +113,9 @@ def _restart_of(subject: _Subject, restarts: tuple[PendingRestart, ...]) -> Pend
     return None
 
 
-def _with_restart(finding: Finding, restart: PendingRestart | None, os_info: OSInfo) -> Finding:
+def _with_restart(
+    finding: Finding, restart: PendingRestart | None, os_info: OSInfo, t: Callable[[], Translation]
+) -> Finding:
     """An update on disk but not in effect is still owed: an ``ok`` finding becomes ``restart``, unless the
     version still running is known to meet the minimum. Any other finding just carries the note."""
     if restart is None:
@@ -121,16 +125,36 @@ def _with_restart(finding: Finding, restart: PendingRestart | None, os_info: OSI
     if restart.running is not None and (finding.required is None or restart.running >= finding.required):
         return finding.replace(restart=restart.reason)  # a newer build waits, but what runs is good enough
     if restart.kind == "system":
-        message = f"Updates to {os_info.name} are installed but take effect only after a restart"
-        remedy = "Restart the computer"
+        message = t().gettext(
+            "Updates to {system} are installed but take effect only after a restart", system=os_info.name
+        )
+        remedy = t().gettext("Restart the computer")
     else:
-        running = f" ({restart.running} is still running)" if restart.running is not None else ""
-        message = f"{finding.name} {finding.installed} is installed, but an older version is still running{running}"
-        remedy = f"Close every {finding.name} window and open it again (or restart the computer)"
+        installed = f"{finding.name} {finding.installed}"
+        if restart.running is not None:
+            message = t().gettext(
+                "{installed} is installed, but an older version is still running ({running} is still running)",
+                installed=installed,
+                running=restart.running,
+            )
+        else:
+            message = t().gettext(
+                "{installed} is installed, but an older version is still running", installed=installed
+            )
+        remedy = t().gettext("Close every {name} window and open it again (or restart the computer)", name=finding.name)
     return finding.replace(status="restart", message=message, remedy=remedy, restart=restart.reason)
 
 
-def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, language: str) -> Finding:
+def _judge(
+    rule: Rule,
+    subject: _Subject,
+    os_info: OSInfo,
+    today: dt.date,
+    language: str,
+    t: Callable[[], Translation],
+    steps: tuple[Step, ...] | None,
+    centers: tuple[str, ...] = (),
+) -> Finding:
     version = subject.version
     rule_text = pick_text(rule.message, language)
     status: Status
@@ -139,35 +163,47 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
     required = rule.minimum
     if version is None:
         status = "unknown"
-        reason = f": {subject.problem}" if subject.problem else ""
-        message = f"The version of {subject.name} could not be read{reason}"
+        if subject.problem:
+            message = t().gettext(
+                "The version of {name} could not be read: {problem}", name=subject.name, problem=subject.problem
+            )
+        else:
+            message = t().gettext("The version of {name} could not be read", name=subject.name)
     elif (unsupported := _unsupported(rule, version)) is not None and _started(unsupported, today):
         status = "unsupported"
         required = unsupported.below or rule.minimum
         url = unsupported.url or rule.url
-        message = _unsupported_text(unsupported, rule_text, subject, version, language)
+        message = _unsupported_text(unsupported, rule_text, subject, version, language, t)
     elif rule.minimum is not None and version < rule.minimum:
         if rule.grace is not None and today < rule.grace.until:
             status = "due"
             deadline = rule.grace.until
         else:
             status = "owed"
-        message = rule_text or f"Update {subject.name} to {rule.minimum} or newer"
+        message = rule_text or t().gettext(
+            "Update {name} to {version} or newer", name=subject.name, version=rule.minimum
+        )
     elif unsupported is not None and unsupported.since is not None:
         # End of support announced for a date still ahead: a warning now, with that date as the deadline.
         status = "due"
         deadline = unsupported.since
         required = unsupported.below or rule.minimum
         url = unsupported.url or rule.url
-        message = _unsupported_text(unsupported, rule_text, subject, version, language)
+        message = _unsupported_text(unsupported, rule_text, subject, version, language, t)
     else:
         status = "ok"
-        message = rule_text or f"{subject.name} is up to date"
+        message = rule_text or t().gettext("{name} is up to date", name=subject.name)
     remedy = None
+    fix = None
     if status in ("owed", "due", "unsupported"):
-        from clientcheck.remedy import remedy_for  # only when something is owed: not at a quiet login
+        # Only when something is owed: not at a quiet login.
+        from clientcheck.catalog import load_catalog
+        from clientcheck.remedy import fix_for, remedy_for
 
-        remedy = remedy_for(subject.installation, os_info, new_release=status == "unsupported")
+        new_release = status == "unsupported"
+        remedy = remedy_for(subject.installation, os_info, new_release=new_release, t=t())
+        fix = fix_for(subject.installation, os_info, load_catalog(os_info.platform), centers, new_release=new_release)
+    days_left = (deadline - today).days if deadline is not None else None
     return Finding(
         rule=rule.id,
         product=subject.product,
@@ -182,6 +218,9 @@ def _judge(rule: Rule, subject: _Subject, os_info: OSInfo, today: dt.date, langu
         remedy=remedy,
         scope=subject.scope,
         path=subject.path,
+        days_left=days_left,
+        step=step_at(rule.steps if rule.steps is not None else steps, days_left) if days_left is not None else None,
+        fix=fix,
     )
 
 
@@ -198,24 +237,57 @@ def _started(unsupported: Unsupported, today: dt.date) -> bool:
 
 
 def _unsupported_text(
-    unsupported: Unsupported, rule_text: str | None, subject: _Subject, version: Version, language: str
+    unsupported: Unsupported,
+    rule_text: str | None,
+    subject: _Subject,
+    version: Version,
+    language: str,
+    t: Callable[[], Translation],
 ) -> str:
     return (
         pick_text(unsupported.message, language)
         or rule_text
-        or f"{subject.name} {version} is no longer supported by its vendor: "
-        "upgrade to a supported release or replace it"
+        or t().gettext(
+            "{name} {version} is no longer supported by its vendor: upgrade to a supported release or replace it",
+            name=subject.name,
+            version=version,
+        )
     )
 
 
+class _Words:
+    """The translation of ``language``, looked up the first time a message of clientcheck's own is needed: a
+    machine whose rules have their own messages, and that owes nothing, never needs one."""
+
+    __slots__ = ("_found", "language")
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._found: Translation | None = None
+
+    def __call__(self) -> Translation:
+        if self._found is None:
+            from clientcheck.i18n import translation
+
+            self._found = translation(self.language)
+        return self._found
+
+
 def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: str = "en") -> tuple[Finding, ...]:
-    """Every finding, worst first (owed, unsupported, due, unknown, ok), then by product."""
+    """Every finding, worst first (owed, unsupported, due, unknown, ok), then by product; the messages
+    clientcheck writes itself (where the rule has none) in ``language``, as the rule's own are chosen."""
+    t = _Words(language)
     platform = inventory.os.platform
     findings: list[Finding] = []
     for subject in _subjects(inventory):
         restart = _restart_of(subject, inventory.restarts)
         findings += [
-            _with_restart(_judge(rule, subject, inventory.os, today, language), restart, inventory.os)
+            _with_restart(
+                _judge(rule, subject, inventory.os, today, language, t, ruleset.steps, inventory.software_centers),
+                restart,
+                inventory.os,
+                t,
+            )
             for rule in _rules_for(subject, ruleset.rules, platform)
         ]
     if inventory.os.id == UNIDENTIFIED_OS and inventory.os.problem:
@@ -229,7 +301,9 @@ def evaluate(inventory: Inventory, ruleset: RuleSet, today: dt.date, language: s
                 severity="required",
                 installed=None,
                 required=None,
-                message=f"The operating system could not be identified: {inventory.os.problem}",
+                message=t().gettext(
+                    "The operating system could not be identified: {problem}", problem=inventory.os.problem
+                ),
             )
         )
     rank = {status: index for index, status in enumerate(STATUS_ORDER)}

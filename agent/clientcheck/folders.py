@@ -105,7 +105,9 @@ def descriptor_pid(path: str) -> int | None:
 # The files clientcheck makes in a state folder (login's, and the rollback floor), and in the rules cache.
 # Only these are repaired or removed: on macOS and Windows the user's state folder is also the folder of
 # their config.toml, and CLIENTCHECK_CACHE_DIR may name a folder that holds other files.
-STATE_FILES = frozenset({"last.json", "last.html", "last-complete", "login.lock", "history", "rules-floor.json"})
+STATE_FILES = frozenset(
+    {"last.json", "last.html", "last-complete", "login.lock", "history", "rules-floor.json", "notice.json"}
+)
 
 
 def state_file(name: str) -> bool:

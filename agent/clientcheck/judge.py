@@ -9,7 +9,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from clientcheck import dates as dt
     from clientcheck.config import Settings
@@ -23,11 +23,15 @@ def judge(
     now: dt.datetime,
     warn: Callable[[str], None],
     as_of: dt.date | None = None,
+    interface_languages: Callable[[], Iterable[str]] | None = None,
 ) -> Report:
-    """The report on ``inventory`` by the rules in force, as of ``as_of`` (default: ``now``'s day). What
-    the reader should know about the rules (a fallback, a stale cache) goes to ``warn``."""
+    """The report on ``inventory`` by the rules in force, as of ``as_of`` (default: ``now``'s day, in the
+    zone ``now`` is given in: ``cli.main`` gives the machine's local time, the person's "today"). What the
+    reader should know about the rules (a fallback, a stale cache) or the language asked for goes to
+    ``warn``; ``interface_languages`` gives the user's desktop languages where the environment names none
+    (Windows, macOS)."""
     from clientcheck.evaluate import evaluate
-    from clientcheck.language import language_from_env
+    from clientcheck.language import catalog_languages, choose_language
     from clientcheck.model import Report
     from clientcheck.rules import load_rules
 
@@ -43,7 +47,7 @@ def judge(
     )
     for warning in loaded.warnings:
         warn(warning)
-    language = settings["report.language"] or language_from_env(env)
+    language = choose_language(settings["report.language"], env, catalog_languages, warn, interface_languages)
     findings = evaluate(inventory, loaded.ruleset, today, language)
     return Report(
         generated_at=now, inventory=inventory, findings=findings, rules=loaded.info, language=language, as_of=today

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import sys
 
-from clientcheck import DATA_DIR
 from clientcheck import dates as dt
 from clientcheck.record import Record
 
@@ -24,79 +23,136 @@ if TYPE_CHECKING:
 
     from clientcheck.model import Finding, Report
 
-_MESSAGES_FILE = os.path.join(DATA_DIR, "login-messages.json")
 _SHOWN = 3  # items named in a notification; the rest are counted
+_FIX_ACTIONS = 2  # buttons that start an update; with "check again", three: what every server shows
+
+
+class NoticeAction(Record):
+    """A button of the notification: ``uri`` opened, or ``argv`` started (a fixed program and its
+    arguments, never a command line built from data), by the notification layer."""
+
+    __slots__ = ("key", "label", "uri", "argv")
+
+    key: str  # the action's id on the bus: "fix-0", "fix-1", "recheck"
+    label: str  # in the person's language
+    uri: str | None
+    argv: tuple[str, ...] | None
+
+    def __init__(self, key: str, label: str, uri: str | None = None, argv: tuple[str, ...] | None = None) -> None:
+        self._set(locals())
 
 
 class Notice(Record):
-    """What the notification says."""
+    """What the notification says, and the buttons it offers."""
 
-    __slots__ = ("title", "body", "url", "link_label", "urgent")
+    __slots__ = ("title", "body", "url", "link_label", "urgent", "actions")
 
     title: str
     body: str
     url: str | None  # the full report; the notification layer adds it as a link or a path
     link_label: str
-    urgent: bool  # something required is owed now, not only due soon
+    urgent: bool  # something required is owed now, or due at a stepped rule's warning
+    actions: tuple[NoticeAction, ...]
 
-    def __init__(self, title: str, body: str, url: str | None, link_label: str, urgent: bool) -> None:
+    def __init__(
+        self,
+        title: str,
+        body: str,
+        url: str | None,
+        link_label: str,
+        urgent: bool,
+        actions: tuple[NoticeAction, ...] = (),
+    ) -> None:
         self._set(locals())
 
 
-def _words(language: str) -> dict[str, str]:
-    import json
-
-    with open(_MESSAGES_FILE, encoding="utf-8") as stream:
-        catalog: dict[str, Any] = json.load(stream)
-    english: dict[str, str] = catalog["en"]
-    for tag in (language.lower(), language.lower().split("-")[0]):
-        if tag in catalog and not tag.startswith("_"):
-            return {**english, **catalog[tag]}
-    return english
+def needs_notice(finding: Finding) -> bool:
+    """Whether the person is told of ``finding`` at login: what is owed or waits for a restart, and what is
+    due, unless its rule's steps keep it quiet for now (in the reports only)."""
+    if finding.status == "due":
+        return finding.step != "quiet"
+    return finding.status in ("owed", "unsupported", "restart")
 
 
-def _needs_notice(finding: Finding) -> bool:
-    return finding.status in ("owed", "unsupported", "restart", "due")
-
-
-def notice(report: Report, report_link: str | None) -> Notice | None:
-    """The notification for ``report``, in its language; None when nothing is owed or due.
+def notice(
+    report: Report, report_link: str | None, recheck: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None
+) -> Notice | None:
+    """The notification for ``report``, in its language; None when nothing is to be said.
 
     Only what is owed or due makes a notification: the person can act on it. When there is one, it also
     says what may make it incomplete (places that could not be read, expired rules) or wrong (rules dated
     after today: this computer's clock). Rules that fell back are not the person's to fix, and the next
-    login tries again: the report says so, the notification does not."""
-    findings = [finding for finding in report.findings if _needs_notice(finding)]
+    login tries again: the report says so, the notification does not.
+
+    Its buttons: the actions that start the updates named (from the catalog), and, given the command that
+    runs a login check (``recheck``), one that checks again."""
+    from clientcheck.i18n import translation
+    from clientcheck.render.words import deadline_phrase
+
+    findings = [finding for finding in report.findings if needs_notice(finding)]
     if not findings:
         return None
-    words = _words(report.language)
+    t = translation(report.language)
     owed = [finding for finding in findings if finding.status != "due"]
+    warned = [finding.days_left for finding in findings if finding.step == "warning" and finding.days_left]
     if owed:
-        title = words["title_one"] if len(owed) == 1 else words["title_many"].format(count=len(owed))
+        title = t.ngettext("{count} update owed on this computer", "{count} updates owed on this computer", len(owed))
+    elif warned:
+        title = t.ngettext(
+            "Updates due on this computer: {count} day left",
+            "Updates due on this computer: {count} days left",
+            min(warned),
+        )
     else:
-        title = words["title_due"]
+        title = t.gettext("Updates due soon on this computer")
     lines = []
     for finding in findings[:_SHOWN]:
         if finding.status == "unsupported":
-            what = words["unsupported"]
+            what = t.gettext("out of support: upgrade or replace")
         elif finding.status == "restart":
             system = finding.product == report.inventory.os.id
-            what = words["restart_system" if system else "restart_program"]
+            if system:
+                what = t.gettext("restart the computer to finish the updates")
+            else:
+                what = t.gettext("close and reopen it to finish the update")
         else:
-            what = words["to"].format(version=finding.required)
-            if finding.status == "due" and finding.deadline:
-                # The deadline is the first day it is owed: "before" that day.
-                what += " " + words["before"].format(date=finding.deadline.isoformat())
+            what = t.gettext("update to {version}", version=finding.required)
+            deadline = deadline_phrase(finding, report.as_of, t)
+            if finding.status == "due" and deadline:
+                # Translators: a notice's line: what to do ("update to 156.0"), then when it is owed
+                # ("owed from 9 December: 8 days left").
+                what = t.gettext("{what}, {deadline}", what=what, deadline=deadline)
         lines.append(f"• {finding.message} ({finding.name} {finding.installed or ''}".rstrip() + f"): {what}")
     if len(findings) > _SHOWN:
-        lines.append(words["more"].format(count=len(findings) - _SHOWN))
+        lines.append(t.ngettext("and {count} more", "and {count} more", len(findings) - _SHOWN))
     if report.inventory.unreadable:
-        lines.append(words["unreadable"])
+        lines.append(t.gettext("Some places on this computer could not be checked: the full report says which"))
     if report.rules.stale:
-        lines.append(words["rules_stale"].format(date=report.rules.expires.isoformat()))
+        lines.append(
+            t.gettext(
+                "The rules used expired on {date}: newer updates may be needed", date=t.date(report.rules.expires)
+            )
+        )
     if report.rules.published_in_future:
-        lines.append(words["clock"].format(date=report.rules.published.isoformat()))
-    return Notice(title, "\n".join(lines), report_link, words["open"], urgent=report.blocking)
+        lines.append(
+            t.gettext(
+                "The rules are dated {date}, after today: this computer's clock may be wrong",
+                date=t.date(report.rules.published),
+            )
+        )
+    actions: list[NoticeAction] = []
+    for fix in dict.fromkeys(finding.fix for finding in findings if finding.fix is not None):
+        if len(actions) == _FIX_ACTIONS:
+            break
+        label = t.gettext(fix.label, name=t.gettext(fix.name))
+        actions.append(NoticeAction(f"fix-{len(actions)}", label, uri=fix.uri, argv=fix.argv))
+    command = recheck() if callable(recheck) else recheck
+    if command:
+        # Translators: a notification's button: run the check again (after updating).
+        actions.append(NoticeAction("recheck", t.gettext("Check again"), argv=command))
+    urgent = report.blocking or bool(warned)
+    link_label = t.gettext("Open the full report")
+    return Notice(title, "\n".join(lines), report_link, link_label, urgent=urgent, actions=tuple(actions))
 
 
 class StateFolder:
@@ -140,6 +196,33 @@ class StateFolder:
             return None
         # Only a file of our own (ensure removed anyone else's); never the time of what a link points at.
         return info.st_mtime if stat.S_ISREG(info.st_mode) else None
+
+    def notice_handle(self) -> dict[str, Any] | None:
+        """What the last notice shown left to take it back by (``notify.present``'s handle), if any."""
+        from clientcheck.cjson import loads
+
+        try:
+            with open(self._file("notice.json"), "rb") as stream:
+                handle = loads(stream.read(64 * 1024).decode("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return handle if isinstance(handle, dict) else None
+
+    def keep_notice(self, handle: Mapping[str, Any] | None) -> None:
+        """Remember the notice shown (or that there is none to take back)."""
+        from clientcheck.cjson import dumps_compact
+        from clientcheck.deliver import write_atomic
+
+        if handle is None:
+            self.forget_notice()
+        else:
+            write_atomic(self._file("notice.json"), dumps_compact(dict(handle)) + "\n", mode=0o600)
+
+    def forget_notice(self) -> None:
+        try:
+            os.unlink(self._file("notice.json"))
+        except FileNotFoundError:
+            pass
 
     def mark_complete(self) -> None:
         """Note that a run did all it had to (the rules it was told to use, the person told): the next
@@ -251,14 +334,19 @@ def login(
     now: dt.datetime,
     judge: Callable[[], Report],
     render: Callable[[Report, str], str],
-    notify: Callable[[Notice], str | None],
+    notify: Callable[[Notice, Mapping[str, Any] | None], tuple[str | None, Mapping[str, Any] | None]],
     warn: Callable[[str], None],
     *,
     force: bool = False,
     sleep: Callable[[float], None] | None = None,
     fraction: Callable[[], float] = random_fraction,
+    recheck: Callable[[], tuple[str, ...]] | None = None,
+    withdraw: Callable[[Mapping[str, Any]], str | None] | None = None,
 ) -> tuple[LoginRun, Report | None]:
-    """One login run; ``judge`` inspects and evaluates, ``notify`` shows a notice (None when shown)."""
+    """One login run; ``judge`` inspects and evaluates, ``notify`` shows a notice in place of the one an
+    earlier run showed (given its handle): (None, the new handle) when shown, else (why not, None).
+    ``recheck`` is the command that runs a login check now (a button of the notice); ``withdraw`` takes
+    back an earlier notice that is no longer true."""
     for note in state.ensure():
         warn(note)
     held = state.lock()
@@ -281,13 +369,22 @@ def login(
         html_path = state.record(report, render(report, "json"), render(report, "html"), settings["login.history"])
         notified: str | None = None
         complete = report.rules.fallback_reason is None
-        if settings["login.notify"] and any(_needs_notice(finding) for finding in report.findings):
-            message = notice(report, file_link(html_path))
-            reason = notify(message) if message is not None else None
+        previous = state.notice_handle()
+        message = notice(report, file_link(html_path), recheck) if settings["login.notify"] else None
+        if message is not None:
+            reason, handle = notify(message, previous)
             notified = "shown" if reason is None else reason
             if reason is not None:
                 warn(f"could not show the notification: {reason}")
                 complete = False
+            elif handle is not None or previous is not None:
+                state.keep_notice(handle)
+        elif previous is not None:
+            # The notice an earlier run showed is no longer true (updated, or no longer to be said): taken back.
+            failed = withdraw(previous) if withdraw is not None else None
+            if failed is not None:
+                warn(f"could not withdraw the earlier notification: {failed}")
+            state.forget_notice()
         if complete:
             state.mark_complete()
         return LoginRun(report.status, False, waited, notified, html_path), report

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # type names only: ``typing`` is not imported at run time, fo
     Status = Literal["ok", "owed", "due", "unsupported", "restart", "unknown"]
     RestartKind = Literal["program", "system"]
     Severity = Literal["required", "recommended"]
+    StepLevel = Literal["quiet", "notice", "warning"]
     LocalizedText = tuple[tuple[str, str], ...]  # (language tag, text) pairs, in the file's order
 
 PLATFORMS: tuple[Platform, ...] = ("linux", "macos", "windows")
@@ -168,7 +169,16 @@ class Unreadable(Record):
 
 
 class Inventory(Record):
-    __slots__ = ("os", "software", "default_pdf", "default_pdf_source", "warnings", "restarts", "unreadable")
+    __slots__ = (
+        "os",
+        "software",
+        "default_pdf",
+        "default_pdf_source",
+        "warnings",
+        "restarts",
+        "unreadable",
+        "software_centers",
+    )
 
     os: OSInfo
     software: tuple[Installation, ...]
@@ -177,6 +187,7 @@ class Inventory(Record):
     warnings: tuple[str, ...]  # files that could not be read but hide nothing, one line each
     restarts: tuple[PendingRestart, ...]  # updates installed but not in effect until a restart
     unreadable: tuple[Unreadable, ...]  # places that could not be read and may hide an installation
+    software_centers: tuple[str, ...]  # Linux: the catalog's software centers installed, the desktop's first
 
     def __init__(
         self,
@@ -187,7 +198,24 @@ class Inventory(Record):
         warnings: tuple[str, ...] = (),
         restarts: tuple[PendingRestart, ...] = (),
         unreadable: tuple[Unreadable, ...] = (),
+        software_centers: tuple[str, ...] = (),
     ) -> None:
+        self._set(locals())
+
+
+class FixAction(Record):
+    """What starts an update, for a person, without privileges of ours: a URI to open (a link in the HTML
+    report, a button of a notification) or, on Linux, a program to start from a notification's button.
+    Chosen by product and OS from the catalog (``remedy.fix_for``), never taken from a rule file."""
+
+    __slots__ = ("label", "name", "uri", "argv")
+
+    label: str  # English, with {name}: "Update with {name}"; said in the person's language where shown
+    name: str  # what {name} stands for: "Software", "Google Chrome", "Windows Update"
+    uri: str | None  # ms-settings:windowsupdate, x-apple.systempreferences:…, https://…
+    argv: tuple[str, ...] | None  # a program and its arguments (Linux): a software center, a browser's page
+
+    def __init__(self, label: str, name: str, uri: str | None = None, argv: tuple[str, ...] | None = None) -> None:
         self._set(locals())
 
 
@@ -203,6 +231,40 @@ class Grace(Record):
     @property
     def until(self) -> dt.date:
         return self.since + dt.timedelta(days=self.days)
+
+
+class Step(Record):
+    """How loudly a finding in grace is said from ``days_left`` days before its deadline on: ``quiet`` (in
+    the reports only), ``notice`` (a notification), ``warning`` (an urgent one, in stronger words)."""
+
+    __slots__ = ("days_left", "level")
+
+    days_left: int
+    level: StepLevel
+
+    def __init__(self, days_left: int, level: StepLevel) -> None:
+        self._set(locals())
+
+
+# Without steps, a finding in grace is a notice all the way to its deadline.
+DEFAULT_STEP: StepLevel = "notice"
+
+
+def step_at(steps: tuple[Step, ...] | None, days_left: int) -> StepLevel:
+    """The level ``days_left`` days before a deadline: that of the step nearest the deadline that has
+    begun (its ``days_left`` is at least as many); ``quiet`` before the first step begins."""
+    if not steps:
+        return DEFAULT_STEP
+    begun = [step for step in steps if step.days_left >= days_left]
+    return min(begun, key=lambda step: step.days_left).level if begun else "quiet"
+
+
+def days_left(finding: Finding, today: dt.date) -> int | None:
+    """For a finding in grace: the days from ``today`` (the day judged) to its deadline, the first day it
+    is owed (the evaluation counts them; a finding made by hand may lack them)."""
+    if finding.days_left is not None:
+        return finding.days_left
+    return (finding.deadline - today).days if finding.deadline is not None else None
 
 
 class Unsupported(Record):
@@ -231,6 +293,7 @@ class Rule(Record):
         "unsupported",
         "message",
         "url",
+        "steps",
     )
 
     id: str
@@ -243,6 +306,7 @@ class Rule(Record):
     unsupported: Unsupported | None
     message: LocalizedText
     url: str | None
+    steps: tuple[Step, ...] | None  # x-clientcheck-steps; None: the file's, if it has any
 
     def __init__(
         self,
@@ -256,12 +320,13 @@ class Rule(Record):
         unsupported: Unsupported | None = None,
         message: LocalizedText = (),
         url: str | None = None,
+        steps: tuple[Step, ...] | None = None,
     ) -> None:
         self._set(locals())
 
 
 class RuleSet(Record):
-    __slots__ = ("publisher", "serial", "published", "expires", "rules", "url")
+    __slots__ = ("publisher", "serial", "published", "expires", "rules", "url", "steps")
 
     publisher: str
     serial: int
@@ -269,6 +334,7 @@ class RuleSet(Record):
     expires: dt.date
     rules: tuple[Rule, ...]
     url: str | None  # where the file says it is published: fetched from anywhere else, it is refused
+    steps: tuple[Step, ...] | None  # x-clientcheck-steps at the top: every rule's, unless it has its own
 
     def __init__(
         self,
@@ -278,6 +344,7 @@ class RuleSet(Record):
         expires: dt.date,
         rules: tuple[Rule, ...],
         url: str | None = None,
+        steps: tuple[Step, ...] | None = None,
     ) -> None:
         self._set(locals())
 
@@ -346,6 +413,9 @@ class Finding(Record):
         "scope",
         "path",
         "restart",
+        "days_left",
+        "step",
+        "fix",
     )
 
     rule: str
@@ -362,6 +432,9 @@ class Finding(Record):
     scope: Scope | None
     path: str | None
     restart: str | None  # why an installed update is not yet in effect (status "restart", or a note)
+    days_left: int | None  # for "due": days from the day judged to the deadline (1: owed from tomorrow)
+    step: StepLevel | None  # for "due": how loudly it is said, from the rule's steps
+    fix: FixAction | None  # what starts the update, where one click can
 
     def __init__(
         self,
@@ -379,6 +452,9 @@ class Finding(Record):
         scope: Scope | None = None,
         path: str | None = None,
         restart: str | None = None,
+        days_left: int | None = None,
+        step: StepLevel | None = None,
+        fix: FixAction | None = None,
     ) -> None:
         self._set(locals())
 

@@ -5,7 +5,8 @@ time: the renderers are loaded by ``__import__(f"clientcheck.render.{name}")`` s
 one it needs. Rather than list such modules by hand (and forget the next one), every module of the package is
 named a hidden import; the package is small, so this costs little. The data files are every non-Python file
 the package carries (everything in ``data/``: the bundled rules, the catalog, the templates, the schemas),
-as the wheel has them; installed or editable, the package holds them all.
+as the wheel has them, the compiled translations (data/locale/*.mo) included; installed or editable, the
+package holds them all.
 """
 
 from __future__ import annotations
@@ -15,8 +16,13 @@ import os
 import sys
 
 PACKAGE = "clientcheck"
-# Without these the bundle is broken: a first run judges by the bundled rules, and inspection needs the catalog.
-REQUIRED_DATA = ("clientcheck/data/default-rules.json", "clientcheck/data/catalog.json")
+# Without these the bundle is broken: a first run judges by the bundled rules, and inspection needs the catalog;
+# without the compiled translations (build products: pip install . compiles them) it would speak English only.
+REQUIRED_DATA = (
+    "clientcheck/data/default-rules.json",
+    "clientcheck/data/catalog.json",
+    "clientcheck/data/locale/en.mo",
+)
 
 
 def package_dir() -> str:

@@ -32,6 +32,8 @@ LAYERS: dict[str, int] = {
             "tomlread",
             "version",
             "language",
+            "i18n",  # the translations: the catalogs of the person's language
+            "mo",  # the compiled catalogs read without gettext
             "platforms",
             "dirs",
             "folders",

@@ -137,7 +137,7 @@ def test_nagios_ok() -> None:
 def test_nagios_mixed_is_critical_and_lists_worst_first() -> None:
     lines = nagios.render_report(MIXED_REPORT).splitlines()
     assert lines[0] == (
-        "CLIENTCHECK CRITICAL - 2 updates owed: Chromium, Firefox ESR; 1 update due before 2026-12-02;"
+        "CLIENTCHECK CRITICAL - 2 updates owed: Chromium, Firefox ESR; 1 update due before 2026-12-02 (7 days left);"
         " 1 recommended update not made; 1 version unknown, cannot tell if up to date"
         " | 'owed'=1;;0;0 'due'=2;0;;0 'unsupported'=1;;0;0 'unknown'=1;0;;0 'restart'=0;;0;0 'rules_age_days'=5;;;0"
     )
@@ -152,7 +152,7 @@ def test_nagios_mixed_is_critical_and_lists_worst_first() -> None:
     [
         pytest.param(
             (finding("okular", "Okular", "due", "24.08.3", "24.12", deadline=dt.date(2026, 12, 2)),),
-            "1 update due before 2026-12-02",
+            "1 update due before 2026-12-02 (7 days left)",
             id="due",
         ),
         pytest.param(
@@ -291,14 +291,16 @@ def test_jamf_ok_and_empty() -> None:
 def test_jamf_owed_lists_worst_first() -> None:
     assert jamf.render_report(MIXED_REPORT) == (
         "<result>OWED: Chromium 130.0 (needs 156.0); Evince 43.1 (needs 45.0, recommended);"
-        " Firefox ESR 128.3.0esr (needs 153.6); Okular 24.08.3 (needs 24.12 before 2026-12-02);"
+        " Firefox ESR 128.3.0esr (needs 153.6); Okular 24.08.3 (needs 24.12 before 2026-12-02, 7 days left);"
         " Google Chrome (version unknown)</result>\n"
     )
 
 
 def test_jamf_due_and_unknown_only() -> None:
     due = report(finding("okular", "Okular", "due", "24.08.3", "24.12", deadline=dt.date(2026, 12, 2)))
-    assert jamf.render_report(due) == "<result>DUE: Okular 24.08.3 (needs 24.12 before 2026-12-02)</result>\n"
+    assert (
+        jamf.render_report(due) == "<result>DUE: Okular 24.08.3 (needs 24.12 before 2026-12-02, 7 days left)</result>\n"
+    )
     unknown = report(finding("chrome", "Google Chrome", "unknown", None, None))
     assert jamf.render_report(unknown) == "<result>UNKNOWN: Google Chrome (version unknown)</result>\n"
 
@@ -347,7 +349,7 @@ def _rows(text: str) -> list[dict[str, str]]:
 def test_csv_report_rows() -> None:
     text = csv_render.render_report(MIXED_REPORT)
     assert text.startswith(
-        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart,kind\r\n"
+        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart,kind,days_left,step\r\n"
     )
     rows = _rows(text)
     assert {row["kind"] for row in rows} == {"finding"}
@@ -355,6 +357,7 @@ def test_csv_report_rows() -> None:
     okular = rows[0]
     assert okular["status"] == "due"
     assert okular["deadline"] == "2026-12-02"
+    assert okular["days_left"] == "7"  # counted from the day judged, 2026-11-25
     assert okular["installed"] == "24.08.3"
     assert okular["remedy"] == "sudo apt update && sudo apt install --only-upgrade x"
     chrome = rows[1]
@@ -371,7 +374,7 @@ def test_csv_quotes_non_ascii_and_long_fields() -> None:
 
 def test_csv_no_software_and_inventory() -> None:
     assert csv_render.render_report(report()) == (
-        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart,kind\r\n"
+        "rule,product,name,status,severity,installed,required,deadline,message,url,remedy,restart,kind,days_left,step\r\n"
     )
     rows = _rows(csv_render.render_inventory(Inventory(os=DEBIAN, software=(OKULAR, NON_ASCII)), GENERATED))
     assert [r["product"] for r in rows] == ["okular", "zathura"]
@@ -393,6 +396,17 @@ def test_ansible_fact_mixed() -> None:
         "owed": [
             {"product": "chromium", "installed": "130.0", "required": "156.0", "rule": "chromium-min"},
             {"product": "firefox", "installed": "128.3.0esr", "required": "153.6", "rule": "firefox-min"},
+        ],
+        "due": [
+            {
+                "product": "okular",
+                "installed": "24.08.3",
+                "required": "24.12",
+                "rule": "okular-min",
+                "deadline": "2026-12-02",
+                "days_left": 7,
+                "step": None,
+            }
         ],
         "counts": {"owed": 2, "unsupported": 1, "restart": 0, "due": 1, "unknown": 1, "ok": 0},
         "rules": {

@@ -117,7 +117,7 @@ def test_html_ok_and_rules_notes() -> None:
     assert "<dt>Serial</dt><dd>2026112501</dd>" in page
     assert "Generated 2026-11-25 08:30:00 UTC" in page
     stale = html.render_report(LONG_REPORT)
-    assert "Note: these rules expired on 2026-02-28 (270 days ago)" in stale
+    assert "Note: these rules expired on February 28, 2026 (270 days ago)" in stale
 
 
 def test_html_unsafe_link_is_text() -> None:
@@ -210,6 +210,9 @@ def test_intune_values() -> None:
     assert document == {
         "ClientcheckStatus": "owed",
         "UpdatesOwed": 2,  # Chromium owed and Firefox ESR out of support, both required; Evince is recommended
+        "UpdatesDue": 1,  # Okular, owed from 2026-12-02
+        "DaysLeft": 7,  # from the day judged, 2026-11-25
+        "DueWarning": False,
         "Chrome": "0.0",  # the version could not be read
         "Chromium": "130.0",
         "Evince": "43.1",
@@ -223,6 +226,9 @@ def test_intune_values() -> None:
     assert json.loads(intune.render_report(OK_REPORT)) == {
         "ClientcheckStatus": "ok",
         "UpdatesOwed": 0,
+        "UpdatesDue": 0,
+        "DaysLeft": -1,  # nothing is due
+        "DueWarning": False,
         "Debian": "12.8",
         "Okular": "24.8.3",
         "Unreadable": 0,
@@ -319,3 +325,17 @@ def test_intune_rules_description_cut_to_2048() -> None:
     assert len(description) == 2048
     assert description.endswith("…")
     assert len(long["RemediationStrings"][0]["Title"]) <= 200
+
+
+def test_the_default_pdf_viewer_is_named_not_given_by_its_id() -> None:
+    from clientcheck.model import Installation
+
+    atril = Installation("atril", "pdf-viewer", "Atril", Version("1.26.0"), source="dpkg")
+    with_atril = OK_REPORT.replace(inventory=OK_REPORT.inventory.replace(software=(atril,), default_pdf="atril"))
+    assert "<p>Opens PDFs by default: Atril</p>" in html.render_report(with_atril)
+    # Not found installed (a flatpak the inspection could not read), but a product the catalog knows.
+    known = OK_REPORT.replace(inventory=OK_REPORT.inventory.replace(default_pdf="okular"))
+    assert "<p>Opens PDFs by default: Okular</p>" in html.render_report(known)
+    # A desktop id that is no product of ours is shown as it is.
+    other = OK_REPORT.replace(inventory=OK_REPORT.inventory.replace(default_pdf="org.example.Viewer.desktop"))
+    assert "<p>Opens PDFs by default: org.example.Viewer.desktop</p>" in html.render_report(other)

@@ -65,9 +65,9 @@ def test_all_up_to_date_only_when_nothing_is_in_doubt(subject: Report, expected:
 
 
 def test_html_lists_what_no_rule_judged_as_text_does() -> None:
-    assert "Not covered by the rules: Evince 43.1, Google Chrome version unknown\n" in text.render_report(UNJUDGED)
+    assert "Not covered by the rules: Evince 43.1, Google Chrome, version unknown\n" in text.render_report(UNJUDGED)
     page = html.render_report(UNJUDGED)
-    assert "<h2>Not covered by the rules</h2>\n<p>Evince 43.1, Google Chrome version unknown</p>" in page
+    assert "<h2>Not covered by the rules</h2>\n<p>Evince 43.1, Google Chrome, version unknown</p>" in page
     assert "Not covered by the rules" not in html.render_report(OK_REPORT)
 
 

@@ -90,9 +90,13 @@ def test_design_example_is_among_the_examples() -> None:
 def test_every_rule_key_the_agent_knows_is_in_the_schema() -> None:
     from clientcheck.rules import validate
 
-    assert set(SCHEMA["properties"]) == validate._TOP_KEYS
+    assert set(SCHEMA["properties"]) == validate._TOP_KEYS | {validate.STEPS_KEY}
     rule = SCHEMA["$defs"]["rule"]
-    assert set(rule["properties"]) == validate._RULE_KEYS
+    assert set(rule["properties"]) == validate._RULE_KEYS | {validate.STEPS_KEY}
+    steps = SCHEMA["$defs"]["steps"]
+    assert set(steps["items"]["properties"]) == validate._STEP_KEYS
+    assert steps["items"]["properties"]["level"]["enum"] == list(validate.STEP_LEVELS)
+    assert steps["maxItems"] == validate.MAX_STEPS
     assert set(rule["properties"]["grace"]["properties"]) == validate._GRACE_KEYS
     assert set(rule["properties"]["unsupported"]["properties"]) == validate._UNSUPPORTED_KEYS
     assert set(rule["properties"]["source"]["oneOf"][1]["properties"]) == validate._SOURCE_KEYS
@@ -188,6 +192,13 @@ BROKEN = [
     pytest.param(_set("rules.0.source", {"by": "me"}), id="source-unknown-key"),
     pytest.param(_set("rules.1.minimun", "150.0"), id="rule-unknown-key"),
     pytest.param(_set("rules.1.comment", "  "), id="rule-comment-blank"),
+    pytest.param(_set("x-clientcheck-steps", []), id="steps-empty"),
+    pytest.param(_set("x-clientcheck-steps", {"days_left": 3, "level": "warning"}), id="steps-not-a-list"),
+    pytest.param(_set("rules.2.x-clientcheck-steps", [{"days_left": 3, "level": "loud"}]), id="step-level-unknown"),
+    pytest.param(_set("rules.2.x-clientcheck-steps", [{"days_left": 0, "level": "warning"}]), id="step-days-zero"),
+    pytest.param(_set("rules.2.x-clientcheck-steps", [{"level": "warning"}]), id="step-days-missing"),
+    pytest.param(_set("rules.2.x-clientcheck-steps", [{"days_left": 3, "level": "warning", "when": 1}]), id="step-key"),
+    pytest.param(_set("rules.2.x-clientcheck-steps", [{"days_left": 3, "level": "notice"}] * 11), id="steps-eleven"),
 ]
 
 
@@ -228,6 +239,15 @@ ACCEPTED = [
     pytest.param(_set("serial", 0), id="serial-zero"),
     pytest.param(_set("rules.2.grace.days", 0), id="grace-zero-days"),
     pytest.param(_set("expires", "2026-11-20"), id="expires-on-published"),
+    pytest.param(
+        _set("x-clientcheck-steps", [{"days_left": 14, "level": "notice"}, {"days_left": 3, "level": "warning"}]),
+        id="steps-for-every-rule",
+    ),
+    pytest.param(_set("rules.2.x-clientcheck-steps", [{"days_left": 7, "level": "quiet"}]), id="steps-of-a-rule"),
+    pytest.param(
+        _set("rules.2.x-clientcheck-steps", [{"days_left": 2, "level": "warning", "x-note": "CISO"}]),
+        id="step-extension",
+    ),
 ]
 
 
@@ -247,6 +267,11 @@ AGENT_ONLY = [
     pytest.param(_set("rules.4.unsupported.below", "10.0.26200"), "is above the minimum", id="below-above-minimum"),
     pytest.param(_set("rules.2.grace.days", 10**9), "is past 9999-12-31", id="grace-past-the-last-date"),
     pytest.param(_set("serial", 7.0), "must be an integer, not 7.0", id="serial-written-as-7.0"),
+    pytest.param(
+        _set("x-clientcheck-steps", [{"days_left": 3, "level": "notice"}, {"days_left": 3, "level": "warning"}]),
+        "is already the days_left of",
+        id="steps-same-day-twice",
+    ),
 ]
 
 
@@ -376,7 +401,9 @@ JSON_VALUES = st.recursive(
     max_leaves=5,
 )
 # Known differences (see test_checks_only_the_agent_makes).
-AGENT_ONLY_PROBLEM = re.compile(r"is already the id of|is before published|is above the minimum|is past 9999-12-31")
+AGENT_ONLY_PROBLEM = re.compile(
+    r"is already the id of|is before published|is above the minimum|is past 9999-12-31|is already the days_left of"
+)
 
 
 @st.composite

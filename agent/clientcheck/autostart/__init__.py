@@ -125,15 +125,17 @@ def install(
     command: Sequence[str] | None = None,
     root: str | None = None,
     runner: Runner | None = None,
+    language: str | None = None,
 ) -> list[Change]:
     """Put the entries in place; entries already as they should be are left untouched ("unchanged").
 
     ``runner`` runs the outside commands (``run_command`` on the machine itself: ``systemctl --user``,
-    ``launchctl``, ``schtasks``); without one, only files are written and the changes say what was not
-    done. ``root`` writes into a staging tree instead of the machine (a package build): give it no runner,
-    since the commands act on the machine running them.
+    ``launchctl``, ``schtasks``, ``reg``); without one, only files are written and the changes say what was
+    not done. ``root`` writes into a staging tree instead of the machine (a package build): give it no
+    runner, since the commands act on the machine running them. ``language`` names the "Check for updates
+    now" entry where a menu takes one name (Windows' Start menu; a Linux menu entry holds every language).
     """
-    options = _options(platform, system, method, env, command, root, runner)
+    options = _options(platform, system, method, env, command, root, runner, language)
     return _module(options.platform).install(options)
 
 
@@ -146,12 +148,13 @@ def uninstall(
     command: Sequence[str] | None = None,
     root: str | None = None,
     runner: Runner | None = None,
+    language: str | None = None,
 ) -> list[Change]:
     """Remove what install put in place (whichever Linux method it used), and nothing else: a file of the
     same name that clientcheck did not write is left alone ("kept"). For every user (``system``), the
     machine's collector state goes too: its host key, agent id and spooled reports (the machine no longer
     runs clientcheck by itself)."""
-    options = _options(platform, system, method, env, command, root, runner)
+    options = _options(platform, system, method, env, command, root, runner, language)
     changes = _module(options.platform).uninstall(options)
     if system:
         changes.append(_forget_collector(options))
@@ -193,9 +196,10 @@ def status(
     command: Sequence[str] | None = None,
     root: str | None = None,
     runner: Runner | None = None,
+    language: str | None = None,
 ) -> list[EntryStatus]:
     """Each entry: its path, and whether it is installed and the same as install would write now."""
-    options = _options(platform, system, method, env, command, root, runner)
+    options = _options(platform, system, method, env, command, root, runner, language)
     return _module(options.platform).status(options)
 
 
@@ -253,6 +257,7 @@ def _options(
     command: Sequence[str] | None,
     root: str | None,
     runner: Runner | None,
+    language: str | None = None,
 ) -> Options:
     if platform not in PLATFORMS:
         raise UsageError(f"unknown platform {platform!r}: choose one of {', '.join(PLATFORMS)}")
@@ -272,6 +277,7 @@ def _options(
         command=argv,
         root=os.path.abspath(root) if root is not None else None,
         runner=runner,
+        language=language,
     )
 
 

@@ -105,7 +105,7 @@ class EntryStatus(Record):
 class Options(Record):
     """Everything an OS module needs, checked once by the package's public functions."""
 
-    __slots__ = ("platform", "system", "method", "env", "command", "root", "runner")
+    __slots__ = ("platform", "system", "method", "env", "command", "root", "runner", "language")
 
     platform: str
     system: bool
@@ -114,6 +114,7 @@ class Options(Record):
     command: tuple[str, ...]
     root: str | None  # a staging tree standing for the machine's "/" (or Windows' system drive)
     runner: Callable[[Sequence[str]], CommandResult] | None
+    language: str | None  # of the words people see in a menu that cannot hold every language (Windows)
 
     def __init__(
         self,
@@ -125,6 +126,7 @@ class Options(Record):
         command: tuple[str, ...],
         root: str | None,
         runner: Callable[[Sequence[str]], CommandResult] | None,
+        language: str | None = None,
     ) -> None:
         self._set(locals())
 

@@ -32,6 +32,7 @@ from clientcheck.autostart.entries import (
     write_entry,
 )
 from clientcheck.autostart.templates import render
+from clientcheck.i18n import N_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -40,10 +41,12 @@ if TYPE_CHECKING:
     from clientcheck.autostart.entries import Options
 
 DESKTOP = "clientcheck.desktop"
+CHECK_NOW = "clientcheck-check-now.desktop"
 SERVICE = "clientcheck.service"
 TIMER = "clientcheck.timer"
 WANTS = "timers.target.wants"
 KIND_DESKTOP = "XDG autostart entry"
+KIND_CHECK_NOW = "applications menu entry"
 KIND_SERVICE = "systemd user service"
 KIND_TIMER = "systemd user timer"
 KIND_ENABLE = "systemd timer enablement"
@@ -55,6 +58,10 @@ KIND_MACHINE_TIMER = "systemd system timer (the machine run)"
 KIND_MACHINE_ENABLE = "systemd system timer enablement (the machine run)"
 FIRST_CHECK_SYSTEMD = "1min"  # systemd method: this is the login run
 FIRST_CHECK_WITH_XDG = "4h"  # auto: the XDG entry did the login run; the timer only re-checks
+
+# The menu entry's words, in every language clientcheck speaks (Name[de]=…), as the desktop shows them.
+CHECK_NOW_NAME = N_("Check for updates now")
+CHECK_NOW_COMMENT = N_("Check that this computer's operating system, browsers and PDF viewers are up to date")
 
 # Desktop Entry Specification, "The Exec key": an argument containing any of these must be quoted.
 _DESKTOP_RESERVED = frozenset(" \t\n\"'\\><~|&;$*?#()`")
@@ -138,6 +145,37 @@ def _config_home(options: Options) -> str:
     if not home or not home.startswith("/"):
         raise AutostartError("HOME is not set to an absolute path: cannot tell where the user's settings are")
     return home.rstrip("/") + "/.config"
+
+
+def _applications(options: Options) -> str:
+    """Where the menu entry goes: the user's applications folder (XDG_DATA_HOME), or for every user the
+    local administrator's (/usr/local/share: /usr/share/applications is the distribution's)."""
+    if options.system:
+        return "/usr/local/share/applications"
+    configured = options.env_value("XDG_DATA_HOME")
+    if configured and configured.startswith("/"):
+        return (configured.rstrip("/") or "") + "/applications"
+    home = options.env_value("HOME")
+    if not home or not home.startswith("/"):
+        raise AutostartError("HOME is not set to an absolute path: cannot tell where the user's settings are")
+    return home.rstrip("/") + "/.local/share/applications"
+
+
+def check_now_command(command: Sequence[str]) -> list[str]:
+    """The login command, run at once: ``clientcheck login --force``."""
+    return [*command, "--force"] if command and command[-1] == "login" else [*command, "login", "--force"]
+
+
+def _translated(key: str, message: str) -> str:
+    """``Key[de]=…`` lines for each language clientcheck has messages in, as the desktop spec localises."""
+    from clientcheck.i18n import SOURCE_LANGUAGE, available, translation
+
+    lines = []
+    for language in sorted(available()):
+        text = translation(language).gettext(message)
+        if language != SOURCE_LANGUAGE and text != message:
+            lines.append(f"{key}[{language}]={desktop_string(text)}\n")
+    return "".join(lines)
 
 
 def _folders(options: Options) -> tuple[str, str]:
@@ -249,6 +287,22 @@ def _entries(options: Options, *, removing: bool = False) -> tuple[list[Entry], 
     )
     # Relative, so the link holds in a staging tree and after the tree is copied to the machine.
     enable = Entry(KIND_ENABLE, options.host_path(f"{units}/{WANTS}/{TIMER}"), link=f"../{TIMER}")
+    check_now = Entry(
+        KIND_CHECK_NOW,
+        options.host_path(f"{_applications(options)}/{CHECK_NOW}"),
+        content=content(
+            True,
+            CHECK_NOW,
+            lambda: {
+                "name": desktop_string(CHECK_NOW_NAME),
+                "names": _translated("Name", CHECK_NOW_NAME),
+                "comment": desktop_string(CHECK_NOW_COMMENT),
+                "comments": _translated("Comment", CHECK_NOW_COMMENT),
+                "exec": desktop_exec(check_now_command(options.command)),
+                "working_directory": desktop_string(program_dir),
+            },
+        ),
+    )
     wanted: list[Entry] = []
     unwanted: list[Entry] = []
     (wanted if want_xdg else unwanted).append(desktop)
@@ -257,6 +311,7 @@ def _entries(options: Options, *, removing: bool = False) -> tuple[list[Entry], 
         want_machine = has_system_manager(options)
         machine = _machine_entries(options, wanted=want_machine, removing=removing)
         (wanted if want_machine else unwanted).extend(machine)
+    wanted.append(check_now)  # whatever runs at login, the person can check again from the menu
     return wanted, unwanted
 
 
@@ -351,6 +406,11 @@ def _remove(options: Options, entry: Entry) -> Change:
     if options.system:
         enablement = entry.kind in (KIND_ENABLE, KIND_MACHINE_ENABLE)
         boundary = os.path.dirname(os.path.dirname(entry.path)) if enablement else None
+        if entry.kind == KIND_CHECK_NOW:
+            boundary = options.host_path("/")  # /usr/local/share/applications, if install made it
+    elif entry.kind == KIND_CHECK_NOW:
+        # ~/.local/share/applications is every application's: it goes only if install made it, and it is empty.
+        boundary = options.host_path(options.env_value("HOME") or "/")
     else:
         boundary = options.host_path(_config_home(options))
     return remove_entry(entry, system=options.system, platform=options.platform, prune_to=boundary)

@@ -7,6 +7,12 @@
   (``--system``, administrators only) the trigger names no one and the principal is the Users group.
 - The shortcut ``clientcheck.lnk`` in the Start menu's Programs folder carries the AppUserModelID
   ``clientcheck``: Windows shows a program's toasts only when a shortcut with its ID exists.
+- "Check for updates now": a second Start-menu shortcut, named in the person's language, that runs
+  ``clientcheck login --force``; and the ``clientcheck:`` protocol (``HKEY_CURRENT_USER\\Software\\Classes``,
+  or the machine's for ``--system``), whose handler runs the same, as the "check again" button of a toast
+  opens it: a toast's button can only open a URI. The handler is given no part of the URI: whatever link
+  opens it, it runs the same fixed command. Registered from a .reg file kept beside the task's definition
+  (``reg import``), removed with ``reg delete``.
 
 Per-user tasks are named ``\\clientcheck\\login-<user>`` and the machine's ``\\clientcheck\\login``: task names
 are machine-wide, and two users' own tasks must not replace each other.
@@ -34,6 +40,7 @@ from clientcheck.autostart.entries import (
     remove_entry,
     write_entry,
 )
+from clientcheck.autostart.linux import CHECK_NOW_COMMENT, CHECK_NOW_NAME, check_now_command
 from clientcheck.autostart.shelllink import ShellLinkError, shell_link
 from clientcheck.autostart.templates import render
 
@@ -57,6 +64,11 @@ KIND_TASK_XML = "scheduled task definition"
 KIND_SHORTCUT = "Start-menu shortcut"
 KIND_MACHINE_TASK = "scheduled task (the machine run, as SYSTEM)"
 KIND_MACHINE_TASK_XML = "scheduled task definition (the machine run)"
+KIND_CHECK_NOW = "Start-menu shortcut: check for updates now"
+KIND_PROTOCOL_FILE = "recheck protocol definition"
+KIND_PROTOCOL = "recheck protocol"
+PROTOCOL = "clientcheck"  # clientcheck:recheck, a toast's "check again" (notify/windows.py: RECHECK_URI)
+PROTOCOL_REG = "clientcheck-protocol.reg"
 _NOT_IN_TASK_NAMES = frozenset('\\/:*?"<>|')
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 _SHORTCUT_DESCRIPTION = f"Checks that this computer's software is up to date. {MARKER}."
@@ -225,6 +237,97 @@ def shortcut(options: Options) -> bytes:
         raise AutostartError(f"cannot write the Start-menu shortcut: {error}") from None
 
 
+def _classes(options: Options) -> str:
+    """Where the protocol is registered: the user's classes, or the machine's for every user."""
+    hive = "HKEY_LOCAL_MACHINE\\SOFTWARE" if options.system else "HKEY_CURRENT_USER\\Software"
+    return f"{hive}\\Classes\\{PROTOCOL}"
+
+
+def _reg_string(value: str) -> str:
+    """A .reg file's string value: backslashes and quotes escaped, as regedit writes them."""
+    if any(ord(char) < 0x20 for char in value):
+        raise AutostartError(f"{value!r} has control characters, which a registry string cannot be given here")
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def protocol_definition(options: Options) -> str:
+    """The .reg file registering ``clientcheck:``. The command names no ``%1``: the URI is never passed on."""
+    command = windows_command_line(check_now_command(options.command))
+    key = _classes(options)
+    lines = [
+        "Windows Registry Editor Version 5.00",
+        "",
+        f'; {MARKER}; "clientcheck autostart uninstall" removes it.',
+        f'; A toast\'s "check again" opens {PROTOCOL}:recheck; whatever URI opens it, it runs',
+        "; clientcheck login --force, and is given none of it.",
+        f"[{key}]",
+        f"@={_reg_string('URL:clientcheck (check for updates now)')}",
+        '"URL Protocol"=""',
+        "",
+        f"[{key}\\shell\\open\\command]",
+        f"@={_reg_string(command)}",
+        "",
+    ]
+    return "\r\n".join(lines)
+
+
+def _reg(options: Options) -> str:
+    system_root = (options.env_value("SystemRoot") or options.env_value("windir") or "C:\\Windows").rstrip("\\")
+    return f"{system_root}\\System32\\reg.exe"
+
+
+def check_now_names() -> dict[str, str]:
+    """The shortcut's name in each language clientcheck speaks (a Start-menu entry has one name)."""
+    from clientcheck.i18n import available, translation
+
+    return {language: translation(language).gettext(CHECK_NOW_NAME) for language in sorted(available())}
+
+
+def _check_now(options: Options, name: str) -> Entry:
+    import ntpath
+
+    from clientcheck.i18n import translation
+
+    _xml, shortcut_path = _paths(options)
+    program = options.command[0]
+    marker = MARKER.encode("utf-16-le")
+    try:
+        content = shell_link(
+            program,
+            arguments=windows_command_line(check_now_command(options.command)[1:]),
+            working_dir=ntpath.dirname(program),
+            description=f"{translation(options.language).gettext(CHECK_NOW_COMMENT)}. {MARKER}.",
+        )
+    except ShellLinkError as error:
+        raise AutostartError(f"cannot write the Start-menu shortcut: {error}") from None
+    folder = ntpath.dirname(shortcut_path)
+    return Entry(KIND_CHECK_NOW, options.host_path(f"{folder}\\{name}.lnk"), content=content, marker=marker)
+
+
+def _check_now_entries(options: Options) -> tuple[Entry, list[Entry]]:
+    """The shortcut in the person's language, and those in the others (left from an install in another)."""
+    from clientcheck.i18n import translation
+
+    wanted = translation(options.language).gettext(CHECK_NOW_NAME)
+    others = sorted(set(check_now_names().values()) - {wanted})
+    return _check_now(options, wanted), [_check_now(options, name) for name in others]
+
+
+def _protocol_file(options: Options) -> Entry:
+    import ntpath
+
+    xml_path, _ = _paths(options)
+    path = ntpath.join(ntpath.dirname(xml_path), PROTOCOL_REG)
+    content = b"\xff\xfe" + protocol_definition(options).encode("utf-16-le")  # as regedit writes .reg files
+    return Entry(KIND_PROTOCOL_FILE, options.host_path(path), content=content, marker=MARKER.encode("utf-16-le"))
+
+
+def _protocol_registered(options: Options) -> bool | None:
+    if options.runner is None:
+        return None
+    return options.runner([_reg(options), "query", f"{_classes(options)}\\shell\\open\\command"]).status == 0
+
+
 def _entries(options: Options) -> tuple[Entry, Entry]:
     xml_path, shortcut_path = _paths(options)
     definition = Entry(
@@ -300,6 +403,42 @@ def install(options: Options) -> list[Change]:
         written = write_entry(machine)
         changes.append(written)
         changes.append(_register(options, MACHINE_TASK, KIND_MACHINE_TASK, _machine_xml_path(options), written))
+    changes += _install_check_now(options)
+    return changes
+
+
+def _install_check_now(options: Options) -> list[Change]:
+    """The "Check for updates now" shortcut (in the person's language, replacing one in another) and the
+    protocol a toast's "check again" opens."""
+    import os
+
+    shortcut, others = _check_now_entries(options)
+    protocol_file = _protocol_file(options)
+    refuse_strangers([shortcut, protocol_file])
+    prepare_folders([os.path.dirname(protocol_file.path)], system=options.system, platform="windows")
+    changes = [remove_entry(other, system=options.system, platform="windows") for other in others]
+    changes = [change for change in changes if change.action == "removed"]
+    changes.append(write_entry(shortcut))
+    changes.append(write_entry(protocol_file))
+    xml_path, _ = _paths(options)
+    reg_file = os.path.join(os.path.dirname(xml_path), PROTOCOL_REG) if options.root is None else None
+    registered = _protocol_registered(options)
+    key = _classes(options)
+    import_argv = [_reg(options), "import", reg_file or protocol_file.path]
+    if registered is None:
+        changes.append(Change(KIND_PROTOCOL, key, "skipped", "register it with: " + windows_command_line(import_argv)))
+    elif registered and changes[-1].action == "unchanged":
+        changes.append(Change(KIND_PROTOCOL, key, "unchanged"))
+    else:
+        assert options.runner is not None  # noqa: S101 - _protocol_registered answered, so there is a runner
+        result = options.runner(import_argv)
+        if result.status != 0:
+            reason = first_line(result.output) or f"exit status {result.status}"
+            message = f"reg could not register the {PROTOCOL}: protocol: {reason}"
+            if options.system and "denied" in reason.lower():
+                raise NeedsAdminError(message, hint=admin_hint("windows"))
+            raise AutostartError(message)
+        changes.append(Change(KIND_PROTOCOL, key, "updated" if registered else "installed"))
     return changes
 
 
@@ -324,8 +463,36 @@ def uninstall(options: Options) -> list[Change]:
     prune_to = options.host_path(data)
     if machine is not None:
         changes.append(remove_entry(machine, system=True, platform="windows", prune_to=prune_to))
+    changes += _uninstall_check_now(options)
     changes.append(remove_entry(definition, system=options.system, platform="windows", prune_to=prune_to))
     changes.append(remove_entry(link, system=options.system, platform="windows"))
+    return changes
+
+
+def _uninstall_check_now(options: Options) -> list[Change]:
+    shortcut, others = _check_now_entries(options)
+    changes = [remove_entry(shortcut, system=options.system, platform="windows")]
+    changes += [
+        change
+        for change in (remove_entry(other, system=options.system, platform="windows") for other in others)
+        if change.action == "removed"
+    ]
+    key = _classes(options)
+    registered = _protocol_registered(options)
+    if registered is None:
+        delete = [_reg(options), "delete", key, "/f"]
+        changes.append(Change(KIND_PROTOCOL, key, "skipped", "remove it with: " + windows_command_line(delete)))
+    elif not registered:
+        changes.append(Change(KIND_PROTOCOL, key, "absent"))
+    else:
+        assert options.runner is not None  # noqa: S101 - _protocol_registered answered, so there is a runner
+        result = options.runner([_reg(options), "delete", key, "/f"])
+        if result.status != 0:
+            reason = first_line(result.output) or f"exit status {result.status}"
+            raise AutostartError(f"reg could not remove the {PROTOCOL}: protocol: {reason}")
+        changes.append(Change(KIND_PROTOCOL, key, "removed"))
+    # The definition goes before the folder it is in may be pruned with the task's.
+    changes.append(remove_entry(_protocol_file(options), system=options.system, platform="windows"))
     return changes
 
 
@@ -334,6 +501,16 @@ def status(options: Options) -> list[EntryStatus]:
     found = [entry_status(definition), _task_status(options, task_name(options), KIND_TASK), entry_status(link)]
     if options.system:
         found += [entry_status(_machine_definition(options)), _task_status(options, MACHINE_TASK, KIND_MACHINE_TASK)]
+    shortcut, others = _check_now_entries(options)
+    found.append(entry_status(shortcut))
+    found += [entry_status(other, expected=False) for other in others]
+    found.append(entry_status(_protocol_file(options)))
+    registered = _protocol_registered(options)
+    key = _classes(options)
+    if registered is None:
+        found.append(EntryStatus(KIND_PROTOCOL, key, "unknown", detail="cannot ask the registry from here"))
+    else:
+        found.append(EntryStatus(KIND_PROTOCOL, key, "installed" if registered else "missing"))
     return [item for item in found if item is not None]
 
 

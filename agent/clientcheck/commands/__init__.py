@@ -13,16 +13,53 @@ from __future__ import annotations
 import sys
 
 from clientcheck.deliver import write_stream
-from clientcheck.errors import ClientcheckError, ExitStatus
+from clientcheck.errors import ClientcheckError, ExitStatus, Said
 from clientcheck.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from clientcheck import dates as dt
     from clientcheck.config import Settings
+    from clientcheck.i18n import Translation
     from clientcheck.model import Report
+
+_speaking: list[str] = ["en"]  # the language of what is said on stderr: set by speak_in
+
+
+def speak_in(asked: str | None, env: Mapping[str, str]) -> None:
+    """Say errors, hints and warnings in the language a report would be in: ``asked`` (--lang, the
+    settings), else the environment's, else the desktop's. Silently: only the report's language warns."""
+    from clientcheck.language import catalog_languages, choose_language
+
+    _speaking[0] = choose_language(asked, env, catalog_languages, lambda _: None, interface_languages(env))
+
+
+def speaking_language() -> str:
+    return _speaking[0]
+
+
+def speaking() -> Translation:
+    """The translation of the run's language (imported only when something is to be said)."""
+    from clientcheck.i18n import translation
+
+    return translation(_speaking[0])
+
+
+def speak_english() -> None:
+    """Back to English, where every run starts (a test's in-process runs follow one another)."""
+    _speaking[0] = "en"
+
+
+def spoken(text: str, t: Translation | None = None) -> str:
+    """``text`` in the run's language when it was made with ``errors.said`` (and its values too), else as
+    it is: most messages quote paths, servers and files, and stay English."""
+    if not isinstance(text, Said):
+        return text
+    t = t or speaking()
+    values = {name: spoken(value, t) if isinstance(value, str) else value for name, value in text.values.items()}
+    return t.gettext(text.template, **values)
 
 
 def say(line: str) -> None:
@@ -39,7 +76,24 @@ def say(line: str) -> None:
 
 
 def warn(message: str) -> None:
-    say(f"clientcheck: warning: {message}")
+    say(speaking().gettext("clientcheck: warning: {message}", message=spoken(message)))
+
+
+def interface_languages(env: Mapping[str, str]) -> Callable[[], list[str]]:
+    """What the judge asks when the environment names no language: the running user's desktop languages
+    (the Windows registry, macOS preferences), read only then."""
+
+    def read() -> list[str]:
+        from clientcheck.platforms import this_platform
+
+        platform = this_platform()
+        if platform not in ("windows", "macos"):
+            return []  # a Linux session names its locale in the environment
+        from clientcheck.inspect.interface import interface_languages
+
+        return interface_languages(platform, env)
+
+    return read
 
 
 def emit(text: str, output: str | None) -> None:

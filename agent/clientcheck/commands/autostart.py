@@ -22,11 +22,21 @@ def autostart(args: Parsed, env: Mapping[str, str]) -> int:
     if method is not None and platform != "linux":
         raise UsageError("--method is for Linux only: this OS has one way to run at login")
     method = method or "auto"
-    runner = autostart.run_command  # systemctl --user, launchctl, schtasks: on this machine
+    runner = autostart.run_command  # systemctl --user, launchctl, schtasks, reg: on this machine
+    # The language of the installing person's desktop names Windows' "Check for updates now" shortcut.
+    language = _language(env)
     if action == "status":
-        statuses = autostart.status(platform, system=system, method=method, env=env, runner=runner)
+        statuses = autostart.status(platform, system=system, method=method, env=env, runner=runner, language=language)
         write_stream(autostart.describe_status(statuses))
         return ExitStatus.OK if autostart.is_installed(statuses) else ExitStatus.OWED
     act = autostart.install if action == "install" else autostart.uninstall
-    write_stream(autostart.describe(act(platform, system=system, method=method, env=env, runner=runner)))
+    changes = act(platform, system=system, method=method, env=env, runner=runner, language=language)
+    write_stream(autostart.describe(changes))
     return ExitStatus.OK
+
+
+def _language(env: Mapping[str, str]) -> str:
+    from clientcheck.commands import interface_languages
+    from clientcheck.language import catalog_languages, choose_language
+
+    return choose_language(None, env, catalog_languages, lambda _: None, interface_languages(env))

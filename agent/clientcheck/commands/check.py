@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from clientcheck.commands import emit, render, spool_after, warn, write_sinks
-from clientcheck.errors import ExitStatus, UsageError
+from clientcheck.commands import emit, interface_languages, render, spool_after, warn, write_sinks
+from clientcheck.errors import ExitStatus, UsageError, said
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -22,7 +22,9 @@ def _inspect(args: Parsed, env: Mapping[str, str]) -> Inventory:
 
     platform = args.platform or ("windows" if args.registry else None)
     if platform and args.root is None and args.registry is None:
-        raise UsageError("--platform needs --root (or --registry): only the running machine can be inspected live")
+        raise UsageError(
+            said("--platform needs --root (or --registry): only the running machine can be inspected live")
+        )
     return inspect_machine(platform, args.root, env, registry=args.registry)
 
 
@@ -31,7 +33,7 @@ def check(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.date
     from clientcheck.privacy import Redactor
 
     inventory = _inspect(args, env)
-    report = judge(inventory, settings, env, now, warn, args.as_of)
+    report = judge(inventory, settings, env, now, warn, args.as_of, interface_languages(env))
     report = Redactor(settings["privacy.home_paths"], env).report(report)
     this_machine_today = args.root is None and args.registry is None and args.as_of is None
     if settings["report.sinks"]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from clientcheck.errors import InputError, UsageError
+from clientcheck.errors import InputError, UsageError, said
 from clientcheck.model import PLATFORMS
 from clientcheck.platforms import running_platform
 
@@ -91,7 +91,7 @@ def inspect_machine(
         platform = "windows"  # a registry export is a Windows machine's
     if platform is None and root is not None and os.path.abspath(root) != "/":
         if not os.path.isdir(root):
-            raise InputError(f"--root {root}: not a directory")
+            raise InputError(said("--root {root}: not a directory", root=root))
         platform = detect_platform(root)
     chosen = platform or running_platform()
     if chosen not in PLATFORMS:
@@ -104,7 +104,7 @@ def inspect_machine(
     base = os.path.abspath(root) if root is not None else "/"
     live = base == "/" and chosen == running_platform()
     if not os.path.isdir(base):
-        raise InputError(f"--root {root}: not a directory")
+        raise InputError(said("--root {root}: not a directory", root=root))
     if chosen == "linux":
         from clientcheck.inspect.linux import inspect_linux
 
@@ -128,7 +128,7 @@ def _inspect_windows(root: str | None, registry: str | None, env: Mapping[str, s
     if live and running_platform() != "windows":
         raise UsageError("--platform windows needs --registry FILE.reg (and optionally --root DIR) off Windows")
     if root is not None and not os.path.isdir(root):
-        raise InputError(f"--root {root}: not a directory")
+        raise InputError(said("--root {root}: not a directory", root=root))
     from clientcheck.inspect.registry import open_registry
 
     return inspect_windows(os.path.abspath(root) if root else None, open_registry(registry), env, live=live)

@@ -18,6 +18,7 @@ import sys
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from typing import Any
 
     # runner(argv, env or None to inherit, timeout in seconds) -> (exit status, error output). It raises
     # OSError when the program cannot start and TimeoutError when it has not finished in time.
@@ -65,6 +66,7 @@ def _notify(
     platform: str | None,
     env: Mapping[str, str],
     runner: Runner | None,
+    buttons: Sequence[tuple[str, str]] = (),
 ) -> str | None:
     if platform is None:
         from clientcheck.platforms import this_platform
@@ -97,10 +99,125 @@ def _notify(
             critical=critical,
             env=env,
             runner=runner or run_command,
+            buttons=[(clean_text(label, TITLE_LIMIT), uri) for label, uri in buttons],
         )
     else:
         reason = f"no desktop notifications for platform {platform!r}"
     return None if reason is None else _one_line(reason)
+
+
+def present(
+    title: str,
+    body: str,
+    *,
+    url: str | None = None,
+    link_label: str | None = None,
+    critical: bool = False,
+    actions: Sequence[Mapping[str, Any]] = (),
+    previous: Mapping[str, Any] | None = None,
+    command: Sequence[str] | None = None,
+    platform: str | None = None,
+    env: Mapping[str, str],
+    runner: Runner | None = None,
+) -> tuple[str | None, dict[str, Any] | None]:
+    """``notify`` with buttons, replacing the notice an earlier run showed: (None, a handle to withdraw it
+    with later) when shown, else (why not, None). Never raises.
+
+    ``actions`` are the buttons, each ``{"key", "label", "uri" or "argv"}``: on Linux a listener started
+    with ``command`` (this clientcheck) shows the notification and acts on them (``notify.listener``);
+    Windows protocol-activates a button's URI (``argv`` alone cannot be a toast's button); macOS's
+    notifications have none. ``previous`` is the handle of the notice to replace."""
+    try:
+        platform = platform or _this_platform()
+        if platform == "linux" and actions and command and _session_bus(env):
+            from clientcheck.notify import listener
+
+            request = _request(title, body, url, link_label, critical, actions, previous)
+            return listener.start(request, command, env)
+        if platform == "windows":
+            from clientcheck.notify import windows
+
+            buttons = [
+                (str(a["label"]), str(a["uri"])) for a in actions if a.get("uri") and usable_action(str(a["uri"]))
+            ]
+            reason = _notify(title, body, url, link_label, critical, platform, env, runner, buttons)
+            return reason, (None if reason else windows.handle())
+        return _notify(title, body, url, link_label, critical, platform, env, runner), None
+    except Exception as error:  # a notification must never fail the check: say why instead
+        return _one_line(f"notification failed: {type(error).__name__}: {error}"), None
+
+
+def withdraw(handle: Mapping[str, Any], *, env: Mapping[str, str], runner: Runner | None = None) -> str | None:
+    """Take back a notice ``present`` showed (its ``handle``): it is no longer true. None when withdrawn or
+    already gone, else why not. Never raises. macOS's notifications cannot be withdrawn."""
+    try:
+        if handle.get("platform") == "linux" and isinstance(handle.get("id"), int):
+            from clientcheck.notify import dbus
+
+            return dbus.close_notification(handle["id"], str(handle.get("server", "")), env)
+        if handle.get("platform") == "windows":
+            from clientcheck.notify import windows
+
+            return windows.withdraw(env=env, runner=runner or run_command)
+    except Exception as error:
+        return _one_line(f"withdrawing the notification failed: {type(error).__name__}: {error}")
+    return None  # macOS: osascript's notifications cannot be taken back
+
+
+def _session_bus(env: Mapping[str, str]) -> bool:
+    """Whether there is a session bus to try: without one (a console, a cron job) no listener is started,
+    and the notice says why it could not be shown, as without buttons."""
+    if sys.platform == "win32":
+        return False
+    from clientcheck.notify.dbus import _bus_sockets
+
+    return bool(_bus_sockets(env)[0])
+
+
+def _this_platform() -> str:
+    from clientcheck.platforms import this_platform
+
+    return this_platform()
+
+
+def _request(
+    title: str,
+    body: str,
+    url: str | None,
+    link_label: str | None,
+    critical: bool,
+    actions: Sequence[Mapping[str, Any]],
+    previous: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """What the Linux listener is given: the notification's text cleaned as ``notify`` cleans it."""
+    url = url if url is not None and usable_url(url) else None
+    return {
+        "title": clean_text(title, TITLE_LIMIT),
+        "body": clean_text(body, BODY_LIMIT),
+        "url": url,
+        "location": display_location(url) if url is not None else None,
+        "link_label": clean_text(link_label, TITLE_LIMIT) if link_label else None,
+        "critical": critical,
+        "previous": dict(previous) if previous else None,
+        "actions": [
+            {
+                "key": str(action["key"]),
+                "label": clean_text(str(action["label"]), TITLE_LIMIT),
+                "uri": action.get("uri") if action.get("uri") and usable_action(str(action["uri"])) else None,
+                "argv": list(action["argv"]) if action.get("argv") else None,
+            }
+            for action in actions
+        ],
+    }
+
+
+# A button may open these, as the catalog names them (never a rule file's URL): a vendor's page, the OS's
+# update settings, the recheck handler autostart registers on Windows.
+_ACTION_SCHEMES = ("https:", "ms-settings:", "x-apple.systempreferences:", "clientcheck:")
+
+
+def usable_action(uri: str) -> bool:
+    return uri.lower().startswith(_ACTION_SCHEMES) and all(" " < char < "\x7f" for char in uri)
 
 
 def clean_text(text: str, limit: int) -> str:

@@ -17,7 +17,7 @@ import time
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from _socket import socket
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from typing import Any
 
     from jeepney.low_level import Message
@@ -142,18 +142,44 @@ def capabilities_call() -> Message:
     return _method_call(NOTIFICATIONS_PATH, NOTIFICATIONS, NOTIFICATIONS, "GetCapabilities")
 
 
-def notify_call(title: str, body: str, *, critical: bool) -> Message:
-    """The ``Notify`` call: the body as ``compose_body`` made it for this server."""
+def notify_call(
+    title: str,
+    body: str,
+    *,
+    critical: bool,
+    actions: Sequence[tuple[str, str]] = (),
+    replaces_id: int = 0,
+) -> Message:
+    """The ``Notify`` call: the body as ``compose_body`` made it for this server; ``actions`` its buttons,
+    (key, label) pairs, for a process that stays to hear which is chosen (``notify.listener``): the login
+    run itself sends none, since nobody would be listening once it has exited."""
     hints = {
         "urgency": ("y", URGENCY_CRITICAL if critical else URGENCY_NORMAL),  # a variant is (signature, value)
         "desktop-entry": ("s", DESKTOP_ENTRY),
     }
     icon = "software-update-urgent" if critical else "software-update-available"  # freedesktop icon names
-    no_actions: list[str] = []  # we exit at once: nobody would be listening for an action's signal
-    replaces_id = 0
+    flat = [text for pair in actions for text in pair]  # the spec's list: key, label, key, label, …
     server_default_timeout = -1
-    arguments = (APP_NAME, replaces_id, icon, title, body, no_actions, hints, server_default_timeout)
+    arguments = (APP_NAME, replaces_id, icon, title, body, flat, hints, server_default_timeout)
     return _method_call(NOTIFICATIONS_PATH, NOTIFICATIONS, NOTIFICATIONS, "Notify", NOTIFY_SIGNATURE, arguments)
+
+
+def close_call(notification_id: int) -> Message:
+    return _method_call(NOTIFICATIONS_PATH, NOTIFICATIONS, NOTIFICATIONS, "CloseNotification", "u", (notification_id,))
+
+
+def name_owner_call(name: str) -> Message:
+    """``GetNameOwner``: the unique name (``:1.42``) of the connection that owns ``name``. Unique names are
+    never reused while the bus runs, so it tells one notification server from the next."""
+    return _method_call(BUS_PATH, BUS, BUS, "GetNameOwner", "s", (name,))
+
+
+def add_match_call(rule: str) -> Message:
+    return _method_call(BUS_PATH, BUS, BUS, "AddMatch", "s", (rule,))
+
+
+# The signals a notification's owner hears: a button chosen, the notification gone.
+SIGNALS_RULE = f"type='signal',interface='{NOTIFICATIONS}',path='{NOTIFICATIONS_PATH}'"
 
 
 def _markup_escape(text: str, *, quote: bool = False) -> str:
@@ -191,13 +217,14 @@ class _Closed(Exception):  # noqa: N818 - the peer hung up: the caller says at w
 class _Connection:
     """One bus connection over a connected socket; every wait is bounded by the one ``deadline``."""
 
-    __slots__ = ("buffer", "deadline", "serial", "sock")
+    __slots__ = ("buffer", "deadline", "serial", "sock", "unique_name")
 
     def __init__(self, sock: socket, deadline: float) -> None:
         self.sock = sock
         self.deadline = deadline
         self.buffer = bytearray()
         self.serial = 0
+        self.unique_name = ""
 
     def _remaining(self) -> float:
         remaining = self.deadline - time.monotonic()
@@ -245,6 +272,8 @@ class _Connection:
             ) from None
         if _is_error(reply):
             raise _Failure(f"the session bus refused Hello: {error_text(reply)}")
+        if reply.body and isinstance(reply.body[0], str):
+            self.unique_name = reply.body[0]
 
     def read_message(self) -> Message:
         """The next whole message, read to its announced length (at most ``MAX_REPLY_BYTES``)."""
@@ -310,6 +339,52 @@ def error_text(message: Message) -> str:
 # --- Showing a notification ---------------------------------------------------------------------------
 
 
+def with_bus(
+    env: Mapping[str, str], timeout: float, work: Callable[[_Connection, Callable[[str], None]], str | None]
+) -> str | None:
+    """Connect to the session bus (each address in turn), authenticate, and run ``work`` on the
+    connection, all within ``timeout`` seconds unless ``work`` moves the connection's deadline; ``work``
+    names each step it takes (for the reason it fails with) and returns None when done, else why not. Any
+    failure becomes one line."""
+    if sys.platform == "win32":
+        return "no D-Bus session bus on Windows"
+    sockets, reason = _bus_sockets(env)
+    if not sockets:
+        return reason
+    # The C module: a socket that is not there costs no import of ``socket`` (enums, selectors); jeepney,
+    # imported once connected, brings it.
+    import _socket
+
+    deadline = time.monotonic() + timeout
+    problems = []
+    stage = [""]  # the step under way, as work() names it
+    for name, address in sockets:
+        stage[0] = f"connecting to the session bus at {name}"
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            try:
+                sock.connect(address)
+            except OSError as error:
+                problems.append(f"cannot connect to the session bus at {name}: {error.strerror or error}")
+                continue
+            connection = _Connection(sock, deadline)
+            stage[0] = "authenticating to the session bus"
+            connection.authenticate()
+            return work(connection, lambda step: stage.__setitem__(0, step))
+        except _Failure as failure:
+            return str(failure)
+        except (_Closed, BrokenPipeError, ConnectionResetError):
+            return f"the session bus closed the connection while {stage[0]}"
+        except TimeoutError:
+            return f"no answer within {timeout:g} s while {stage[0]}"
+        except OSError as error:
+            return f"{stage[0]} failed: {error.strerror or error}"
+        finally:
+            sock.close()
+    return "; ".join(problems)
+
+
 def send_notification(
     title: str,
     body: str,
@@ -322,48 +397,44 @@ def send_notification(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> str | None:
     """Show one notification; None when the server accepted it, else why not (one line)."""
-    if sys.platform == "win32":
-        return "no D-Bus session bus on Windows"
-    sockets, reason = _bus_sockets(env)
-    if not sockets:
-        return reason
-    # The C module: a socket that is not there costs no import of ``socket`` (enums, selectors); jeepney,
-    # imported once connected, brings it.
-    import _socket
 
-    deadline = time.monotonic() + timeout
-    problems = []
-    for name, address in sockets:
-        stage = f"connecting to the session bus at {name}"
-        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-        try:
-            sock.settimeout(max(deadline - time.monotonic(), 0.001))
-            try:
-                sock.connect(address)
-            except OSError as error:
-                problems.append(f"cannot connect to the session bus at {name}: {error.strerror or error}")
-                continue
-            connection = _Connection(sock, deadline)
-            stage = "authenticating to the session bus"
-            connection.authenticate()
-            stage = "asking the notification service what it shows"
-            caps = _capabilities(connection)
-            stage = "sending the notification"
-            reply = connection.call(
-                notify_call(title, compose_body(body, url, location, link_label, caps), critical=critical)
-            )
-            return f"notification service refused: {error_text(reply)}" if _is_error(reply) else None
-        except _Failure as failure:
-            return str(failure)
-        except (_Closed, BrokenPipeError, ConnectionResetError):
-            return f"the session bus closed the connection while {stage}"
-        except TimeoutError:
-            return f"no answer within {timeout:g} s while {stage}"
-        except OSError as error:
-            return f"{stage} failed: {error.strerror or error}"
-        finally:
-            sock.close()
-    return "; ".join(problems)
+    def work(connection: _Connection, step: Callable[[str], None]) -> str | None:
+        step("asking the notification service what it shows")
+        caps = _capabilities(connection)
+        step("sending the notification")
+        reply = connection.call(
+            notify_call(title, compose_body(body, url, location, link_label, caps), critical=critical)
+        )
+        return f"notification service refused: {error_text(reply)}" if _is_error(reply) else None
+
+    return with_bus(env, timeout, work)
+
+
+def notification_server(connection: _Connection) -> str | None:
+    """The unique name of the notification service's connection, None when there is none."""
+    reply = connection.call(name_owner_call(NOTIFICATIONS))
+    if _is_error(reply) or not reply.body or not isinstance(reply.body[0], str):
+        return None
+    return reply.body[0]
+
+
+def close_notification(
+    notification_id: int, server: str, env: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT
+) -> str | None:
+    """Withdraw notification ``notification_id``, shown earlier by the service that was then ``server``
+    (its unique name): only if that very service still runs. A notification id means nothing to the next
+    one (after a new login, the same number is someone else's notification). None when closed (or when
+    there was nothing of ours to close), else why not."""
+
+    def work(connection: _Connection, step: Callable[[str], None]) -> str | None:
+        step("asking which notification service runs")
+        if notification_server(connection) != server:
+            return None  # another service, or none: ours is gone with the one that showed it
+        step("withdrawing the notification")
+        reply = connection.call(close_call(notification_id))
+        return f"notification service refused: {error_text(reply)}" if _is_error(reply) else None
+
+    return with_bus(env, timeout, work)
 
 
 def _capabilities(connection: _Connection) -> set[str]:

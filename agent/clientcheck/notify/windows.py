@@ -13,7 +13,7 @@ from clientcheck.notify import APP_ID as APP_ID
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from clientcheck.notify import Runner
 
@@ -24,7 +24,13 @@ ENV_LOCATION = "CLIENTCHECK_TOAST_LOCATION"
 ENV_URL = "CLIENTCHECK_TOAST_URL"
 ENV_LINK_LABEL = "CLIENTCHECK_TOAST_LINK_LABEL"
 ENV_LONG = "CLIENTCHECK_TOAST_LONG"
+ENV_ACTION = "CLIENTCHECK_TOAST_ACTION{number}_{part}"  # part: URI or LABEL; number 1 to MAX_BUTTONS
+MAX_BUTTONS = 4  # with the report's button, the five a toast may have
 EXIT_TOASTS_OFF = 3  # the script's exit status when the user or a policy turned toasts off for the app
+# Every toast carries the same tag and group: a new one replaces the last, and a run that finds nothing
+# owed any more takes it back (ToastNotificationHistory.Remove).
+TAG, GROUP = "notice", "clientcheck"
+RECHECK_URI = "clientcheck:recheck"  # autostart registers the protocol: it runs "clientcheck login --force"
 
 # Errors are written as one plain line: PowerShell would otherwise serialise them to stderr as CLIXML.
 # With an https report, clicking the toast (or its button) opens it through protocol activation, which
@@ -44,10 +50,19 @@ try {
     if ($env:CLIENTCHECK_TOAST_URL) {
         $attributes = ' activationType="protocol" launch="' + (Esc $env:CLIENTCHECK_TOAST_URL) + '"'
         if ($env:CLIENTCHECK_TOAST_LINK_LABEL) {
-            $actions = '<actions><action activationType="protocol" arguments="' + (Esc $env:CLIENTCHECK_TOAST_URL) +
-                '" content="' + (Esc $env:CLIENTCHECK_TOAST_LINK_LABEL) + '"/></actions>'
+            $actions += '<action activationType="protocol" arguments="' + (Esc $env:CLIENTCHECK_TOAST_URL) +
+                '" content="' + (Esc $env:CLIENTCHECK_TOAST_LINK_LABEL) + '"/>'
         }
     }
+    foreach ($n in 1..4) {
+        $uri = [Environment]::GetEnvironmentVariable('CLIENTCHECK_TOAST_ACTION' + $n + '_URI')
+        $label = [Environment]::GetEnvironmentVariable('CLIENTCHECK_TOAST_ACTION' + $n + '_LABEL')
+        if ($uri -and $label) {
+            $actions += '<action activationType="protocol" arguments="' + (Esc $uri) +
+                '" content="' + (Esc $label) + '"/>'
+        }
+    }
+    if ($actions) { $actions = '<actions>' + $actions + '</actions>' }
     if ($env:CLIENTCHECK_TOAST_LONG) { $attributes += ' duration="long"' }
     $xml = New-Object Windows.Data.Xml.Dom.XmlDocument
     $xml.LoadXml('<toast' + $attributes + '><visual><binding template="ToastGeneric">' + $lines +
@@ -60,7 +75,24 @@ try {
         [Console]::Error.WriteLine('toasts are turned off for ' + $appId + ' (' + $setting + ')')
         exit 3
     }
-    $notifier.Show([Windows.UI.Notifications.ToastNotification]::new($xml))
+    $toast = [Windows.UI.Notifications.ToastNotification]::new($xml)
+    $toast.Tag = 'notice'
+    $toast.Group = 'clientcheck'
+    $notifier.Show($toast)
+} catch {
+    [Console]::Error.WriteLine($_.Exception.Message)
+    exit 1
+}
+"""
+
+
+# Takes back the toast a run showed, when a later run finds nothing owed: it is no longer true.
+WITHDRAW_SCRIPT = """\
+$ErrorActionPreference = 'Stop'
+try {
+    $null = [Windows.UI.Notifications.ToastNotificationManager, Windows.UI.Notifications, ContentType = WindowsRuntime]
+    $history = [Windows.UI.Notifications.ToastNotificationManager]::History
+    $history.Remove('notice', 'clientcheck', [string]$env:CLIENTCHECK_TOAST_APP_ID)
 } catch {
     [Console]::Error.WriteLine($_.Exception.Message)
     exit 1
@@ -75,10 +107,34 @@ def powershell_path(env: Mapping[str, str]) -> str:
     return root.rstrip("\\") + "\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
 
 
-def encoded_script() -> str:
+def encoded_script(script: str = SCRIPT) -> str:
     import base64
 
-    return base64.b64encode(SCRIPT.encode("utf-16-le")).decode("ascii")
+    return base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+
+
+def _powershell(env: Mapping[str, str], script: str) -> list[str]:
+    return [
+        powershell_path(env),
+        "-NoProfile",
+        "-NonInteractive",
+        "-NoLogo",
+        "-WindowStyle",
+        "Hidden",
+        "-EncodedCommand",
+        encoded_script(script),
+    ]
+
+
+def _child_env(env: Mapping[str, str]) -> dict[str, str]:
+    child_env = {name: value for name, value in env.items() if not name.upper().startswith("CLIENTCHECK_TOAST_")}
+    child_env[ENV_APP_ID] = APP_ID
+    return child_env
+
+
+def handle() -> dict[str, str]:
+    """What a later run needs to take the toast back: it is found by its tag and group."""
+    return {"platform": "windows", "tag": TAG, "group": GROUP}
 
 
 def build_command(
@@ -90,20 +146,12 @@ def build_command(
     link_label: str | None,
     critical: bool,
     env: Mapping[str, str],
+    buttons: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[str], dict[str, str]]:
-    """The PowerShell command line and the environment that carries the text to it."""
-    argv = [
-        powershell_path(env),
-        "-NoProfile",
-        "-NonInteractive",
-        "-NoLogo",
-        "-WindowStyle",
-        "Hidden",
-        "-EncodedCommand",
-        encoded_script(),
-    ]
-    child_env = {name: value for name, value in env.items() if not name.upper().startswith("CLIENTCHECK_TOAST_")}
-    child_env[ENV_APP_ID] = APP_ID
+    """The PowerShell command line and the environment that carries the text to it. ``buttons`` are
+    (label, URI) pairs, each opened by protocol activation when chosen (Windows does that after we exit)."""
+    argv = _powershell(env, SCRIPT)
+    child_env = _child_env(env)
     child_env[ENV_TITLE] = title
     child_env[ENV_BODY] = body
     if url is not None:
@@ -116,6 +164,9 @@ def build_command(
                 child_env[ENV_LINK_LABEL] = link_label
     if critical:
         child_env[ENV_LONG] = "1"
+    for number, (label, uri) in enumerate(buttons[:MAX_BUTTONS], start=1):
+        child_env[ENV_ACTION.format(number=number, part="URI")] = uri
+        child_env[ENV_ACTION.format(number=number, part="LABEL")] = label
     return argv, child_env
 
 
@@ -130,12 +181,13 @@ def send(
     env: Mapping[str, str],
     runner: Runner,
     timeout: float | None = None,
+    buttons: Sequence[tuple[str, str]] = (),
 ) -> str | None:
     from clientcheck.notify import COMMAND_TIMEOUT, last_line
 
     seconds = COMMAND_TIMEOUT if timeout is None else timeout
     argv, child_env = build_command(
-        title, body, url=url, location=location, link_label=link_label, critical=critical, env=env
+        title, body, url=url, location=location, link_label=link_label, critical=critical, env=env, buttons=buttons
     )
     try:
         status, errors = runner(argv, child_env, seconds)
@@ -148,3 +200,19 @@ def send(
     if status != 0:
         return f"PowerShell toast failed: {last_line(errors) or f'exit status {status}'}"
     return None
+
+
+def withdraw(*, env: Mapping[str, str], runner: Runner, timeout: float | None = None) -> str | None:
+    """Remove the toast a run showed from the screen and the notification centre."""
+    from clientcheck.notify import COMMAND_TIMEOUT, last_line
+
+    seconds = COMMAND_TIMEOUT if timeout is None else timeout
+    try:
+        status, errors = runner(_powershell(env, WITHDRAW_SCRIPT), _child_env(env), seconds)
+    except TimeoutError:
+        return f"PowerShell did not finish within {seconds:g} s (left running)"
+    except OSError as error:
+        return f"PowerShell could not start: {error.strerror or error}"
+    return (
+        f"PowerShell could not withdraw the toast: {last_line(errors) or f'exit status {status}'}" if status else None
+    )

@@ -7,7 +7,7 @@ Smaller than the JSON report: what a play branches on, not everything the report
 from __future__ import annotations
 
 from clientcheck import dates as dt
-from clientcheck.model import STATUS_ORDER
+from clientcheck.model import STATUS_ORDER, days_left
 from clientcheck.render.json import dumps, unreadable_dict
 
 TYPE_CHECKING = False
@@ -38,10 +38,25 @@ def render_report(report: Report) -> str:
         for f in report.findings
         if f.blocking
     ]
+    # In grace: by when each is owed (the machine's own date), and the stepped warning in force.
+    due = [
+        {
+            "product": f.product,
+            "installed": _version(f.installed),
+            "required": _version(f.required),
+            "rule": f.rule,
+            "deadline": f.deadline.isoformat() if f.deadline else None,
+            "days_left": days_left(f, report.as_of),
+            "step": f.step,
+        }
+        for f in report.findings
+        if f.status == "due"
+    ]
     rules = report.rules
     fact: dict[str, Any] = {
         "status": report.status,
         "owed": owed,
+        "due": due,
         "counts": {status: report.count(status) for status in STATUS_ORDER},
         "rules": {
             "serial": rules.serial,

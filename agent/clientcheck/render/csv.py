@@ -9,10 +9,12 @@ file. A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage retur
 LibreOffice ("CSV injection"), so such a cell gets a leading ``'``, as OWASP advises: the spreadsheet shows
 the text, and a reader of the file sees exactly what was changed. No real version, id or date starts so.
 
-The last column, ``kind``, says what a row is: ``finding``; ``unreadable``, a place that could not be read
-and may hide an installation (its path as the name, status ``unknown``: the summary's reason); or
-``rules``, a note about the rules that judged the report (expired, fallen back, dated after today). Rows
-other than findings come after them, so a reader of the first columns alone still reads findings first.
+The column ``kind`` says what a row is: ``finding``; ``unreadable``, a place that could not be read and may
+hide an installation (its path as the name, status ``unknown``: the summary's reason); or ``rules``, a note
+about the rules that judged the report (expired, fallen back, dated after today). Rows other than findings
+come after them, so a reader of the first columns alone still reads findings first. After it, columns added
+later, so that every earlier column keeps its place: ``days_left`` and ``step`` of a finding in grace (how
+many days until it is owed, counted from the machine's own date, and the stepped warning in force).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import csv
 import io
 
-from clientcheck.model import Installation
+from clientcheck.model import Installation, days_left
 from clientcheck.render import words
 from clientcheck.visible import visible
 
@@ -43,6 +45,8 @@ REPORT_COLUMNS = (
     "remedy",
     "restart",
     "kind",
+    "days_left",
+    "step",
 )
 INVENTORY_COLUMNS = Installation.__slots__  # every field of an installation, in the model's order
 
@@ -72,8 +76,11 @@ def _fields(record: object, columns: tuple[str, ...]) -> dict[str, object]:
 
 
 def render_report(report: Report) -> str:
-    finding_columns = REPORT_COLUMNS[:-1]
-    rows = [{**_fields(finding, finding_columns), "kind": "finding"} for finding in report.findings]
+    finding_columns = tuple(column for column in REPORT_COLUMNS if column != "kind")
+    rows = [
+        {**_fields(finding, finding_columns), "kind": "finding", "days_left": days_left(finding, report.as_of)}
+        for finding in report.findings
+    ]
     rows += [
         {"kind": "unreadable", "name": item.path, "status": "unknown", "message": item.sentence}
         for item in report.inventory.unreadable

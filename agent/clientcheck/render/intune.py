@@ -6,6 +6,9 @@ Discovery output is one line of compressed JSON, a flat map ``SettingName -> val
 - ``UpdatesOwed``: how many required updates are owed (what makes ``check`` exit 1),
 - ``Unreadable``: how many places that may hold an installation could not be read (the status is then
   ``unknown`` unless something is known to be owed or due),
+- ``UpdatesDue``: how many updates are due (in grace: warned of, not yet required); ``DaysLeft``: the days
+  until the first of them is owed, counted from the device's own date (-1 when nothing is due);
+  ``DueWarning``: true when a stepped rule's warning is in force for one of them,
 - ``RulesStale``, ``RulesFallback``, ``RulesPublishedInFuture``: booleans, true when the rules used have
   expired, are not the ones asked for (the last good or bundled ones instead), or are dated after the
   device's today (its clock is wrong, or the file is not genuine),
@@ -27,6 +30,7 @@ from __future__ import annotations
 import unicodedata
 
 from clientcheck.evaluate import pick_text
+from clientcheck.model import days_left
 from clientcheck.render.json import dumps as _dumps  # one line; controls inert, as in the JSON report
 from clientcheck.visible import one_line
 
@@ -43,8 +47,20 @@ STATUS_SETTING = "ClientcheckStatus"
 OWED_SETTING = "UpdatesOwed"
 UNREADABLE_SETTING = "Unreadable"
 STALE_SETTING, FALLBACK_SETTING, FUTURE_SETTING = "RulesStale", "RulesFallback", "RulesPublishedInFuture"
+DUE_SETTING, DAYS_LEFT_SETTING, WARNING_SETTING = "UpdatesDue", "DaysLeft", "DueWarning"
+NOTHING_DUE = -1  # DaysLeft when nothing is due
 # Settings of clientcheck's own that no product may take the place of.
-_RESERVED = (STATUS_SETTING, OWED_SETTING, UNREADABLE_SETTING, STALE_SETTING, FALLBACK_SETTING, FUTURE_SETTING)
+_RESERVED = (
+    STATUS_SETTING,
+    OWED_SETTING,
+    UNREADABLE_SETTING,
+    STALE_SETTING,
+    FALLBACK_SETTING,
+    FUTURE_SETTING,
+    DUE_SETTING,
+    DAYS_LEFT_SETTING,
+    WARNING_SETTING,
+)
 UNKNOWN_VERSION = "0.0"  # Intune's Version operator needs a version; 0.0 is below every minimum
 
 MAX_OUTPUT = 1024 * 1024  # Intune's limit on the discovery output, in bytes
@@ -101,9 +117,14 @@ def _product_settings(report: Report) -> dict[str, str]:
 
 def render_report(report: Report) -> str:
     rules = report.rules
+    due = [finding for finding in report.findings if finding.status == "due"]
+    days = [left for finding in due if (left := days_left(finding, report.as_of)) is not None]
     document: dict[str, Any] = {
         STATUS_SETTING: report.status,
         OWED_SETTING: sum(1 for finding in report.findings if finding.blocking),
+        DUE_SETTING: len(due),
+        DAYS_LEFT_SETTING: min(days) if days else NOTHING_DUE,
+        WARNING_SETTING: any(finding.step == "warning" for finding in due),
         UNREADABLE_SETTING: len(report.inventory.unreadable),
         STALE_SETTING: rules.stale,
         FALLBACK_SETTING: rules.fallback_reason is not None,

@@ -10,7 +10,7 @@ rules come last, and are never cut away.
 
 from __future__ import annotations
 
-from clientcheck.model import STATUS_ORDER
+from clientcheck.model import STATUS_ORDER, days_left
 from clientcheck.render import words
 from clientcheck.visible import one_line
 
@@ -58,7 +58,7 @@ def _result(text: str, tail: str = "") -> str:
     return f"<result>{value}</result>\n"
 
 
-def _item(finding: Finding) -> str:
+def _item(finding: Finding, report: Report) -> str:
     installed = f" {finding.installed}" if finding.installed else ""
     if finding.status == "unknown":
         need = "version unknown"
@@ -68,6 +68,11 @@ def _item(finding: Finding) -> str:
         need = f"needs {finding.required}"
         if finding.status == "due" and finding.deadline:
             need += f" before {finding.deadline.isoformat()}"  # the first day it is owed
+            left = days_left(finding, report.as_of)
+            if left is not None:
+                need += f", {left} day{'s' if left != 1 else ''} left"
+            if finding.step == "warning":
+                need += ", warning"
     else:
         need = "out of support"
     if finding.severity == "recommended":
@@ -79,7 +84,9 @@ def render_report(report: Report) -> str:
     notes = "; ".join([*filter(None, [words.unreadable_flag(report)]), *words.rules_flags(report)])
     if report.status == "ok":
         return _result(f"WARNING: {notes}" if notes else "OK")
-    items = [_item(f) for status in STATUS_ORDER if status != "ok" for f in report.findings if f.status == status]
+    items = [
+        _item(f, report) for status in STATUS_ORDER if status != "ok" for f in report.findings if f.status == status
+    ]
     if not items:  # unknown only because a place could not be read
         return _result(f"{report.status.upper()}: {notes}")
     return _result(f"{report.status.upper()}: " + "; ".join(dict.fromkeys(items)), notes)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from clientcheck import __version__
 from clientcheck import dates as dt
-from clientcheck.model import STATUS_ORDER
+from clientcheck.model import STATUS_ORDER, days_left
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from clientcheck.model import (
         Finding,
+        FixAction,
         Installation,
         Inventory,
         OSInfo,
@@ -74,7 +75,19 @@ def software_dict(item: Installation) -> dict[str, Any]:
     }
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def fix_dict(fix: FixAction | None, language: str) -> dict[str, Any] | None:
+    """The action that starts the update: its label in the report's language, the URI it opens (a link,
+    a settings page), or the program it starts (a software center, a browser: by name, never a path)."""
+    if fix is None:
+        return None
+    from clientcheck.i18n import translation
+
+    program = fix.argv[0].replace("\\", "/").rsplit("/", 1)[-1] if fix.argv else None
+    t = translation(language)
+    return {"label": t.gettext(fix.label, name=t.gettext(fix.name)), "uri": fix.uri, "program": program}
+
+
+def finding_dict(finding: Finding, language: str = "en", today: dt.date | None = None) -> dict[str, Any]:
     return {
         "rule": finding.rule,
         "product": finding.product,
@@ -90,6 +103,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "scope": finding.scope,
         "path": finding.path,
         "restart": finding.restart,
+        "days_left": finding.days_left if today is None else days_left(finding, today),
+        "step": finding.step,
+        "fix": fix_dict(finding.fix, language),
     }
 
 
@@ -147,7 +163,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "language": report.language,
         "as_of": _date(report.as_of),
         **_inventory_fields(report.inventory),
-        "findings": [finding_dict(finding) for finding in report.findings],
+        "findings": [finding_dict(finding, report.language, report.as_of) for finding in report.findings],
         "rules": rules_dict(report.rules),
         "summary": summary,
         "warnings": _warnings(report.inventory),

@@ -7,7 +7,7 @@ that failed (bad arguments, unreadable rules): the caller says that, never this 
 
 from __future__ import annotations
 
-from clientcheck.model import STATUS_ORDER
+from clientcheck.model import STATUS_ORDER, days_left
 from clientcheck.render import words
 from clientcheck.visible import one_line
 
@@ -99,9 +99,10 @@ def _short_text(report: Report) -> str:
         parts.append(f"{_plural(len(restart), 'restart')} needed for installed updates: {names}")
     due = [f for f in findings if f.status == "due" and not f.blocking]
     if due:
-        deadlines = sorted(f.deadline for f in due if f.deadline)
-        by = f" before {deadlines[0].isoformat()}" if deadlines else ""  # the first day it is owed
-        parts.append(f"{_plural(len(due), 'update')} due{by}")
+        first = min((f for f in due if f.deadline), key=lambda f: (f.deadline, f.rule), default=None)
+        by = f" before {first.deadline.isoformat()}{_days_left(first, report)}" if first and first.deadline else ""
+        warned = " (stepped warning)" if any(f.step == "warning" for f in due) else ""
+        parts.append(f"{_plural(len(due), 'update')} due{by}{warned}")
     recommended = [f for f in findings if f.status in ("owed", "unsupported", "restart") and not f.blocking]
     if recommended:
         parts.append(f"{_plural(len(recommended), 'recommended update')} not made")
@@ -121,7 +122,13 @@ def _short_text(report: Report) -> str:
     return _cut("; ".join(parts), _SHORT_TEXT)
 
 
-def _finding_line(finding: Finding) -> str:
+def _days_left(finding: Finding, report: Report) -> str:
+    """`` (7 days left)``: counted from the day judged, the machine's own date."""
+    left = days_left(finding, report.as_of)
+    return f" ({_plural(left, 'day')} left)" if left is not None else ""
+
+
+def _finding_line(finding: Finding, report: Report) -> str:
     installed = f" {finding.installed}" if finding.installed else ""
     if finding.status == "unknown":
         need = "version unknown"
@@ -132,7 +139,9 @@ def _finding_line(finding: Finding) -> str:
     else:
         need = "out of support"
     if finding.status == "due" and finding.deadline:
-        need += f" before {finding.deadline.isoformat()}"
+        need += f" before {finding.deadline.isoformat()}{_days_left(finding, report)}"
+        if finding.step == "warning":
+            need += " [warning]"
     if finding.severity == "recommended":
         need += " (recommended)"
     url = f" {finding.url}" if finding.url else ""
@@ -144,7 +153,7 @@ def render_report(report: Report) -> str:
     state = _STATE_NAMES[nagios_exit_status(report)]
     lines = [f"CLIENTCHECK {state} - {_short_text(report)} | {_perfdata(report)}"]
     for status in STATUS_ORDER:  # worst first, as the text report reads
-        lines += [_finding_line(f) for f in report.findings if f.status == status and status != "ok"]
+        lines += [_finding_line(f, report) for f in report.findings if f.status == status and status != "ok"]
     lines += [_cut(_clean(f"UNREADABLE: {item.sentence}"), _LONG_LINE) for item in report.inventory.unreadable]
     lines += [_cut(_clean(f"RULES: {note}"), _LONG_LINE) for note in words.rules_notes(report)]
     return "\n".join(lines) + "\n"

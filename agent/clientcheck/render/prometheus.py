@@ -8,7 +8,7 @@ whole file when one series appears twice). Labels carry only bounded values: no 
 from __future__ import annotations
 
 from clientcheck import dates as dt
-from clientcheck.model import STATUS_ORDER
+from clientcheck.model import STATUS_ORDER, days_left
 from clientcheck.visible import visible
 
 TYPE_CHECKING = False
@@ -105,6 +105,7 @@ def render_report(report: Report) -> str:
     # that day, taken in UTC, so `time() > clientcheck_rules_expiry_timestamp_seconds` agrees with stale.
     # The day's length is added to the seconds, not to the date: 9999-12-31 has no next day.
     expiry = _day_start(rules.expires) + _DAY
+    due = [f for f in report.findings if f.status == "due" and f.deadline is not None]
     finding_samples = [
         (
             (("rule", f.rule), ("product", f.product), ("status", f.status), ("severity", f.severity)),
@@ -124,6 +125,23 @@ def render_report(report: Report) -> str:
             [((("status", status),), report.count(status)) for status in STATUS_ORDER],
         ),
         *_family("clientcheck_finding", "One finding: a rule applied to an installed product.", finding_samples),
+        *_family(
+            "clientcheck_finding_deadline_timestamp_seconds",
+            "A finding in grace (due): when it becomes owed (the start of its deadline day, UTC).",
+            [((("rule", f.rule), ("product", f.product)), _day_start(f.deadline)) for f in due if f.deadline],
+        ),
+        *_family(
+            "clientcheck_finding_days_left",
+            "A finding in grace (due): days until it is owed, from the machine's own date; step is its stepped"
+            " warning (quiet, notice, warning).",
+            [
+                (
+                    (("rule", f.rule), ("product", f.product), ("step", f.step or "notice")),
+                    days_left(f, report.as_of) or 0,
+                )
+                for f in due
+            ],
+        ),
         *_software_family(report.inventory),
         *_os_family(report.inventory.os),
         *_restart_family(report.inventory),

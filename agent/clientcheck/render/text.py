@@ -1,12 +1,15 @@
-"""The report for a person: what is owed first, what to do about each, and little else."""
+"""The report for a person: what is owed first, what to do about each, and little else, in the report's
+language."""
 
 from __future__ import annotations
 
+from clientcheck.i18n import translation
 from clientcheck.render import words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from clientcheck import dates as dt
+    from clientcheck.i18n import Translation
     from clientcheck.model import Finding, Inventory, Report
 
 
@@ -14,69 +17,95 @@ def _installed(finding: Finding) -> str:
     return f"{finding.name} {finding.installed}" if finding.installed else finding.name
 
 
-def _finding_lines(finding: Finding) -> list[str]:
+def _finding_lines(finding: Finding, today: dt.date, t: Translation) -> list[str]:
     if finding.status == "unknown":
-        return [f"  - {finding.name}: {finding.message}"]
+        return ["  - " + words.item(finding.name, finding.message, t)]
+    lines = ["  - " + words.item(_installed(finding), words.need(finding, t), t)]
     if finding.status == "restart":
-        lines = [
-            f"  - {_installed(finding)}: restart needed"
-            + (" (recommended)" if finding.severity == "recommended" else "")
-        ]
-        lines.append(f"      {finding.message}: {finding.restart}")
-        return lines + ([f"      How: {finding.remedy}"] if finding.remedy else [])
-    need = f"needs {finding.required} or newer" if finding.required else "out of support"
-    if finding.status == "due" and finding.deadline:
-        need += f" before {finding.deadline.isoformat()}"  # the deadline is the first day it is owed
-    if finding.severity == "recommended":
-        need += " (recommended)"
-    lines = [f"  - {_installed(finding)}: {need}"]
-    lines.append(f"      {finding.message}" + (f": {finding.url}" if finding.url else ""))
+        lines.append("      " + words.item(finding.message, finding.restart or "", t))
+        return lines + (["      " + t.gettext("How: {remedy}", remedy=finding.remedy)] if finding.remedy else [])
+    deadline = words.deadline_phrase(finding, today, t)
+    if deadline:
+        lines.append("      " + words.deadline_line(deadline, finding, t))
+    lines.append("      " + (words.item(finding.message, finding.url, t) if finding.url else finding.message))
     if finding.remedy:
-        lines.append(f"      How: {finding.remedy}")
+        lines.append("      " + t.gettext("How: {remedy}", remedy=finding.remedy))
     if finding.restart:
-        lines.append(f"      Also waiting for a restart: {finding.restart}")
+        lines.append("      " + t.gettext("Also waiting for a restart: {reason}", reason=finding.restart))
     return lines
 
 
-def _rules_lines(report: Report) -> list[str]:
+def _heading(text: str, t: Translation) -> str:
+    # Translators: a heading of the text report, before its list ("Updates owed:").
+    return t.gettext("{heading}:", heading=text)
+
+
+def _rules_lines(report: Report, t: Translation) -> list[str]:
     info = report.rules
-    lines = [f"Rules: {info.source} ({info.publisher}, serial {info.serial}, expires {info.expires})"]
-    return lines + [f"Note: {note}" for note in words.rules_notes(report)]
+    lines = [
+        t.gettext(
+            "Rules: {source} ({publisher}, serial {serial}, expires {date})",
+            source=words.rules_source(info.source, t),
+            publisher=info.publisher,
+            serial=info.serial,
+            date=t.date(info.expires),
+        )
+    ]
+    return lines + [t.gettext("Note: {note}", note=note) for note in words.rules_notes(report, t)]
 
 
 def render_report(report: Report) -> str:
+    t = translation(report.language)
     findings = report.findings
     problems = [f for f in findings if f.status != "ok"]
     unreadable = report.inventory.unreadable
     # An update that waits for a restart is still owed: the headline counts it, its section says so.
-    lines = [words.headline(report) + (":" if (problems or unreadable) and not report.blocking else ".")]
+    lines = [words.headline(report, t) + (":" if (problems or unreadable) and not report.blocking else ".")]
     for status, heading in words.HEADINGS.items():
         group = [f for f in problems if f.status == status]
         if group:
-            lines += ["", f"{heading}:"]
+            lines += ["", _heading(t.gettext(heading), t)]
             for finding in group:
-                lines += _finding_lines(finding)
+                lines += _finding_lines(finding, report.as_of, t)
     if unreadable:
-        lines += ["", f"{words.UNREADABLE_HEADING}:", *(f"  - {item.sentence}" for item in unreadable)]
+        lines += ["", _heading(t.gettext(words.UNREADABLE_HEADING), t)]
+        lines += [f"  - {words.unreadable_sentence(item, t)}" for item in unreadable]
     ok = [f"{_installed(f)}" for f in findings if f.status == "ok"]
     if ok:
-        lines += ["", "Up to date: " + ", ".join(dict.fromkeys(ok))]
-    unjudged = words.unjudged(report)
+        lines += ["", t.gettext("Up to date: {items}", items=", ".join(dict.fromkeys(ok)))]
+    unjudged = words.unjudged(report, t)
     if unjudged:
-        lines.append(f"{words.UNJUDGED_HEADING}: " + ", ".join(unjudged))
+        lines.append(
+            t.gettext("{heading}: {items}", heading=t.gettext(words.UNJUDGED_HEADING), items=", ".join(unjudged))
+        )
     noted = {f.restart for f in findings if f.restart}
     waiting = [restart.reason for restart in report.inventory.restarts if restart.reason not in noted]
     if waiting:
-        lines.append("Waiting for a restart: " + "; ".join(waiting))
+        lines.append(t.gettext("Waiting for a restart: {reasons}", reasons="; ".join(waiting)))
     if report.inventory.warnings:
-        lines += ["", f"{words.WARNINGS_HEADING}:", *(f"  - {warning}" for warning in report.inventory.warnings)]
-    lines += ["", *_rules_lines(report)]
+        lines += ["", _heading(t.gettext(words.WARNINGS_HEADING), t), *(f"  - {w}" for w in report.inventory.warnings)]
+    lines += ["", *_rules_lines(report, t)]
     # Names, paths and messages come from the machine and the rule file: nothing in them may act on a terminal.
     return words.shown("\n".join(lines)) + "\n"
 
 
 def _default_pdf_line(inventory: Inventory) -> str | None:
-    return f"Opens PDFs by default: {inventory.default_pdf}" if inventory.default_pdf else None
+    if not inventory.default_pdf:
+        return None
+    return f"Opens PDFs by default: {default_pdf_name(inventory)}"
+
+
+def default_pdf_name(inventory: Inventory) -> str:
+    """The default PDF viewer by its name (``Atril``), as found installed or as the catalog names it; a
+    desktop id of something not in the catalog as it is."""
+    product = inventory.default_pdf or ""
+    installed = next((item.name for item in inventory.software if item.product == product), None)
+    if installed:
+        return installed
+    from clientcheck.catalog import load_catalog
+
+    known = load_catalog().products.get(product)
+    return known.name if known is not None else product
 
 
 def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from clientcheck import dates as dt
 from clientcheck.cjson import loads
-from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Unsupported
+from clientcheck.model import PLATFORMS, Grace, Rule, RuleSet, Step, Unsupported
 from clientcheck.version import Version, VersionError
 
 TYPE_CHECKING = False
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeVar
 
-    from clientcheck.model import LocalizedText, Platform, Severity
+    from clientcheck.model import LocalizedText, Platform, Severity, StepLevel
 
     T = TypeVar("T")
 
@@ -40,17 +40,25 @@ def _is_identifier(text: str, max_length: int) -> bool:
     return 0 < len(text) <= max_length and text[0] in _ID_FIRST and not text.strip(_ID_REST)
 
 
+_GOOD_TAGS: set[str] = set()  # a file names the same few tags again and again: each is checked once a run
+
+
 def _is_language_tag(tag: str) -> bool:
     """``[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8}){0,3}``: ``en``, ``pt-BR``, ``zh_Hant_TW``."""
+    if tag in _GOOD_TAGS:
+        return True
     if not tag.isascii():
         return False
     first, *rest = tag.replace("_", "-").split("-")
-    return (
+    good = (
         2 <= len(first) <= 3
         and first.isalpha()
         and len(rest) <= 3
         and all(2 <= len(part) <= 8 and part.isalnum() for part in rest)
     )
+    if good:
+        _GOOD_TAGS.add(tag)
+    return good
 
 
 def _is_iso_date(text: str) -> bool:
@@ -83,6 +91,12 @@ _RULE_KEYS = {
 _GRACE_KEYS = {"since", "days"}
 _UNSUPPORTED_KEYS = {"below", "since", "message", "url"}
 _SOURCE_KEYS = {"url", "date", "note"}
+# Stepped warnings: an extension key, so that a file using them still loads in agents that predate them
+# (every version rejects unknown keys but ignores "x-" ones; those agents say "due" the whole grace period).
+STEPS_KEY = "x-clientcheck-steps"
+_STEP_KEYS = {"days_left", "level"}
+STEP_LEVELS: tuple[StepLevel, ...] = ("quiet", "notice", "warning")
+MAX_STEPS = 10
 
 
 class InvalidRuleFileError(ValueError):
@@ -110,14 +124,16 @@ class _Collector:
     def field(
         self, where: str, obj: dict[str, Any], key: str, convert: Callable[[str, Any], T], *, required: bool
     ) -> T | None:
+        # ``key`` is one of ours (the file's own keys are checked by check_keys): no need to make it visible.
+        path = f"{where}.{key}" if where else key
         if key not in obj:
             if required:
-                self.add(_join(where, key), "is required")
+                self.add(path, "is required")
             return None
         try:
-            return convert(_join(where, key), obj[key])
+            return convert(path, obj[key])
         except _ProblemError as problem:
-            self.add(_join(where, key), str(problem))
+            self.add(path, str(problem))
             return None
 
 
@@ -163,6 +179,8 @@ def _text_problem(text: str) -> str | None:
     """Why ``text`` cannot be shown to a person: a lone surrogate, or a character that a terminal acts on or
     that reorders what is read (ESC, BEL, CR, C1 controls, bidi overrides and isolates). Newlines, tabs and
     the bidi marks (U+200E, U+200F, U+061C) are text."""
+    if text.isprintable():
+        return None  # the usual case, decided in C: no control, format or surrogate character at all
     if not _is_unicode(text):
         return "contains a lone surrogate escape (\\ud800-\\udfff): not valid Unicode text"
     return _unsafe(text)
@@ -234,6 +252,13 @@ def _version(_: str, value: Any) -> Version:
         raise _ProblemError(f"{_describe(value)} is not a version") from None
 
 
+def _step_level(_: str, value: Any) -> StepLevel:
+    for level in STEP_LEVELS:
+        if value == level:
+            return level
+    raise _ProblemError(f"must be one of {', '.join(STEP_LEVELS)}, not {_describe(value)}")
+
+
 def _url(_: str, value: Any) -> str:
     if not isinstance(value, str) or not _is_url(value):
         raise _ProblemError(f"{_describe(value)} is not an http(s) URL")
@@ -253,8 +278,12 @@ class RuleParser:
             return (("en", _string(where, value)),)
         if not isinstance(value, dict) or not value:
             raise _ProblemError(f"must be a string or an object of language tag -> text, not {_describe(value)}")
-        pairs: list[tuple[str, str]] = []
-        for tag, text in value.items():
+        pairs = tuple(value.items())
+        # The usual message (the bundled rules have 25, in 7 languages each): tags seen before, printable text.
+        if all(tag in _GOOD_TAGS and type(text) is str and text.isprintable() and text.strip() for tag, text in pairs):
+            return pairs
+        checked: list[tuple[str, str]] = []
+        for tag, text in pairs:
             if not _is_language_tag(tag):
                 self.out.add(_join(where, tag), "is not a language tag (like 'en' or 'pt-BR')")
             elif not isinstance(text, str) or not text.strip():
@@ -262,8 +291,8 @@ class RuleParser:
             elif problem := _text_problem(text):
                 self.out.add(_join(where, tag), problem)
             else:
-                pairs.append((tag, text))
-        return tuple(pairs)
+                checked.append((tag, text))
+        return tuple(checked)
 
     def products(self, where: str, value: Any) -> tuple[str, ...]:
         items = [value] if isinstance(value, str) else value
@@ -323,6 +352,26 @@ class RuleParser:
             url=self.out.field(where, value, "url", _url, required=False),
         )
 
+    def steps(self, where: str, value: Any) -> tuple[Step, ...]:
+        if not isinstance(value, list) or not 1 <= len(value) <= MAX_STEPS:
+            raise _ProblemError(f"must be a list of 1 to {MAX_STEPS} steps, not {_describe(value)}")
+        steps: list[Step] = []
+        seen: dict[int, int] = {}
+        for index, raw in enumerate(value):
+            at = f"{where}[{index}]"
+            if not isinstance(raw, dict):
+                self.out.add(at, f"must be an object with 'days_left' and 'level', not {_describe(raw)}")
+                continue
+            self.out.check_keys(at, raw, _STEP_KEYS)
+            days = self.out.field(at, raw, "days_left", _integer(1, 36500), required=True)
+            level = self.out.field(at, raw, "level", _step_level, required=True)
+            if days is not None and days in seen:
+                self.out.add(_join(at, "days_left"), f"{days} is already the days_left of {where}[{seen[days]}]")
+            elif days is not None and level is not None:
+                seen[days] = index
+                steps.append(Step(days, level))
+        return tuple(steps)
+
     def source(self, where: str, value: Any) -> None:
         # Where a minimum came from: kept for people reading the file, not used by the agent.
         if isinstance(value, str):
@@ -358,6 +407,7 @@ class RuleParser:
             unsupported=unsupported,
             message=field(where, value, "message", self.localized, required=False) or (),
             url=field(where, value, "url", _url, required=False),
+            steps=field(where, value, STEPS_KEY, self.steps, required=False),
         )
         field(where, value, "source", self.source, required=False)
         field(where, value, "comment", _string, required=False)
@@ -394,6 +444,7 @@ class RuleParser:
         out.field("", document, "description", _string, required=False)
         url = out.field("", document, "url", _url, required=False)
         out.field("", document, "comment", _string, required=False)
+        steps = out.field("", document, STEPS_KEY, self.steps, required=False)
         if published and expires and expires < published:
             out.add("expires", f"{expires} is before published {published}")
 
@@ -420,7 +471,13 @@ class RuleParser:
         if out.problems or publisher is None or serial is None or published is None or expires is None:
             raise InvalidRuleFileError(out.problems)
         return RuleSet(
-            publisher=publisher, serial=serial, published=published, expires=expires, rules=tuple(rules), url=url
+            publisher=publisher,
+            serial=serial,
+            published=published,
+            expires=expires,
+            rules=tuple(rules),
+            url=url,
+            steps=steps,
         )
 
 

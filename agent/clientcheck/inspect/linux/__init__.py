@@ -76,6 +76,7 @@ class LinuxInspector:
             found.sort(key=lambda item: (item.category, item.product, item.scope, item.source or ""))
             software = tuple(found)
             default = self.desktop.default_pdf()
+            centers = self.desktop.software_centers()
             # Taken before the restart check: a file it cannot read is no evidence of a restart either way,
             # and hides no installation.
             warnings = tuple(self.desktop.problems + self.root.problems)
@@ -100,6 +101,7 @@ class LinuxInspector:
             warnings=warnings,
             restarts=restarts,
             unreadable=unreadable,
+            software_centers=centers,
         )
 
 

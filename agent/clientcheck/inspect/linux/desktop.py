@@ -210,6 +210,18 @@ class Desktop:
         program = exec_program(entry.fields.get("Exec", ""))
         return self.catalog.by_executable(posixpath.basename(program)) if program else None
 
+    def software_centers(self) -> tuple[str, ...]:
+        """The catalog's software centers whose desktop entry is installed (call ``entries`` first), the
+        ones this desktop (XDG_CURRENT_DESKTOP) prefers first: where a person can install updates."""
+        desktops = {d.upper() for d in self.env.get("XDG_CURRENT_DESKTOP", "").split(":") if d}
+        found = [
+            center
+            for center in self.catalog.software_centers
+            if any(desktop_id in self.desktop_ids for desktop_id in center.desktop_ids)
+        ]
+        found.sort(key=lambda center: not desktops & {d.upper() for d in center.desktops})
+        return tuple(center.id for center in found)
+
     # The default PDF viewer ------------------------------------------------------------------------------
 
     def default_pdf(self) -> tuple[str, str] | None:
