@@ -139,7 +139,11 @@ def test_an_unreadable_applications_folder_makes_the_report_unknown(closed_mac):
         ("text", 0, "Could not be read (what is there may be missing from this report):\n  - /Applications: "),
         ("nagios", 1, "CLIENTCHECK WARNING - could not read /Applications | "),
         ("jamf", 0, "<result>UNKNOWN: could not read /Applications</result>\n"),
-        ("intune", 0, '"ClientcheckStatus":"unknown","UpdatesOwed":0,"Unreadable":1'),
+        (
+            "intune",
+            0,
+            '"ClientcheckStatus":"unknown","UpdatesOwed":0,"UpdatesDue":0,"DaysLeft":-1,"DueWarning":false,"Unreadable":1',
+        ),
         ("prometheus", 0, "\nclientcheck_unreadable 1\n"),
         ("csv", 0, ",,/Applications,unknown,,,,,/Applications: cannot read: Permission denied;"),
         ("html", 0, "<h2>Could not be read (what is there may be missing from this report)</h2>"),
