@@ -100,9 +100,10 @@ def read_file(path: str, limit: int) -> bytes:
     try:
         # What the file says it holds, and one byte more to see whether it holds more: a file that grows
         # (or a file system that reports no size) is read in chunks up to the cap, never beyond it.
-        chunks = [os.read(descriptor, os.fstat(descriptor).st_size + 1)]
+        size = os.fstat(descriptor).st_size
+        chunks = [os.read(descriptor, size + 1)]
         total = len(chunks[0])
-        while chunks[-1] and total <= limit:
+        while chunks[-1] and total <= limit and total != size:  # a regular file's short read is its end
             chunks.append(os.read(descriptor, min(_CHUNK, limit + 1 - total)))
             total += len(chunks[-1])
     except OSError as error:
@@ -111,7 +112,7 @@ def read_file(path: str, limit: int) -> bytes:
         os.close(descriptor)
     if total > limit:
         raise FileProblem(path, f"larger than {size_text(limit)}")
-    return chunks[0] if len(chunks) <= 2 else b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def read_text(path: str, limit: int) -> str:

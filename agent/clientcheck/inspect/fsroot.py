@@ -277,8 +277,9 @@ class Root:
 def _read_up_to(descriptor: int, size: int, limit: int) -> bytes:
     """The bytes of the open file, at most ``limit + 1`` (one more than the limit tells a file that grew past
     it). Read straight from the descriptor: a buffered file object costs five more system calls per file,
-    and a check reads dozens. ``size`` is the file's size when it was opened: asking for one byte more
-    reads a file that did not change in one call, and sees its end in a second."""
+    and a check reads dozens. ``size`` is the file's size when it was opened: one byte more is asked for,
+    and a file that did not change answers with exactly ``size`` bytes, its end, in one call. A file that
+    says it is empty (/proc, some FUSE file systems) or grew is read on to its end."""
     chunks: list[bytes] = []
     total = 0
     want = min(size, limit) + 1
@@ -288,6 +289,8 @@ def _read_up_to(descriptor: int, size: int, limit: int) -> bytes:
             break
         chunks.append(chunk)
         total += len(chunk)
+        if total == size:  # a regular file's short read is its end
+            break
         want = min(max(want, _READ_STEP), limit + 1 - total)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
