@@ -152,6 +152,28 @@ def test_a_run_records_the_report_waits_and_notifies(tmp_path: Path):
     assert recorder.notices[0].url == file_link(str(folder / "last.html"))
 
 
+def test_a_run_waits_for_the_disk_only_for_its_history_entry(tmp_path: Path, monkeypatch):
+    # last.json, last.html, last-complete and notice.json are made again by the next run: a crash may leave
+    # one empty (never half-written: they are still renamed into place), and nothing reads them back as
+    # data. The history entry is the record a person looks back at: the file and its folder are synced.
+    folder = tmp_path / "state" / "clientcheck"
+    state = StateFolder(str(folder))
+    synced: list[str] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd))
+    assert Recorder().run(state).status == "owed"
+    # The entry's temporary file (synced before it is renamed into place), then the history folder.
+    assert len(synced) == 2, synced
+    assert Path(synced[0]).parent == folder / "history" and Path(synced[0]).name.startswith(".20261125T090000Z.json.")
+    assert synced[1] == str(folder / "history")
+    assert {name: (folder / name).stat().st_mode & 0o777 for name in ("last.json", "last.html", "last-complete")} == {
+        "last.json": 0o600,
+        "last.html": 0o600,
+        "last-complete": 0o600,
+    }
+    assert not [name for name in os.listdir(folder) if name.endswith(".tmp")]
+
+
 def test_a_recent_run_is_not_repeated_unless_forced(tmp_path: Path):
     state = StateFolder(str(tmp_path))
     recorder = Recorder()

@@ -19,10 +19,14 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 
-def write_atomic(path: str, text: str | bytes, *, mode: int | None = None) -> None:
+def write_atomic(path: str, text: str | bytes, *, mode: int | None = None, durable: bool = True) -> None:
     """Write ``text`` (or bytes, kept byte for byte) to ``path`` so that readers see the old file or the
     new one, never a part. Whatever the name held (a file, a link) is replaced: for a path someone named,
     use ``write_output``, which looks first.
+
+    ``durable`` files reach the disk before this returns (the file, then its folder: two fsyncs, each a
+    wait for the disk). A file the next run makes again (the login's last report and its marks) passes
+    False: a crash may then leave it empty, never a mixture, and its readers take it as missing.
 
     The temporary file sits in the same directory (a rename is atomic only within one file system) and is
     created owner-only; it then gets ``mode``, else the mode of the file it replaces when that file was
@@ -55,17 +59,20 @@ def write_atomic(path: str, text: str | bytes, *, mode: int | None = None) -> No
         # backslashreplace: a file name that is not UTF-8 (kept by Python as a surrogate escape) is written
         # as \udcff, not allowed to fail the whole report.
         data = text if isinstance(text, bytes) else text.encode("utf-8", errors="backslashreplace")
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-            stream.flush()
+        try:
+            _write_all(descriptor, data)  # straight to the descriptor: a file object costs three more calls
             if os.chmod in os.supports_fd:
-                os.chmod(stream.fileno(), mode)  # on the open file: a path could be swapped for a symlink
+                os.chmod(descriptor, mode)  # on the open file: a path could be swapped for a symlink
             else:
                 os.chmod(temp, mode)  # Windows: no fchmod
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         os.replace(temp, path)
         created = False
-        _sync_folder(directory)
+        if durable:
+            _sync_folder(directory)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
     finally:

@@ -216,7 +216,7 @@ class StateFolder:
         if handle is None:
             self.forget_notice()
         else:
-            write_atomic(self._file("notice.json"), dumps_compact(dict(handle)) + "\n", mode=0o600)
+            write_atomic(self._file("notice.json"), dumps_compact(dict(handle)) + "\n", mode=0o600, durable=False)
 
     def forget_notice(self) -> None:
         try:
@@ -230,7 +230,7 @@ class StateFolder:
         not show its notification is not marked, so the next login tries again."""
         from clientcheck.deliver import write_atomic
 
-        write_atomic(self._file("last-complete"), "", mode=0o600)
+        write_atomic(self._file("last-complete"), "", mode=0o600, durable=False)
 
     def lock(self) -> IO[bytes] | None:
         """Hold the per-user lock for as long as the returned file is open; None if another run holds it.
@@ -270,9 +270,11 @@ class StateFolder:
         stamp = report.generated_at.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         if keep > 0:
             write_atomic(self._file("history", f"{stamp}.json"), json_text, mode=0o600)
+        # last.html and last.json are this run's, made again by the next: not worth a wait for the disk. The
+        # history entry is the record a later look-back reads: it keeps its fsyncs.
         html_path = self._file("last.html")
-        write_atomic(html_path, html_text, mode=0o600)
-        write_atomic(self._file("last.json"), json_text, mode=0o600)  # last: its time is the last run's
+        write_atomic(html_path, html_text, mode=0o600, durable=False)
+        write_atomic(self._file("last.json"), json_text, mode=0o600, durable=False)  # last: its time is the run's
         self._prune(keep)
         return html_path
 
