@@ -289,8 +289,8 @@ def test_the_set_up_commands_are_on_the_readmes_first_screen():
     start, commands = _first_code_block(README.read_text(encoding="utf-8"))
     assert start < 15
     assert commands == [
-        "python3 -m venv .venv && .venv/bin/pip install . && .venv/bin/clientcheck",
-        "python3 -m venv .venv && .venv/bin/pip install '.[test]' './server[test]' && .venv/bin/pytest",
+        "python3 -m venv --upgrade-deps .venv && .venv/bin/pip install . && .venv/bin/clientcheck",
+        "python3 -m venv --upgrade-deps .venv && .venv/bin/pip install '.[test]' './server[test]' && .venv/bin/pytest",
     ]
 
 
