@@ -31,7 +31,7 @@ from clientcheck.inspect.formats.dpkg import (
     last_stanza_name,
 )
 from clientcheck.inspect.fsroot import Root
-from clientcheck.inspect.packages import MAX_READ, DpkgDatabase, FileWindow, RpmPackages
+from clientcheck.inspect.packages import FIRST_READ, KEPT_PROBES, MAX_READ, DpkgDatabase, FileWindow, RpmPackages
 from clientcheck.inspect.rpmdb import RpmDatabaseError
 from dpkg_machines import grown_status, real_stanzas, stanza_name
 
@@ -189,6 +189,24 @@ def test_a_30000_package_status_is_searched_reading_a_sliver(big_status: bytes):
         assert find_package(window, name) == find_package(DEBIAN_STATUS, name), name
     for name in ("firefox", "lib", "zzz", "firefox-esr-l10n-19"):
         assert find_package(window, name) == find_package(big_status, name), name
+
+
+def test_later_look_ups_reuse_the_probes_every_binary_search_starts_with(big_status: bytes):
+    # Each search of the same file halves it at the same offsets first: those windows are kept, so the
+    # look-ups of one check share the top of their paths instead of each reading it again.
+    window, file = _windowed(big_status)
+    alone = 0
+    for name in BROWSER_PACKAGES:
+        assert find_package(window, name) == find_package(DEBIAN_STATUS, name)
+        by_itself, by_itself_file = _windowed(big_status)
+        find_package(by_itself, name)
+        alone += len(by_itself_file.reads)
+    # At least the first halving is read once, not five times; in practice, the first two or three.
+    assert len(file.reads) <= alone - (len(BROWSER_PACKAGES) - 1), (len(file.reads), alone)
+    # What is kept stays small: probes of a few KiB, never a scan's megabyte windows.
+    shuffled, _ = _windowed(grown_status(30_000, shuffle=True))
+    assert find_package(shuffled, "zlib1g") == find_package(DEBIAN_STATUS, "zlib1g")
+    assert sum(len(kept) for kept in shuffled._probes.values()) <= KEPT_PROBES * FIRST_READ
 
 
 def test_an_unsorted_30000_package_status_is_scanned_a_window_at_a_time(big_status: bytes):

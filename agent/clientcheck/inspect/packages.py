@@ -294,6 +294,7 @@ def open_package_databases(root: Root) -> list[PackageDatabase]:
 
 FIRST_READ = 4 * 1024  # one probe of a binary search: the stanza or two around the probed offset
 MAX_READ = 1024 * 1024  # a long scan reads this much at a time at most
+KEPT_PROBES = 32  # the first probes' windows kept (128 KiB): the top of every binary search of the file
 
 
 def _adjust(start: int, end: int | None, length: int) -> tuple[int, int]:
@@ -310,9 +311,10 @@ def _adjust(start: int, end: int | None, length: int) -> tuple[int, int]:
 class FileWindow:
     """The bytes of ``file`` (an ``OpenFile``), read a window at a time. The last window read is kept, so a
     search that probes near its previous probe (a binary search closing in, a stanza's next line) costs no
-    read. ``OSError`` from the file passes through."""
+    read; so are the first windows read, by where they start: every binary search of the file probes the
+    same middles first. ``OSError`` from the file passes through."""
 
-    __slots__ = ("_file", "_size", "_start", "_window", "_first_read", "_max_read")
+    __slots__ = ("_file", "_size", "_start", "_window", "_first_read", "_max_read", "_probes")
 
     def __init__(self, file: Readable, first_read: int = FIRST_READ, max_read: int = MAX_READ) -> None:
         self._file = file
@@ -321,6 +323,7 @@ class FileWindow:
         self._window = b""
         self._first_read = first_read
         self._max_read = max_read
+        self._probes: dict[int, bytes] = {}  # start -> window, the first KEPT_PROBES read
 
     def __len__(self) -> int:
         return self._size
@@ -330,9 +333,15 @@ class FileWindow:
         offset = start - self._start
         if offset >= 0 and stop - self._start <= len(self._window):
             return self._window[offset : stop - self._start]
+        kept = self._probes.get(start)
+        if kept is not None and stop - start <= len(kept):
+            self._window, self._start = kept, start
+            return kept[: stop - start]
         # Read a little more than asked: the next request is most often just after this one.
         self._window = self._file.read_at(start, min(max(stop, start + self._first_read), self._size) - start)
         self._start = start
+        if len(self._probes) < KEPT_PROBES and len(self._window) <= self._first_read:  # probes, not scans
+            self._probes[start] = self._window
         return self._window[: stop - start]
 
     def __getitem__(self, index: slice) -> bytes:
