@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 from clientcheck import collector as collector_module
 from clientcheck.collector import detach, plan
 from clientcheck.collector import folder as folder_module
-from clientcheck.collector.canonical import NotCanonicalError, canonical, content_hash, random_uuid, sha256_hex
+from clientcheck.collector.canonical import NotCanonicalError, canonical, content_hash, random_uuid
 from clientcheck.collector.folder import Collector, Enrollment
 from clientcheck.collector.spool import MAX_BYTES, MAX_REPORTS, Spool, parse_name
 from clientcheck.config import Places, load_settings
+from clientcheck.digest import sha256_hex
 from clientcheck.inspect.formats.regfile import parse_reg
 from clientcheck.inspect.identity import SystemCalls, filetime, hint, machine_identity, uuid_text
 from clientcheck.inspect.registry import ExportedRegistry

@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
             "visible",
             "reading",
             "cjson",
+            "digest",  # SHA-256 by CPython's own module
             "tomlread",
             "version",
             "language",

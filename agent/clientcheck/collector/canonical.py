@@ -12,6 +12,8 @@ when it spools its report, and ``import json`` would cost that check several mil
 
 from __future__ import annotations
 
+from clientcheck.digest import sha256_hex
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, NoReturn
@@ -49,22 +51,6 @@ def content_hash(report: dict[str, Any]) -> str:
     """The report's content hash: the same for two runs that found the same things."""
     stripped = {key: value for key, value in report.items() if key not in HASH_EXCLUDED}
     return sha256_hex(canonical(stripped))
-
-
-def sha256_hex(data: bytes) -> str:
-    """SHA-256 in lower-case hex, by CPython's own implementation (``hashlib`` first loads OpenSSL's, a few
-    milliseconds a check with a collector would spend for one small hash)."""
-    import sys
-
-    try:
-        if sys.version_info >= (3, 12):
-            from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
-        else:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
-    except ImportError:  # pragma: no cover - another Python
-        from hashlib import sha256
-    digest: str = sha256(data).hexdigest()
-    return digest
 
 
 def random_uuid() -> str:

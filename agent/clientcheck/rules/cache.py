@@ -14,7 +14,8 @@ import json
 import os
 
 from clientcheck.deliver import write_atomic
-from clientcheck.rules.source import MAX_KEY_BYTES, MAX_RULE_FILE_BYTES, sha256_hex
+from clientcheck.digest import sha256_hex
+from clientcheck.rules.source import MAX_KEY_BYTES, MAX_RULE_FILE_BYTES
 from clientcheck.rules.validate import MAX_SERIAL
 
 TYPE_CHECKING = False

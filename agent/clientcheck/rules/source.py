@@ -6,6 +6,7 @@ import os
 
 from clientcheck import DATA_DIR
 from clientcheck import dates as dt
+from clientcheck.digest import sha256_hex
 from clientcheck.errors import ClientcheckError, RulesError
 from clientcheck.model import RuleSet, RulesInfo
 from clientcheck.record import Record
@@ -38,19 +39,6 @@ class LoadedRules(Record):
 def bundled_rules_path() -> str:
     """The rule file the package carries: what a fresh machine is judged by, offline."""
     return os.path.join(DATA_DIR, "default-rules.json")
-
-
-def sha256_hex(data: bytes) -> str:
-    # hashlib loads OpenSSL, a few milliseconds of every run; CPython's own SHA-256 module is built in.
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.12+
-    except ImportError:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]  # CPython 3.11
-        except ImportError:
-            from hashlib import sha256  # type: ignore[assignment,unused-ignore]
-    digest: str = sha256(data).hexdigest()
-    return digest
 
 
 def read_rule_file(path: str) -> tuple[RuleSet, bytes]:
