@@ -301,7 +301,7 @@ class StateFolder:
 
 def file_link(path: str) -> str:
     """A file:// URL for a local path, as notification servers and browsers open it."""
-    from urllib.parse import quote
+    from clientcheck.percent import quote
 
     if os.name == "nt" or (len(path) > 2 and path[1] == ":"):
         return "file:///" + quote(path.replace("\\", "/"), safe="/:")

@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
             "reading",
             "cjson",
             "digest",  # SHA-256 by CPython's own module
+            "percent",  # file:// links without urllib.parse
             "tomlread",
             "version",
             "language",

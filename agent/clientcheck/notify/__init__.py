@@ -241,10 +241,10 @@ def display_location(url: str, *, windows: bool = False) -> str:
     """What to show a person for ``url``: a local path for file://, else the address itself."""
     if not url.lower().startswith("file://"):
         return url
-    from urllib.parse import unquote  # only here: a link to a local report is not the common path
+    from clientcheck.percent import unquote
 
     host, slash, path = url[len("file://") :].partition("/")
-    path = unquote(slash + path, errors="replace")
+    path = unquote(slash + path)
     if windows:
         if host and host.lower() != "localhost":
             return "\\\\" + host + path.replace("/", "\\")  # a UNC path: file://server/share/report.html
