@@ -274,9 +274,7 @@ def render_report(report: Report) -> str:
         body += [_heading(t.gettext(words.UNJUDGED_HEADING)), f"<p>{_e(', '.join(unjudged))}</p>"]
     body += [_heading(t.gettext("Everything found")), _table(report.inventory, t)]
     if report.inventory.default_pdf:
-        from clientcheck.render.text import default_pdf_name
-
-        viewer = t.gettext("Opens PDFs by default: {viewer}", viewer=default_pdf_name(report.inventory))
+        viewer = t.gettext("Opens PDFs by default: {viewer}", viewer=words.default_pdf_name(report.inventory))
         body.append(f"<p>{_e(viewer)}</p>")
     if report.inventory.warnings:
         body += _list(t.gettext(words.WARNINGS_HEADING), list(report.inventory.warnings))

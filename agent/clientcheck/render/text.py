@@ -92,20 +92,7 @@ def render_report(report: Report) -> str:
 def _default_pdf_line(inventory: Inventory) -> str | None:
     if not inventory.default_pdf:
         return None
-    return f"Opens PDFs by default: {default_pdf_name(inventory)}"
-
-
-def default_pdf_name(inventory: Inventory) -> str:
-    """The default PDF viewer by its name (``Atril``), as found installed or as the catalog names it; a
-    desktop id of something not in the catalog as it is."""
-    product = inventory.default_pdf or ""
-    installed = next((item.name for item in inventory.software if item.product == product), None)
-    if installed:
-        return installed
-    from clientcheck.catalog import load_catalog
-
-    known = load_catalog().products.get(product)
-    return known.name if known is not None else product
+    return f"Opens PDFs by default: {words.default_pdf_name(inventory)}"
 
 
 def render_inventory(inventory: Inventory, generated_at: dt.datetime) -> str:

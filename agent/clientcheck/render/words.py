@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from clientcheck import dates as dt
     from clientcheck.i18n import Translation
-    from clientcheck.model import Finding, Installation, OSInfo, Report, Status, Unreadable
+    from clientcheck.model import Finding, Installation, Inventory, OSInfo, Report, Status, Unreadable
 
 HEADINGS: dict[Status, str] = {  # in the order a person should read them
     "owed": N_("Updates owed"),
@@ -232,3 +232,16 @@ def unreadable_flag(report: Report) -> str | None:
     """The places that could not be read, short: ``could not read /Applications, /home``."""
     paths = list(dict.fromkeys(item.path for item in report.inventory.unreadable))
     return f"could not read {', '.join(paths)}" if paths else None
+
+
+def default_pdf_name(inventory: Inventory) -> str:
+    """The default PDF viewer by its name (``Atril``), as found installed or as the catalog names it; a
+    desktop id of something not in the catalog as it is."""
+    product = inventory.default_pdf or ""
+    installed = next((item.name for item in inventory.software if item.product == product), None)
+    if installed:
+        return installed
+    from clientcheck.catalog import load_catalog
+
+    known = load_catalog().products.get(product)
+    return known.name if known is not None else product
