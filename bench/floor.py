@@ -14,8 +14,9 @@ and prints the ratios check/floor, check/bare and login/bare.
 
 Linux only (strace). Run it from an environment where clientcheck is installed from the wheel, as
 bench/startup.py is. The trace and the timed runs see the same environment: this one's PATH, LANG=C.UTF-8,
-and a throw-away HOME with its XDG folders (so the machine's own configuration in /etc is read, as a real
-run reads it, but no user's). bench/speed.py prints these figures with the others of issue 14.
+and a throw-away HOME with its XDG folders and clientcheck's state folder (so the machine's own
+configuration in /etc is read, as a real run reads it, but no user's, and nothing is written outside it).
+bench/speed.py prints these figures with the others of issue 14.
 """
 
 from __future__ import annotations
@@ -366,8 +367,10 @@ def machine_only(touched: Touched, bare: Touched, own: set[str], roots: list[str
 
 
 def throwaway_environment(home: str) -> dict[str, str]:
-    """This run's PATH and a home of its own, made as a login makes it (the runtime folder 0700)."""
+    """This run's PATH and a home of its own, made as a login makes it (the runtime folder 0700), and the
+    state folder in it (a run as root would keep it in /var/lib)."""
     env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "HOME": home}
+    env["CLIENTCHECK_STATE_DIR"] = os.path.join(home, ".local", "state", "clientcheck")
     for name, folder in (
         ("XDG_CONFIG_HOME", ".config"),
         ("XDG_DATA_HOME", ".local/share"),
