@@ -12,7 +12,7 @@ import pytest
 
 from conftest import REPO, require_tool
 
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.append(str(REPO / "bench"))  # last: no module of bench/ shadows another
 
 import floor  # found through the line above
 
