@@ -17,6 +17,10 @@ import statistics
 import subprocess
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 # Forks, execs argv[1:] with its output discarded (stdin from the null device too), and prints "seconds
 # cpu_seconds max_rss_kib status". posix only: it is loaded at start, with -I -S.
 HELPER = """
@@ -67,15 +71,24 @@ def floor_kib(runs: int = 3) -> int:
 class Series:
     """The runs of one command in a comparison, with their medians."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str] | None = None,
+        after: Callable[[], object] | None = None,
+    ) -> None:
         self.name = name
         self.command = command
         self.env = env
+        self.after = after  # untimed, after each run: waits for what the run left running, say
         self.runs: list[Run] = []
 
     def run(self) -> Run:
         result = run_once(self.command, self.env)
         self.runs.append(result)
+        if self.after is not None:
+            self.after()
         return result
 
     @property
@@ -106,6 +119,8 @@ def interleaved(series: list[Series], runs: int, warm: int = 1) -> None:
     for _ in range(warm):
         for each in series:
             run_once(each.command, each.env)
+            if each.after is not None:
+                each.after()
     for _ in range(runs):
         for each in series:
             each.run()

@@ -15,9 +15,11 @@ it, steadier on a machine shared with other work), each process's own peak RSS (
 The collector-configured check: ``report.server`` set to ``http://127.0.0.1:9`` (nothing listens there) and
 ``report.enroll_secret`` to a secret file, in a ``config.toml`` of a throw-away ``XDG_CONFIG_HOME``, with a
 state folder of its own. Such a check (as root, the machine-level run; else the user's, whose own settings
-they are) spools its report (one atomic write, two fsyncs) and starts the detached shipper, which finds
-nothing listening and waits to try again: the benchmark waits for no shipper between runs, and ends every
-process whose environment names its state folder when it is done (it prints how many). Linux only (strace,
+they are) spools its report (one atomic write, two fsyncs) and starts the detached shipper: the first one
+finds nothing listening and waits to try again, those after it find it at work and end at once. After each
+such run the benchmark waits, untimed, until only the first is left, so that none runs beside the next timed
+command, and it ends every process whose environment names that state folder when it is done (by their ids;
+it prints how many). Linux only (strace,
 /proc).
 """
 
@@ -66,6 +68,14 @@ def processes_naming(marker: str) -> list[int]:
     return found
 
 
+def settled(marker: str, waiting: int, patience: float = 5.0) -> None:
+    """Wait until no more than ``waiting`` processes name ``marker``: a shipper a check started and that
+    finds another one at work ends at once, and must not run beside the next timed command."""
+    deadline = time.monotonic() + patience
+    while len(processes_naming(marker)) > waiting and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
 def end_processes(marker: str) -> int:
     """End the processes ``processes_naming(marker)`` finds, by their ids: SIGTERM, then SIGKILL."""
     pids = processes_naming(marker)
@@ -98,7 +108,14 @@ def main() -> int:
         comparison = Comparison(script, python, flags, env, folder)
         shipping = collector_environment(env, folder)
         marker = f"CLIENTCHECK_STATE_DIR={shipping['CLIENTCHECK_STATE_DIR']}"
-        collector = Series("check --format json, collector set", [script, "check", "--format", "json"], shipping)
+        # The first check starts the shipper that keeps trying (nothing listens); those started after it end
+        # at once, and are waited for, untimed, after each run.
+        collector = Series(
+            "check --format json, collector set",
+            [script, "check", "--format", "json"],
+            shipping,
+            after=lambda: settled(marker, waiting=1),
+        )
         german = Series("check --format json --lang de", [script, "check", "--format", "json", "--lang", "de"], env)
         try:
             interleaved([*comparison.series(), collector, german], args.runs)
