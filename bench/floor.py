@@ -22,13 +22,15 @@ bench/speed.py prints these figures with the others of issue 14.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from _measure import Series, installed_script, interleaved, shebang, table  # bench/ is sys.path[0]
 
@@ -81,16 +83,17 @@ class Touched:
         self.links: dict[str, None] = {}
         self.accesses: dict[str, None] = {}
         self.written: dict[str, None] = {}
+        self.largest: dict[str, int] = {}  # the most read of a file in one system call
 
-    def kinds(self) -> dict[str, dict[str, object]]:
+    def kinds(self) -> dict[str, dict[str, Any]]:
         return {
-            "read": self.reads,  # type: ignore[dict-item]
-            "missing": self.missing,  # type: ignore[dict-item]
-            "stat": self.stats,  # type: ignore[dict-item]
-            "lstat": self.lstats,  # type: ignore[dict-item]
-            "list": self.lists,  # type: ignore[dict-item]
-            "readlink": self.links,  # type: ignore[dict-item]
-            "access": self.accesses,  # type: ignore[dict-item]
+            "read": self.reads,
+            "missing": self.missing,
+            "stat": self.stats,
+            "lstat": self.lstats,
+            "list": self.lists,
+            "readlink": self.links,
+            "access": self.accesses,
         }
 
     def paths(self) -> set[str]:
@@ -99,7 +102,7 @@ class Touched:
     def bytes_read(self) -> int:
         return sum(end - start for ranges in self.reads.values() for start, end in ranges)
 
-    def without(self, leave_out) -> Touched:  # noqa: ANN001 - a predicate (kind, path) -> bool
+    def without(self, leave_out: Callable[[str, str], bool]) -> Touched:
         """A copy without the paths ``leave_out(kind, path)`` says are not the machine's."""
         kept = Touched()
         for (kind, found), (_, into) in zip(self.kinds().items(), kept.kinds().items(), strict=True):
@@ -107,6 +110,7 @@ class Touched:
                 if not leave_out(kind, path):
                     into[path] = value
         kept.written = dict(self.written)
+        kept.largest = {path: size for path, size in self.largest.items() if path in kept.reads}
         return kept
 
     def summary(self) -> str:
@@ -215,6 +219,7 @@ def _one_call(touched: Touched, open_files: dict[tuple[str, int], list[object]],
             start = offset
             opened[1] = offset + result
         touched.reads[path] = _merge(touched.reads.get(path, []), start, start + result)
+        touched.largest[path] = max(result, touched.largest.get(path, 0))
     elif name == "lseek" and not failed:
         opened[1] = result
     elif name in {"write", "pwrite64", "ftruncate", "fsync", "fdatasync"}:
@@ -329,15 +334,11 @@ def interpreter_paths(python: str, script: str) -> tuple[set[str], list[str]]:
     folder, whose module files are the interpreter's business (the script's folder among them); and the
     console script and its folders, which the interpreter resolves at start."""
     found = subprocess.run(
-        [
-            python,
-            "-c",
-            "import sys, os, clientcheck; print(os.path.dirname(clientcheck.__file__)); print(*sys.path, sep='\\n')",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [python, "-c", "import sys; print(*sys.path, sep='\\n')"], capture_output=True, text=True, check=True
     ).stdout.splitlines()
+    # The package as this benchmark's environment has it (the one the script runs), found without importing it.
+    spec = importlib.util.find_spec("clientcheck")
+    found += list(spec.submodule_search_locations or []) if spec is not None else []
     found.append(os.path.dirname(script))  # the script's folder is the import path's first entry
     roots = sorted({path for entry in found if entry for path in (entry, os.path.realpath(entry))})
     own = {script}

@@ -5,7 +5,8 @@
   console script's interpreter and flags;
 - a check with a collector configured, and a check in German (``--lang de``), beside the default check (no
   collector, English): each at most 1.10x it;
-- the cost per 1,000 dpkg packages and the peak RSS at 15,000: bench/packages.py's generated Debian trees.
+- the cost per 1,000 dpkg packages and the peak RSS at 15,000: bench/packages.py's generated Debian trees;
+  and how the check reads the largest tree's status file (traced): how much of it, and the most at once.
 
 The commands of each comparison run interleaved, medians of ``--runs`` runs each (wall time; CPU time beside
 it, steadier on a machine shared with other work), each process's own peak RSS (_measure.py).
@@ -31,9 +32,10 @@ import signal
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from _measure import Series, installed_script, interleaved, table  # bench/ is sys.path[0]
-from floor import Comparison, interpreter_of, throwaway_environment
+from floor import Comparison, interpreter_of, throwaway_environment, trace
 from packages import measure
 
 ENOUGH = 1.10  # the most a collector or another language may cost over the default check
@@ -89,6 +91,20 @@ def end_processes(marker: str) -> int:
     return len(pids)
 
 
+def status_reading(script: str, count: int, env: dict[str, str], folder: str) -> tuple[int, int, int]:
+    """How a check reads the dpkg status file of a generated tree of ``count`` packages (traced): the file's
+    size, the bytes read of it, and the most read in one system call."""
+    from dpkg_machines import STATUS, debian_machine  # tests/, which importing packages put on the path
+
+    root = debian_machine(Path(folder) / f"dpkg-{count}", count)
+    status = str(root / STATUS)
+    touched = trace([script, "check", "--format", "json", "--root", str(root), "--platform", "linux"], env, folder)
+    found = [path for path in touched.reads if os.path.normpath(path) == status]
+    read = sum(end - start for path in found for start, end in touched.reads[path])
+    largest = max((touched.largest.get(path, 0) for path in found), default=0)
+    return os.path.getsize(status), read, largest
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=31)
@@ -122,6 +138,7 @@ def main() -> int:
         finally:
             ended = end_processes(marker)
         spooled = os.listdir(os.path.join(shipping["CLIENTCHECK_STATE_DIR"], "collector", "spool"))
+        size, read, largest = status_reading(script, max(counts), env, folder)
     packages = measure(script, counts, args.package_runs, [])
 
     check = comparison.check
@@ -140,6 +157,11 @@ def main() -> int:
         ("check --format json / python -c pass", f"{check.median / comparison.bare.median:.2f}x", "<= 2.1x"),
         ("login --force / python -c pass", f"{comparison.login.median / comparison.bare.median:.2f}x", "<= 2.5x"),
         ("cost per 1,000 dpkg packages", f"{wall:.3f} ms ({cpu:.3f} ms CPU)", "flat"),
+        (
+            f"dpkg status read at {max(counts):,} packages",
+            f"{read / 2**20:.1f} of {size / 2**20:.1f} MiB, <= {largest / 2**10:.0f} KiB a call",
+            "no whole-file read",
+        ),
         ("peak RSS at 15,000 packages", f"{peak:.1f} MiB", "<= 14 MiB"),
         ("check, collector set / default check", f"{collector.median / check.median:.2f}x", f"<= {ENOUGH:.2f}x"),
         ("check --lang de / default check", f"{german.median / check.median:.2f}x", f"<= {ENOUGH:.2f}x"),

@@ -75,6 +75,7 @@ def test_a_trace_is_read_into_what_the_run_did_to_files():
     assert list(touched.accesses) == ["/m/status"]
     assert list(touched.written) == ["/m/out.json.tmp"]  # written: not reading the machine
     assert touched.bytes_read() == 120 + 50 + 4096 + 16  # the overlap once
+    assert touched.largest["/m/status"] == 4096  # the most read in one call
 
 
 def test_the_interpreter_s_own_files_are_left_out():
