@@ -9,11 +9,8 @@ least-squares line through the medians). Not a pass/fail test: the goals (flat, 
 
     python bench/packages.py [--counts 1000,5000,15000,30000] [--runs 11] [-- extra clientcheck arguments]
 
-Each run is started by a small helper interpreter (``python -I -S``) that forks, execs clientcheck and
-reads the child's ``ru_maxrss`` from ``wait4``. The kernel counts in a child's peak the memory of the process
-it was forked from (the copy exec throws away), so a child forked straight from this benchmark would show
-the benchmark's own size; the helper is small, and its own floor (a child that execs ``/bin/true``) is
-printed: figures at or below it say nothing.
+Each run is measured by _measure.py's helper (the child's own peak RSS, from ``wait4``); the helper's
+floor is printed: figures at or below it say nothing. ``measure`` is also what bench/speed.py calls.
 """
 
 from __future__ import annotations
@@ -21,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -30,35 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from _measure import Series, floor_kib, installed_script, interleaved  # bench/ is sys.path[0]
 from dpkg_machines import STATUS, debian_machine  # found through the line above
-
-# Runs one command: forks, execs it with its output discarded, and prints "seconds cpu_seconds max_rss_kib
-# status".
-HELPER = """
-import os, sys, time
-null = os.open(os.devnull, os.O_WRONLY)
-start = time.perf_counter()
-pid = os.fork()
-if pid == 0:
-    os.dup2(null, 1)
-    os.dup2(null, 2)
-    try:
-        os.execv(sys.argv[1], sys.argv[1:])
-    finally:
-        os._exit(127)
-_, status, usage = os.wait4(pid, 0)
-elapsed = time.perf_counter() - start
-print(elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, os.waitstatus_to_exitcode(status))
-"""
-
-
-def run_once(command: list[str]) -> tuple[float, float, int, int]:
-    """Wall seconds, CPU seconds, the child's own peak RSS in KiB, and its exit status."""
-    measured = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", HELPER, *command], capture_output=True, text=True, check=True
-    )
-    seconds, cpu, rss, status = measured.stdout.split()
-    return float(seconds), float(cpu), int(rss), int(status)
 
 
 def slope(points: list[tuple[float, float]]) -> float:
@@ -82,67 +51,77 @@ def judged(script: str, root: Path, extra: list[str]) -> str:
     return f"{found} found, all versions read" if not unknown else f"{found} found, unknown: {', '.join(unknown)}"
 
 
+class Figures:
+    """What ``measure`` found, per package count: the runs, the status file's size, what the report said."""
+
+    def __init__(self, counts: list[int]) -> None:
+        self.counts = counts
+        self.series: dict[int, Series] = {}
+        self.sizes: dict[int, int] = {}
+        self.verdicts: dict[int, str] = {}
+        self.floor_kib = 0
+
+    def per_thousand(self) -> tuple[float, float, float]:
+        """The cost per 1,000 packages: wall ms, CPU ms and peak RSS MiB (least-squares slopes)."""
+        return (
+            slope([(count / 1000, self.series[count].median * 1000) for count in self.counts]),
+            slope([(count / 1000, self.series[count].cpu * 1000) for count in self.counts]),
+            slope([(count / 1000, self.series[count].peak_kib / 1024) for count in self.counts]),
+        )
+
+
+def measure(script: str, counts: list[int], runs: int, extra: list[str]) -> Figures:
+    """Whole runs of ``script check --format json`` on generated Debian trees of each count, interleaved."""
+    figures = Figures(sorted(set(counts)))
+    with tempfile.TemporaryDirectory(prefix="clientcheck-bench-") as scratch:
+        roots = {count: debian_machine(Path(scratch) / str(count), count) for count in figures.counts}
+        for count, root in roots.items():
+            command = [script, "check", "--format", "json", "--root", str(root), "--platform", "linux", *extra]
+            figures.series[count] = Series(f"{count} packages", command)
+            figures.verdicts[count] = judged(script, root, extra)
+            figures.sizes[count] = (root / STATUS).stat().st_size
+        figures.floor_kib = floor_kib()
+        interleaved(list(figures.series.values()), runs)
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="1000,5000,15000,30000", help="package counts, comma-separated")
     parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("extra", nargs="*", help="extra clientcheck arguments (after --)")
     args = parser.parse_args()
-    counts = sorted({int(count) for count in args.counts.split(",")})
 
-    script = shutil.which("clientcheck", path=os.path.dirname(sys.executable)) or shutil.which("clientcheck")
+    script = installed_script()
     if script is None:
         print("clientcheck is not installed in this environment", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="clientcheck-bench-") as scratch:
-        roots = {count: debian_machine(Path(scratch) / str(count), count) for count in counts}
-        commands = {
-            count: [script, "check", "--format", "json", "--root", str(root), "--platform", "linux", *args.extra]
-            for count, root in roots.items()
-        }
-        verdicts = {count: judged(script, root, args.extra) for count, root in roots.items()}
-        for command in commands.values():  # warm the page cache once, untimed
-            run_once(command)
-        floor = max(run_once(["/bin/true"])[2] for _ in range(3))
-        times: dict[int, list[float]] = {count: [] for count in counts}
-        cpus: dict[int, list[float]] = {count: [] for count in counts}
-        peaks: dict[int, list[int]] = {count: [] for count in counts}
-        statuses: dict[int, set[int]] = {count: set() for count in counts}
-        for _ in range(args.runs):
-            for count, command in commands.items():
-                seconds, cpu, rss, status = run_once(command)
-                times[count].append(seconds)
-                cpus[count].append(cpu)
-                peaks[count].append(rss)
-                statuses[count].add(status)
-        sizes = {count: (root / STATUS).stat().st_size for count, root in roots.items()}
+    figures = measure(script, [int(count) for count in args.counts.split(",")], args.runs, args.extra)
 
     print(f"python {sys.version.split()[0]} on {os.uname().sysname} {os.uname().machine}, {os.cpu_count()} cores")
     print(
         f"runs: {args.runs} per count, interleaved; helper floor (peak RSS of a child that runs /bin/true): "
-        f"{floor / 1024:.1f} MiB"
+        f"{figures.floor_kib / 1024:.1f} MiB"
     )
     print(
         f"{'packages':>9} {'status MB':>10} {'median ms':>10} {'p90 ms':>8} {'CPU ms':>8} {'peak RSS MiB':>13}"
         "  exit  report"
     )
-    for count in counts:
-        p90 = statistics.quantiles(times[count], n=10)[-1] if len(times[count]) > 1 else times[count][0]
+    for count in figures.counts:
+        series = figures.series[count]
         print(
-            f"{count:>9} {sizes[count] / 1e6:>10.1f} {statistics.median(times[count]) * 1000:>10.1f} "
-            f"{p90 * 1000:>8.1f} {statistics.median(cpus[count]) * 1000:>8.1f} {max(peaks[count]) / 1024:>13.1f}"
-            f"  {','.join(map(str, sorted(statuses[count]))):>4}  {verdicts[count]}"
+            f"{count:>9} {figures.sizes[count] / 1e6:>10.1f} {series.median * 1000:>10.1f} "
+            f"{series.p90 * 1000:>8.1f} {series.cpu * 1000:>8.1f} {series.peak_kib / 1024:>13.1f}"
+            f"  {series.statuses:>4}  {figures.verdicts[count]}"
         )
-    if len(counts) > 1:
-        wall = slope([(count / 1000, statistics.median(times[count]) * 1000) for count in counts])
-        cpu_time = slope([(count / 1000, statistics.median(cpus[count]) * 1000) for count in counts])
-        memory = slope([(count / 1000, max(peaks[count]) / 1024) for count in counts])
+    if len(figures.counts) > 1:
+        wall, cpu_time, memory = figures.per_thousand()
         print(
             f"cost per 1,000 packages: {wall:.3f} ms wall, {cpu_time:.3f} ms CPU, {memory:.3f} MiB peak RSS"
             "   goal: flat"
         )
-    if 15000 in peaks:
-        print(f"peak RSS at 15,000 packages: {max(peaks[15000]) / 1024:.1f} MiB   goal: <= 14 MiB")
+    if 15000 in figures.series:
+        print(f"peak RSS at 15,000 packages: {figures.series[15000].peak_kib / 1024:.1f} MiB   goal: <= 14 MiB")
     return 0
 
 

@@ -126,6 +126,15 @@ def download_environment() -> dict[str, str]:
     return env
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        dest="update_goldens",
+        help="write tests/golden/ from this run's reports instead of comparing (test_golden_reports.py)",
+    )
+
+
 _session_home: list[str] = []
 
 
