@@ -25,6 +25,7 @@ from clientcheck.errors import OutputError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import IO
 
 MAX_LINKS = 40  # Linux's own limit (ELOOP after 40 links in one path)
 
@@ -108,6 +109,29 @@ def descriptor_pid(path: str) -> int | None:
 STATE_FILES = frozenset(
     {"last.json", "last.html", "last-complete", "login.lock", "history", "rules-floor.json", "notice.json"}
 )
+
+
+def hold_lock(path: str) -> IO[bytes] | None:
+    """Hold an exclusive lock on the file at ``path`` (made owner-only if missing) for as long as the
+    returned file is open; None when another process holds it. Raises ``OSError`` when the file cannot be
+    opened. The operating system drops the lock when its holder exits, however it exits, so a crashed run
+    cannot leave it stuck (unlike a lock file whose existence is the lock)."""
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    stream = os.fdopen(descriptor, "r+b")
+    try:
+        if sys.platform == "win32":  # pragma: no cover - Windows only
+            import msvcrt
+
+            stream.seek(0)
+            msvcrt.locking(stream.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        stream.close()
+        return None
+    return stream
 
 
 def state_file(name: str) -> bool:

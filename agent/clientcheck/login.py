@@ -11,7 +11,6 @@ anything, and that becomes a warning.
 from __future__ import annotations
 
 import os
-import sys
 
 from clientcheck import dates as dt
 from clientcheck.record import Record
@@ -233,35 +232,19 @@ class StateFolder:
         write_atomic(self._file("last-complete"), "", mode=0o600, durable=False)
 
     def lock(self) -> IO[bytes] | None:
-        """Hold the per-user lock for as long as the returned file is open; None if another run holds it.
-
-        The operating system drops the lock when its holder exits, however it exits, so a crashed run
-        cannot leave it stuck (unlike a lock file whose existence is the lock)."""
+        """Hold the per-user lock for as long as the returned file is open; None if another run holds it
+        (``folders.hold_lock``: dropped by the OS when its holder exits, however it exits)."""
         from clientcheck.errors import OutputError
+        from clientcheck.folders import hold_lock
 
         try:
             # Owner-only like everything in the folder; held open (and locked) for the whole run.
-            descriptor = os.open(self._file("login.lock"), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            stream = os.fdopen(descriptor, "r+b")
+            return hold_lock(self._file("login.lock"))
         except OSError as error:
             raise OutputError(
                 f"cannot open the lock {self._file('login.lock')}: {error.strerror or error}",
                 hint=f"the state folder {self.path} must belong to the user running clientcheck",
             ) from None
-        try:
-            if sys.platform == "win32":
-                import msvcrt
-
-                stream.seek(0)
-                msvcrt.locking(stream.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            stream.close()
-            return None
-        return stream
 
     def record(self, report: Report, json_text: str, html_text: str, keep: int) -> str:
         """Write the report (owner-only, atomically) and prune the history to ``keep``; the HTML's path."""

@@ -267,27 +267,14 @@ class Collector:
     def lock(self) -> IO[bytes] | None:
         """Hold the shipping lock while the returned file is open; None when another shipper holds it (the
         OS drops it when its holder exits, however it exits)."""
+        from clientcheck.folders import hold_lock
+
         try:
-            descriptor = os.open(self.path(LOCK), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            stream = os.fdopen(descriptor, "r+b")
+            return hold_lock(self.path(LOCK))
         except OSError as error:
             from clientcheck.errors import OutputError
 
             raise OutputError(f"cannot open the lock {self.path(LOCK)}: {error.strerror or error}") from None
-        try:
-            if sys.platform == "win32":  # pragma: no cover - Windows only
-                import msvcrt
-
-                stream.seek(0)
-                msvcrt.locking(stream.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(stream.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            stream.close()
-            return None
-        return stream
 
 
 # --- small files ---------------------------------------------------------------------------------------

@@ -201,27 +201,12 @@ class Root:
         Only regular files are read: a FIFO or device in place of a file must not hang a login run, so the
         file is opened without blocking and checked before reading.
         """
-        host = self.host_path(path)
-        if host is None:
+        opened = self._open_regular(path, hides, limit)
+        if opened is None:
             return None
+        descriptor, size = opened
         try:
-            descriptor = os.open(host, _OPEN_FLAGS)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as error:
-            self.note(path, error, hides)
-            return None
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
-            os.close(descriptor)
-            if stat.S_ISREG(info.st_mode):
-                problem = f"larger than {_size(limit)}"
-            else:
-                problem = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            self.record(path, f"{problem}, not read", hides)
-            return None
-        try:
-            data = _read_up_to(descriptor, info.st_size, limit)
+            data = _read_up_to(descriptor, size, limit)
         except OSError as error:
             self.note(path, error, hides)
             return None
@@ -237,6 +222,12 @@ class Root:
         (silently) or cannot be opened (noted in ``problems``, or in ``unreadable`` when the caller names
         what it may hide). Opened without blocking, as ``read_bytes`` opens, so a FIFO in its place cannot
         hang the run."""
+        opened = self._open_regular(path, hides)
+        return OpenFile(*opened) if opened is not None else None
+
+    def _open_regular(self, path: str, hides: str | None, limit: int | None = None) -> tuple[int, int] | None:
+        """(descriptor, size) of the regular file at ``path``, opened without blocking, no larger than
+        ``limit``; None (and the problem noted) otherwise. The caller closes the descriptor."""
         host = self.host_path(path)
         if host is None:
             return None
@@ -248,12 +239,15 @@ class Root:
             self.note(path, error, hides)
             return None
         info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            os.close(descriptor)
+        if stat.S_ISREG(info.st_mode) and (limit is None or info.st_size <= limit):
+            return descriptor, info.st_size
+        os.close(descriptor)
+        if stat.S_ISREG(info.st_mode):
+            problem = f"larger than {_size(limit or 0)}"
+        else:
             problem = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            self.record(path, f"{problem}, not read", hides)
-            return None
-        return OpenFile(descriptor, info.st_size)
+        self.record(path, f"{problem}, not read", hides)
+        return None
 
     def read_text(self, path: str, limit: int = MAX_TEXT_BYTES, hides: str | None = None) -> str | None:
         data = self.read_bytes(path, limit, hides)
