@@ -50,6 +50,18 @@ def missing(what: str) -> None:
 # --------------------------------------------------------------------------------------------- reports
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """(cert.pem, key.pem) in ``folder``: a P-256 certificate for 127.0.0.1, valid two days, made by the
+    real openssl, for a server (or mail server) under test to speak TLS."""
+    if shutil.which("openssl") is None:
+        missing("openssl is not installed (apt-get install openssl)")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    request = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    names = ["-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+    subprocess.run([*request, *names, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
 def canonical_hash(report: dict[str, Any]) -> str:
     """The content hash as docs/collector-protocol.md defines it, written out independently here."""
     stripped = {k: v for k, v in report.items() if k not in ("generated_at", "report_id")}

@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "server"))
 import servertest  # noqa: E402 - the server's own test helpers, from server/
 from servertest import PG_BIN, Postgres, Server, cli, real_report, with_finding  # noqa: E402
+from servertest import self_signed_certificate as self_signed_certificate  # noqa: E402 - for the tests
 
 __all__ = ["PG_BIN", "Postgres", "Server", "cli", "real_report", "with_finding"]
 

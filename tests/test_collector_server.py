@@ -19,9 +19,18 @@ import sys
 from pathlib import Path
 
 from clientcheck.collector.shipping import pseudonym
-from collector_world import Agent, api, cli, real_report, seen_report_ids, server_template, start_server, variants
+from collector_world import (
+    Agent,
+    api,
+    cli,
+    real_report,
+    seen_report_ids,
+    self_signed_certificate,
+    server_template,
+    start_server,
+    variants,
+)
 from collector_world import secret_file as secret_file
-from conftest import missing
 
 __all__ = ["secret_file", "server_template", "start_server"]  # fixtures, used by name
 
@@ -219,33 +228,7 @@ def test_a_refused_secret_is_not_tried_again_until_it_changes(start_server, tmp_
 
 
 def test_tls_with_the_collectors_ca_bundle(start_server, secret_file, tmp_path: Path):
-    if shutil.which("openssl") is None:
-        missing("openssl is not installed (apt-get install openssl)")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_certificate(tmp_path)
     server = start_server("tls", tls=(cert, key))
     untrusting = Agent(tmp_path / "t1", server.url, hostname="ws-t1", secret_file=secret_file)
     untrusting.spool(real_report())

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from servertest import Agent, api, cli, missing, real_report, request, with_finding
+from servertest import Agent, api, cli, real_report, request, self_signed_certificate, with_finding
 
 
 def _outcome(server, token: str) -> list:
@@ -137,33 +137,7 @@ def test_fleet_settings_from_the_command_line(migrated_data):
 
 @pytest.fixture
 def certificate(tmp_path):
-    if shutil.which("openssl") is None:
-        missing("openssl is not installed")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_certificate(tmp_path)
     return cert, key
 
 

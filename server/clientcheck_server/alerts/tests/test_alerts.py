@@ -9,8 +9,6 @@ import email
 import hashlib
 import hmac
 import json
-import shutil
-import subprocess
 import threading
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +24,7 @@ from clientcheck_server.fleet.housekeeping import run as housekeeping
 from clientcheck_server.fleet.models import Host
 from clientcheck_server.ingest import store
 from clientcheck_server.ingest.envelope import Envelope
-from servertest import envelope, free_port, missing, real_report, with_finding
+from servertest import envelope, free_port, missing, real_report, self_signed_certificate, with_finding
 
 pytestmark = pytest.mark.django_db
 SECRET = "ccw_test-signing-secret"
@@ -99,33 +97,7 @@ def smtp_server(settings, monkeypatch, tmp_path):
         box = Mailbox()
         context, ca = None, ""
         if tls:
-            if shutil.which("openssl") is None:
-                missing("openssl is not installed")
-            key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-            subprocess.run(
-                [
-                    "openssl",
-                    "req",
-                    "-x509",
-                    "-newkey",
-                    "ec",
-                    "-pkeyopt",
-                    "ec_paramgen_curve:P-256",
-                    "-nodes",
-                    "-keyout",
-                    str(key),
-                    "-out",
-                    str(cert),
-                    "-days",
-                    "2",
-                    "-subj",
-                    "/CN=127.0.0.1",
-                    "-addext",
-                    "subjectAltName=IP:127.0.0.1",
-                ],
-                check=True,
-                capture_output=True,
-            )
+            cert, key = self_signed_certificate(tmp_path)
             import ssl
 
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

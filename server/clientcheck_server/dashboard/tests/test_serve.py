@@ -4,12 +4,10 @@ HTTP; cookies Secure when TLS is on, whether it was asked for in server.toml or 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 
 import pytest
 
-from servertest import cli, missing, request
+from servertest import cli, request, self_signed_certificate
 
 
 def _cookies(answer) -> dict[str, str]:
@@ -48,33 +46,7 @@ def test_the_dashboard_from_a_fresh_serve(servers, data_dir):
 
 @pytest.fixture
 def certificate(tmp_path):
-    if shutil.which("openssl") is None:
-        missing("openssl is not installed")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    cert, key = self_signed_certificate(tmp_path)
     return cert, key
 
 
