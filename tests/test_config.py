@@ -4,6 +4,7 @@ each OS), their precedence, `config show`, and what a bad configuration gets: on
 from __future__ import annotations
 
 import json
+import os
 import plistlib
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from clientcheck.config.table import parse_duration
 from clientcheck.errors import ConfigError
 from clientcheck.inspect.formats.regfile import parse_reg
 from clientcheck.inspect.registry import ExportedRegistry
+from conftest import missing
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEBIAN = FIXTURES / "linux" / "debian-12-desktop" / "root"
@@ -121,6 +123,37 @@ def test_a_file_that_is_not_utf8_or_not_a_file_is_an_error(places: Places):
     Path(places.user or "").mkdir()
     with pytest.raises(ConfigError, match="a folder, not a regular file"):
         load_settings("linux", {}, {}, places)
+
+
+def test_a_file_another_user_could_have_written_is_not_trusted(places: Places, run_cli):
+    # Settings say where the rules come from and which key signs them: a file anyone may write, or another
+    # user's, could point a run at an attacker's rules. Group-writable stays allowed (a umask of 002).
+    for path in (places.user, places.machine, places.managed):
+        assert path
+        _write(path, '[rules]\nsource = "https://rules.example.org/rules.json"\n')
+        os.chmod(path, 0o666)  # noqa: S103 - the file under test is the careless one
+        with pytest.raises(ConfigError, match=r"writable by every user: not trusted as settings \(chmod o-w it\)"):
+            load_settings("linux", {}, {}, places)
+        os.chmod(path, 0o664)
+        assert load_settings("linux", {}, {}, places)["rules.source"] == "https://rules.example.org/rules.json"
+        os.unlink(path)
+    # Through the command line: one line, exit status 78.
+    _write(places.user, "[login]\ndelay = 5\n")
+    os.chmod(places.user or "", 0o646)  # noqa: S103 - the file under test is the careless one
+    result = run_cli("config", "show", places=places)
+    assert result.status == CONFIG_ERROR
+    assert result.err.count("\n") == 1 and "writable by every user" in result.err, result.err
+
+
+def test_a_settings_file_of_another_user_is_not_trusted_but_roots_is(places: Places):
+    if os.geteuid() != 0:
+        missing("giving a file to another user needs root")
+    _write(places.user, "[login]\ndelay = 5\n")
+    os.chown(places.user or "", 65534, 65534)  # nobody
+    with pytest.raises(ConfigError, match=r"owned by another user \(uid 65534\): not trusted as settings"):
+        load_settings("linux", {}, {}, places)
+    os.chown(places.user or "", 0, 0)
+    assert load_settings("linux", {}, {}, places)["login.delay"] == 5
 
 
 def test_environment_variables_are_checked_too(places: Places):

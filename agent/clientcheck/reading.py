@@ -66,21 +66,38 @@ def _refuse(path: str, info: os.stat_result, limit: int) -> None:
         raise FileProblem(path, f"larger than {size_text(limit)}")
 
 
+def _refuse_other_writers(path: str, info: os.stat_result) -> None:
+    """A file that decides what a run trusts (settings: where the rules come from, which key signs them)
+    must be changeable only by the user running clientcheck or by root: not owned by another user, not
+    writable by everyone. Group-writable is allowed (a umask of 002 gives every file of the user's own
+    private group that). POSIX only: Windows keeps its permissions in ACLs, which st_mode does not show."""
+    if os.name != "posix":
+        return
+    user = os.geteuid()
+    if info.st_uid not in (user, 0):
+        raise FileProblem(path, f"owned by another user (uid {info.st_uid}): not trusted as settings")
+    if info.st_mode & stat.S_IWOTH:
+        raise FileProblem(path, "writable by every user: not trusted as settings (chmod o-w it)")
+
+
 def _failed(path: str, error: OSError) -> FileProblem:
     missing = isinstance(error, (FileNotFoundError, NotADirectoryError))
     return FileProblem(path, f"cannot read: {error.strerror or type(error).__name__}", missing=missing)
 
 
-def open_regular(path: str, limit: int) -> int:
-    """A read-only descriptor of the regular file at ``path``, no larger than ``limit``. Raises
-    ``FileProblem``. The caller closes it."""
+def open_regular(path: str, limit: int, *, settings: bool = False) -> int:
+    """A read-only descriptor of the regular file at ``path``, no larger than ``limit`` (and, for a file
+    of ``settings``, changeable only by the user or root). Raises ``FileProblem``. The caller closes it."""
     try:
         _refuse(path, os.stat(path), limit)  # before the open: opening a device can do things
         descriptor = os.open(path, _FLAGS)
     except OSError as error:
         raise _failed(path, error) from None
     try:
-        _refuse(path, os.fstat(descriptor), limit)  # what was opened, which may not be what was looked at
+        opened = os.fstat(descriptor)  # what was opened, which may not be what was looked at
+        _refuse(path, opened, limit)
+        if settings:
+            _refuse_other_writers(path, opened)
     except BaseException:
         os.close(descriptor)
         raise
@@ -93,10 +110,11 @@ def check_file(path: str, limit: int) -> None:
     os.close(open_regular(path, limit))
 
 
-def read_file(path: str, limit: int) -> bytes:
+def read_file(path: str, limit: int, *, settings: bool = False) -> bytes:
     """The bytes of the regular file at ``path``. Raises ``FileProblem`` for a missing, unreadable or
-    non-regular file, or one larger than ``limit`` bytes (also one that grows past it while read)."""
-    descriptor = open_regular(path, limit)
+    non-regular file, or one larger than ``limit`` bytes (also one that grows past it while read), and for
+    a file of ``settings`` that another user could have written."""
+    descriptor = open_regular(path, limit, settings=settings)
     try:
         # What the file says it holds, and one byte more to see whether it holds more: a file that grows
         # (or a file system that reports no size) is read in chunks up to the cap, never beyond it.

@@ -174,11 +174,12 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 def _read(path: str, required: bool) -> bytes | None:
     """A configuration file's bytes; None for a missing optional one. Only a regular file is read: a FIFO
-    in place of the user's config.toml must not hang every login."""
+    in place of the user's config.toml must not hang every login. A file another user could have written
+    is refused: settings decide where the rules come from and which key must sign them."""
     from clientcheck.reading import FileProblem, read_file
 
     try:
-        return read_file(path, MAX_CONFIG_BYTES)
+        return read_file(path, MAX_CONFIG_BYTES, settings=True)
     except FileProblem as problem:
         if problem.missing and not required:
             return None
