@@ -211,13 +211,14 @@ def hostile_report() -> dict[str, Any]:
 
 def _mixed(index: int) -> dict[str, Any]:
     report = real_report()
+    # Versions as the vendors number them, at or past what the bundled rules require (Chrome 156, ESR 153).
     if index % 3 == 1:  # up to date
-        report = with_finding(report, "chrome", status="ok", installed="999.0")
-        report = with_finding(report, "firefox-esr", status="ok", installed="999.0")
+        report = with_finding(report, "chrome", status="ok", installed="156.0.7632.45")
+        report = with_finding(report, "firefox-esr", status="ok", installed="153.2.0esr")
     elif index % 3 == 2:  # due within its grace, the rest fixed
         deadline = (dt.date.today() + dt.timedelta(days=10)).isoformat()
-        report = with_finding(report, "chrome", status="due", installed="155.0.1", deadline=deadline)
-        report = with_finding(report, "firefox-esr", status="ok", installed="999.0")
+        report = with_finding(report, "chrome", status="due", installed="155.0.7498.88", deadline=deadline)
+        report = with_finding(report, "firefox-esr", status="ok", installed="153.2.0esr")
     return report
 
 

@@ -123,11 +123,16 @@ def hint(machine: str) -> str:
 
 
 def with_finding(report: dict[str, Any], rule: str, **changes: Any) -> dict[str, Any]:
-    """A copy of the report with one rule's findings changed (status, installed, deadline…), still valid."""
+    """A copy of the report with one rule's findings changed (status, installed, deadline…), still valid; a
+    new installed version is the version of that installation in the software list too."""
     copy = json.loads(json.dumps(report))
     found = False
     for finding in copy["findings"]:
         if finding["rule"] == rule:
+            if "installed" in changes:
+                for item in copy["software"]:
+                    if item["product"] == finding["product"] and item["version"] == finding["installed"]:
+                        item["version"] = changes["installed"]
             finding.update(changes)
             found = True
     assert found, f"no finding of rule {rule!r} in the report"
