@@ -117,7 +117,8 @@ def fix_for(
       (GNOME Software, KDE Discover) when one is installed, for updates within the release (a new release
       is the administrator's work).
     - What the OS's own updater updates (Safari, Preview): the same as the OS.
-    - On Linux, what a package manager, snap or flatpak installed: the software center.
+    - On Linux, what a package manager, snap or flatpak installed: the software center, even out of support
+      (the package moves to the next supported line).
     - A browser with an updater of its own (Windows, macOS, a Linux copy outside the package manager): on
       Linux, its own update page opened in it (a program started from the notification); elsewhere, and
       wherever the program cannot be started from a button, the vendor's page on updating it.
@@ -132,10 +133,12 @@ def fix_for(
     updater = catalog_updater(product)
     if updater.system:
         return _system_fix(platform, catalog, software_centers, new_release=False)
+    if platform == "linux" and installation.source in _PACKAGED:
+        # Out of support too: the distribution's package moves to the next line (Debian's firefox-esr from
+        # one ESR to the next), and a download would install a second copy beside the packaged one.
+        return _center_fix(catalog, software_centers)
     if new_release:
         return FixAction(DOWNLOAD, installation.name, uri=updater.download) if updater.download else None
-    if platform == "linux" and installation.source in _PACKAGED:
-        return _center_fix(catalog, software_centers)
     if platform == "linux" and updater.page and installation.path and installation.path.startswith("/"):
         return FixAction(UPDATE_PAGE, installation.name, argv=(installation.path, updater.page))
     link = updater.help or updater.download

@@ -86,6 +86,13 @@ def test_out_of_support_offers_the_download_page_or_the_os_upgrade():
     )
     assert fix_for(None, WINDOWS, CATALOG, new_release=True).uri == "ms-settings:windowsupdate"
     assert fix_for(None, DEBIAN, CATALOG, CENTERS, new_release=True) is None  # a new Debian release: the admin's
+    # Debian's firefox-esr moves from one ESR line to the next through the archive: the software center,
+    # never a download of a second Firefox beside the packaged one.
+    packaged = install("firefox", "Firefox ESR", "dpkg", "/usr/lib/firefox-esr/firefox-esr", "firefox-esr")
+    assert fix_for(packaged, DEBIAN, CATALOG, CENTERS, new_release=True) == FixAction(
+        "Update with {name}", "Software", argv=("gnome-software", "--mode=updates")
+    )
+    assert fix_for(packaged, DEBIAN, CATALOG, (), new_release=True) is None  # no software center: the How line
 
 
 def test_every_action_is_a_fixed_uri_or_a_catalog_program():
