@@ -156,6 +156,35 @@ def test_a_settings_file_of_another_user_is_not_trusted_but_roots_is(places: Pla
     assert load_settings("linux", {}, {}, places)["login.delay"] == 5
 
 
+def test_the_folders_above_a_settings_file_count_too(places: Places, tmp_path: Path):
+    # Whoever may write a folder may rename another file into the settings' place.
+    _write(places.user, "[login]\ndelay = 5\n")
+    home = Path(places.user or "").parent
+    os.chmod(home, 0o777)  # noqa: S103 - the folder under test is the careless one
+    with pytest.raises(ConfigError, match=rf"its folder {home} is writable by every user: not trusted as settings"):
+        load_settings("linux", {}, {}, places)
+    os.chmod(home, 0o1777)  # noqa: S103 - sticky, as /tmp: only a file's owner may replace it there
+    assert load_settings("linux", {}, {}, places)["login.delay"] == 5
+    os.chmod(home, 0o700)
+
+
+def test_for_root_a_group_that_is_not_roots_may_not_write_settings(places: Places):
+    if os.geteuid() != 0:
+        missing("a run as root is what this is about")
+    _write(places.managed, "[login]\ndelay = 5\n")
+    os.chmod(places.managed or "", 0o664)
+    os.chown(places.managed or "", 0, 4)  # group adm, as a careless `chgrp adm` leaves it
+    with pytest.raises(ConfigError, match=r"writable by group 4: not trusted as settings"):
+        load_settings("linux", {}, {}, places)
+    os.chown(places.managed or "", 0, 0)
+    assert load_settings("linux", {}, {}, places)["login.delay"] == 5
+    folder = Path(places.managed or "").parent
+    os.chown(folder, 65534, 65534)  # a folder of nobody's above root's policy
+    with pytest.raises(ConfigError, match=rf"its folder {folder} is owned by another user \(uid 65534\)"):
+        load_settings("linux", {}, {}, places)
+    os.chown(folder, 0, 0)
+
+
 def test_environment_variables_are_checked_too(places: Places):
     with pytest.raises(ConfigError, match=r"environment variable CLIENTCHECK_LOGIN_NOTIFY: login\.notify"):
         load_settings("linux", {"CLIENTCHECK_LOGIN_NOTIFY": "perhaps"}, {}, places)

@@ -67,17 +67,47 @@ def _refuse(path: str, info: os.stat_result, limit: int) -> None:
 
 
 def _refuse_other_writers(path: str, info: os.stat_result) -> None:
-    """A file that decides what a run trusts (settings: where the rules come from, which key signs them)
-    must be changeable only by the user running clientcheck or by root: not owned by another user, not
-    writable by everyone. Group-writable is allowed (a umask of 002 gives every file of the user's own
-    private group that). POSIX only: Windows keeps its permissions in ACLs, which st_mode does not show."""
+    """A file that decides what a run trusts (settings: where the rules come from, which key signs them,
+    where reports go; a CA bundle) must be changeable only by the user running clientcheck or by root: the
+    file, and every folder above it (whoever may write a folder may rename another file into its place).
+    Refused: an owner that is another user; writable by every user (a sticky folder, like /tmp, excepted:
+    there only a file's owner may replace it); and, for a run as root, writable by a group other than
+    root's. Group-writable is allowed otherwise (a umask of 002 gives every file of a user's own private
+    group that). POSIX only: Windows keeps its permissions in ACLs, which st_mode does not show."""
     if os.name != "posix":
         return
     user = os.geteuid()
+    problem = _other_writers(info, user, folder=False)
+    if problem:
+        hint = " (chmod o-w it)" if problem == "writable by every user" else ""
+        raise FileProblem(path, f"{problem}: not trusted as settings{hint}")
+    folders = {os.path.dirname(os.path.abspath(path)), os.path.dirname(os.path.realpath(path))}
+    for start in sorted(folders):
+        folder = start
+        while True:
+            try:
+                found = os.stat(folder)
+            except OSError:
+                break  # what cannot be looked at cannot be judged; the file itself was opened
+            problem = _other_writers(found, user, folder=True)
+            if problem:
+                raise FileProblem(path, f"its folder {folder} is {problem}: not trusted as settings")
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+
+
+def _other_writers(info: os.stat_result, user: int, *, folder: bool) -> str | None:
+    """Who else than ``user`` and root may change what ``info`` describes, in words; None for nobody."""
     if info.st_uid not in (user, 0):
-        raise FileProblem(path, f"owned by another user (uid {info.st_uid}): not trusted as settings")
-    if info.st_mode & stat.S_IWOTH:
-        raise FileProblem(path, "writable by every user: not trusted as settings (chmod o-w it)")
+        return f"owned by another user (uid {info.st_uid})"
+    sticky = folder and bool(info.st_mode & stat.S_ISVTX)
+    if info.st_mode & stat.S_IWOTH and not sticky:
+        return "writable by every user"
+    if user == 0 and info.st_mode & stat.S_IWGRP and info.st_gid != 0 and not sticky:
+        return f"writable by group {info.st_gid}"
+    return None
 
 
 def _failed(path: str, error: OSError) -> FileProblem:
@@ -104,10 +134,11 @@ def open_regular(path: str, limit: int, *, settings: bool = False) -> int:
     return descriptor
 
 
-def check_file(path: str, limit: int) -> None:
+def check_file(path: str, limit: int, *, settings: bool = False) -> None:
     """Raise ``FileProblem`` unless ``path`` is a regular file of at most ``limit`` bytes that can be
-    opened: for files another library opens itself (the CA bundle ``requests`` reads)."""
-    os.close(open_regular(path, limit))
+    opened (and, with ``settings``, that only the user or root could have written): for files another
+    library opens itself (the CA bundle ``requests`` reads)."""
+    os.close(open_regular(path, limit, settings=settings))
 
 
 def read_file(path: str, limit: int, *, settings: bool = False) -> bytes:

@@ -149,7 +149,7 @@ def _trust(ca_bundle: str | None, url: str) -> str | bool:
     ):
         if path:
             try:
-                check_file(path, MAX_CA_BUNDLE_BYTES)
+                check_file(path, MAX_CA_BUNDLE_BYTES, settings=True)  # who writes it may intercept
             except FileProblem as problem:
                 raise FetchError(url, f"{label} {path}: {problem.reason}") from None
             return path

@@ -338,7 +338,7 @@ def _fetch_newer(
         from clientcheck.reading import FileProblem, check_file
 
         try:
-            check_file(ca_bundle, MAX_CA_BUNDLE_BYTES)
+            check_file(ca_bundle, MAX_CA_BUNDLE_BYTES, settings=True)  # who writes it may intercept
         except FileProblem as problem:
             raise FetchError(f"--ca-bundle {ca_bundle}", problem.reason) from None
     got = fetch(
