@@ -22,6 +22,7 @@ import clientcheck
 from clientcheck import autostart
 from clientcheck.autostart import templates, windows
 from clientcheck.errors import ExitStatus, UsageError
+from conftest import missing
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO / "agent" / "clientcheck" / "data" / "autostart"
@@ -522,8 +523,8 @@ def test_the_live_runner_reports_status_and_output():
     )
     assert result.status == 3
     assert sorted(result.output.split()) == ["err", "out"]  # both streams, in one
-    missing = autostart.run_command(["/nonexistent/schtasks.exe", "/Query"])
-    assert missing == autostart.CommandResult(127, "/nonexistent/schtasks.exe: not found")
+    absent = autostart.run_command(["/nonexistent/schtasks.exe", "/Query"])
+    assert absent == autostart.CommandResult(127, "/nonexistent/schtasks.exe: not found")
 
 
 def test_the_shortcut_carries_the_id_the_notifier_raises_toasts_for():
@@ -583,3 +584,31 @@ def test_a_fifo_or_device_where_an_entry_belongs_is_foreign_and_never_opened(tmp
     with pytest.raises(autostart.AutostartError, match="was not written by clientcheck: not replaced"):
         autostart.install("linux", env=env, command=LINUX_COMMAND, root=str(tmp_path))
     assert stat.S_ISFIFO(os.lstat(autostart_dir / "clientcheck.desktop").st_mode)
+
+
+def test_the_machine_run_only_runs_a_program_only_root_can_change(tmp_path: Path):
+    # autostart install --system makes root (or SYSTEM) run the installing command every hour: a script in
+    # a folder another user may write would be that user's code, run as root.
+    if os.geteuid() != 0:
+        missing("the machine run is installed by root")
+    tmp_path.chmod(0o755)
+    home = tmp_path / "home" / "alice"
+    script = home / ".venv" / "bin" / "clientcheck"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    for folder in (tmp_path / "home", home, home / ".venv"):
+        folder.chmod(0o755)
+    autostart.refuse_untrusted_program([str(script), "login"])  # root's own, all the way up: accepted
+    os.chown(home, 1000, 1000)
+    with pytest.raises(autostart.AutostartError, match=rf"would run {script} as root, but {home} is owned by another"):
+        autostart.refuse_untrusted_program([str(script), "login"])
+    os.chown(home, 0, 0)
+    script.chmod(0o777)  # the careless install under test
+    with pytest.raises(autostart.AutostartError, match=r"but it is writable by every user"):
+        autostart.refuse_untrusted_program([str(script), "login"])
+    script.chmod(0o755)
+    (home / ".venv").chmod(0o775)
+    os.chown(home / ".venv", 0, 1000)
+    with pytest.raises(autostart.AutostartError, match=r"is writable by group 1000"):
+        autostart.refuse_untrusted_program([str(script), "login"], modules=())

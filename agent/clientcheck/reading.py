@@ -66,7 +66,7 @@ def _refuse(path: str, info: os.stat_result, limit: int) -> None:
         raise FileProblem(path, f"larger than {size_text(limit)}")
 
 
-def _refuse_other_writers(path: str, info: os.stat_result) -> None:
+def _refuseother_writers(path: str, info: os.stat_result) -> None:
     """A file that decides what a run trusts (settings: where the rules come from, which key signs them,
     where reports go; a CA bundle) must be changeable only by the user running clientcheck or by root: the
     file, and every folder above it (whoever may write a folder may rename another file into its place).
@@ -77,7 +77,7 @@ def _refuse_other_writers(path: str, info: os.stat_result) -> None:
     if os.name != "posix":
         return
     user = os.geteuid()
-    problem = _other_writers(info, user, folder=False)
+    problem = other_writers(info, user, folder=False)
     if problem:
         hint = " (chmod o-w it)" if problem == "writable by every user" else ""
         raise FileProblem(path, f"{problem}: not trusted as settings{hint}")
@@ -89,7 +89,7 @@ def _refuse_other_writers(path: str, info: os.stat_result) -> None:
                 found = os.stat(folder)
             except OSError:
                 break  # what cannot be looked at cannot be judged; the file itself was opened
-            problem = _other_writers(found, user, folder=True)
+            problem = other_writers(found, user, folder=True)
             if problem:
                 raise FileProblem(path, f"its folder {folder} is {problem}: not trusted as settings")
             parent = os.path.dirname(folder)
@@ -98,7 +98,7 @@ def _refuse_other_writers(path: str, info: os.stat_result) -> None:
             folder = parent
 
 
-def _other_writers(info: os.stat_result, user: int, *, folder: bool) -> str | None:
+def other_writers(info: os.stat_result, user: int, *, folder: bool) -> str | None:
     """Who else than ``user`` and root may change what ``info`` describes, in words; None for nobody."""
     if info.st_uid not in (user, 0):
         return f"owned by another user (uid {info.st_uid})"
@@ -127,7 +127,7 @@ def open_regular(path: str, limit: int, *, settings: bool = False) -> int:
         opened = os.fstat(descriptor)  # what was opened, which may not be what was looked at
         _refuse(path, opened, limit)
         if settings:
-            _refuse_other_writers(path, opened)
+            _refuseother_writers(path, opened)
     except BaseException:
         os.close(descriptor)
         raise

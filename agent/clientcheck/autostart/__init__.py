@@ -57,6 +57,7 @@ __all__ = [
     "describe_status",
     "install",
     "is_installed",
+    "refuse_untrusted_program",
     "run_command",
     "status",
     "uninstall",
@@ -102,6 +103,38 @@ def default_command(
     if exists(script):
         return [script, "login"]
     return [executable, "-m", "clientcheck", "login"]
+
+
+def refuse_untrusted_program(command: Sequence[str], modules: Sequence[str] = ()) -> None:
+    """For the machine-level run, which runs as root: raise ``AutostartError`` unless the program it would
+    run (``command[0]``), the interpreter running this, and ``modules`` (clientcheck's own folder) can be
+    changed only by root: each file and every folder above it owned by root, not writable by every user
+    or by a group other than root's. Otherwise whoever may change them runs code as root within the hour
+    (a venv in someone's home, installed with ``sudo``). POSIX only: Windows keeps this in ACLs."""
+    if os.name != "posix":
+        return
+    from clientcheck.reading import other_writers
+
+    for path in (command[0], sys.executable, *modules):
+        real = os.path.realpath(path)
+        place = real
+        while True:
+            try:
+                info = os.stat(place)
+            except OSError:
+                break
+            problem = other_writers(info, 0, folder=place != real)
+            if problem:
+                where = "it" if place == real else place
+                raise AutostartError(
+                    f"the machine run would run {real} as root, but {where} is {problem}",
+                    hint="install clientcheck where only root can change it (the Debian package, or a virtual "
+                    "environment root made under /opt), and run autostart install --system from there",
+                )
+            parent = os.path.dirname(place)
+            if parent == place:
+                break
+            place = parent
 
 
 def frozen_command(platform: str, executable: str, *, exists: Callable[[str], bool] = os.path.isfile) -> list[str]:

@@ -29,6 +29,14 @@ def autostart(args: Parsed, env: Mapping[str, str]) -> int:
         statuses = autostart.status(platform, system=system, method=method, env=env, runner=runner, language=language)
         write_stream(autostart.describe_status(statuses))
         return ExitStatus.OK if autostart.is_installed(statuses) else ExitStatus.OWED
+    if action == "install" and system:
+        import os
+
+        import clientcheck
+
+        # The machine run is root's (or SYSTEM's): what it runs must be root's alone.
+        package = os.path.dirname(os.path.abspath(clientcheck.__file__))
+        autostart.refuse_untrusted_program(autostart.default_command(platform), modules=(package,))
     act = autostart.install if action == "install" else autostart.uninstall
     changes = act(platform, system=system, method=method, env=env, runner=runner, language=language)
     write_stream(autostart.describe(changes))
