@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 
 _FLAGS = (
     os.O_RDONLY
@@ -74,7 +75,7 @@ def _refuseother_writers(path: str, info: os.stat_result) -> None:
     there only a file's owner may replace it); and, for a run as root, writable by a group other than
     root's. Group-writable is allowed otherwise (a umask of 002 gives every file of a user's own private
     group that). POSIX only: Windows keeps its permissions in ACLs, which st_mode does not show."""
-    if os.name != "posix":
+    if sys.platform == "win32":
         return
     user = os.geteuid()
     problem = other_writers(info, user, folder=False)
