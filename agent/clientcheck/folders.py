@@ -116,7 +116,9 @@ def hold_lock(path: str) -> IO[bytes] | None:
     returned file is open; None when another process holds it. Raises ``OSError`` when the file cannot be
     opened. The operating system drops the lock when its holder exits, however it exits, so a crashed run
     cannot leave it stuck (unlike a lock file whose existence is the lock)."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    # O_BINARY: the stream is binary ("r+b"), and so must its Windows descriptor be.
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags, 0o600)
     stream = os.fdopen(descriptor, "r+b")
     try:
         if sys.platform == "win32":  # pragma: no cover - Windows only

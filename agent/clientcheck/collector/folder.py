@@ -247,7 +247,9 @@ class Collector:
         path = self.path(LOG)
         line = f"{_stamp(now)} {one_line(message)}\n".encode("utf-8", errors="backslashreplace")
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            # O_BINARY: on Windows the line's \n must not become \r\n (the log is read back as written).
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+            descriptor = os.open(path, flags, 0o600)
         except OSError:
             return  # a log that cannot be written is no reason to stop shipping
         try:
