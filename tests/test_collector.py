@@ -573,14 +573,13 @@ def test_the_shippers_command_is_fixed_and_absolute(tmp_path: Path):
         "ship",
         "--scheduled",
     ]
-    # Run some other way (python -m clientcheck, or inside another program): this Python, -m clientcheck.
-    assert detach.shipper_command(executable="/usr/bin/python3", argv0="/x/pytest", frozen=False) == [
-        "/usr/bin/python3",
-        "-m",
-        "clientcheck",
-        "ship",
-        "--scheduled",
-    ]
+    # Run some other way (python -m clientcheck, or inside another program): this Python, -m clientcheck,
+    # never looking for modules in the working folder (-P; by hand before Python 3.11, which has no -P).
+    python = detach.shipper_command(executable="/usr/bin/python3", argv0="/x/pytest", frozen=False, safe_path=True)
+    assert python == ["/usr/bin/python3", "-P", "-m", "clientcheck", "ship", "--scheduled"]
+    older = detach.shipper_command(executable="/usr/bin/python3", argv0="/x/pytest", frozen=False, safe_path=False)
+    assert older[:2] == ["/usr/bin/python3", "-c"] and older[3:] == ["ship", "--scheduled"]
+    assert older[2].startswith("import sys; del sys.path[0]; ")
     frozen = detach.shipper_command(executable="/opt/clientcheck/clientcheck", argv0="", frozen=True)
     assert frozen == ["/opt/clientcheck/clientcheck", "ship", "--scheduled"]
 
@@ -606,6 +605,95 @@ def test_the_shipper_starts_detached_without_the_checks_output(tmp_path: Path):
     assert child["fds"] == ["/dev/null"] * 3
     assert child["argv"][1:] == ["ship", "--scheduled"]
     assert child["env"]["CLIENTCHECK_STATE_DIR"] == "/somewhere"
+
+
+# Run by the shipper's interpreter at start-up (site imports it from PYTHONPATH), before -m or -c runs: what
+# it holds open (other than the listing's own descriptor) and what sys.path it starts with.
+_PROBE = """
+import json, os, sys
+fds = {}
+for name in os.listdir("/proc/self/fd"):
+    try:
+        fds[name] = os.readlink(f"/proc/self/fd/{name}")
+    except OSError:
+        pass
+json.dump({"fds": fds, "path": sys.path, "cwd": os.getcwd()}, open(os.environ["PROBE_RECORD"], "w"))
+"""
+
+# The check's process: holding a pipe and a file open and inheritable (as a fleet tool may hand them over),
+# in a folder someone else could write, with a clientcheck of theirs in it; it starts the real shipper.
+_CHECK = """
+import json, os, sys
+from clientcheck.collector import detach
+read, write = os.pipe()
+os.set_inheritable(write, True)
+held = os.open(sys.argv[1], os.O_RDONLY)
+os.set_inheritable(held, True)
+os.chdir(sys.argv[2])
+command = detach.shipper_command(argv0="", frozen=False, safe_path=sys.argv[3] == "-P")
+pid = detach.start_shipper(os.environ, command)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"command": command, "status": status, "pipe": os.readlink(f"/proc/self/fd/{write}"),
+                  "inheritable": [os.get_inheritable(write), os.get_inheritable(held)]}))
+"""
+
+
+@pytest.mark.parametrize("form", ["-P", "-c"])
+def test_the_shipper_takes_neither_the_checks_descriptors_nor_modules_from_its_working_folder(
+    tmp_path: Path, form: str
+):
+    """The real shipper (``python -P -m clientcheck ship --scheduled``, or the ``-c`` form of Python 3.10),
+    started by the real ``start_shipper`` from a check process that holds a pipe and a file open and
+    inheritable, in a folder with a planted ``clientcheck`` package: the shipper holds neither (a fleet
+    tool reading that pipe is not kept waiting), does not import the planted package, and runs its ship."""
+    import subprocess
+
+    planted = tmp_path / "writable"
+    (planted / "clientcheck").mkdir(parents=True)
+    betrayed = tmp_path / "planted-module-ran"
+    for name in ("__init__.py", "__main__.py"):
+        (planted / "clientcheck" / name).write_text(f"open({str(betrayed)!r}, 'w').write('ran')\n")
+    (planted / "clientcheck.py").write_text(f"open({str(betrayed)!r}, 'w').write('ran')\n")
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(_PROBE)
+    record = tmp_path / "record.json"
+    held = tmp_path / "held-open"
+    held.write_text("")
+    state = tmp_path / "state"
+    agent = Path(detach.__file__).resolve().parents[2]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": f"{probe}{os.pathsep}{agent}",
+        "PROBE_RECORD": str(record),
+        "CLIENTCHECK_STATE_DIR": str(state),
+        "CLIENTCHECK_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    check = subprocess.run(
+        [sys.executable, "-c", _CHECK, str(held), str(planted), form],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    outcome = json.loads(check.stdout)
+    assert outcome["command"][1] == form and outcome["command"][-2:] == ["ship", "--scheduled"]
+    assert not betrayed.exists()
+    assert outcome["status"] == 0  # the shipper ran clientcheck's ship (nothing set up: nothing to do)
+    child = json.loads(record.read_text())
+    assert child["cwd"] == str(planted)
+    held_open = {number: target for number, target in child["fds"].items() if int(number) >= 3}
+    assert outcome["pipe"] not in held_open.values() and str(held) not in held_open.values()
+    # What is left is the probe's own listing of /proc/self/fd, closed by now.
+    assert all(target.startswith("/proc/") for target in held_open.values()), held_open
+    assert [child["fds"][str(n)] for n in (0, 1, 2)] == ["/dev/null"] * 3
+    if form == "-P":
+        assert str(planted) not in child["path"] and "" not in child["path"]
+    assert outcome["inheritable"] == [False, False]  # in the check's own process, not its caller's
 
 
 def test_a_check_does_not_start_a_shipper_that_would_only_wait(run_cli, started, monkeypatch):
