@@ -563,6 +563,57 @@ def test_a_persons_login_on_an_enrolled_machine_ships_nothing(run_cli, started, 
     assert not os.path.exists(os.path.join(env["CLIENTCHECK_STATE_DIR"], "collector", "spool"))
 
 
+def _collector_answering_202(monkeypatch) -> list[str]:
+    """The HTTPS client, answering every report with 202 (stored): the report ids sent, in order."""
+    import gzip
+
+    import clientcheck.net.https
+    from clientcheck.net.messages import Response
+
+    sent: list[str] = []
+
+    def send(request, policy):
+        envelope = json.loads(gzip.decompress(request.body))
+        sent.append(envelope["report_id"])
+        body = json.dumps({"report_id": envelope["report_id"], "outcome": "stored", "next_check_in": 3600})
+        headers = [("content-type", "application/json")]
+        return Response(request.url, request.url, 202, "Accepted", headers, body.encode())
+
+    monkeypatch.setattr(clientcheck.net.https, "send", send)
+    return sent
+
+
+@pytest.mark.parametrize("scheduled", [True, False], ids=["scheduled", "by-hand"])
+@pytest.mark.parametrize("failure", ["rules-key", "sink"])
+def test_ship_check_ships_what_is_spooled_when_the_check_fails(
+    run_cli, monkeypatch, tmp_path: Path, failure, scheduled
+):
+    """``ship --check`` whose check fails (a rule key that cannot be used, a sink that cannot be written)
+    still ships what is spooled, logs and says why, and then exits with the check's own error status."""
+    monkeypatch.setattr(collector_module, "machine_level", lambda: True)
+    env = {name: os.environ[name] for name in ("CLIENTCHECK_STATE_DIR", "CLIENTCHECK_CACHE_DIR")}
+    collector = _enrolled_state(env)
+    collector.save_enrollment(collector.enrollment().replace(host_key="cck_" + "k" * 43))
+    waiting = collector.spool.add(report_text(1), NOW - dt.timedelta(hours=5)).entry
+    sent = _collector_answering_202(monkeypatch)
+    if failure == "rules-key":  # a rule file that could never be verified: the check judges nothing
+        env["CLIENTCHECK_RULES_SOURCE"] = "https://rules.example.com/rules.json"
+        env["CLIENTCHECK_RULES_KEY"] = "not a minisign key"
+        expected_status = 2  # as the check itself exits for it
+    else:
+        env["CLIENTCHECK_REPORT_SINKS"] = f"json:{tmp_path / 'no-such-folder' / 'report.json'}"
+        expected_status = 5
+    run = run_cli("ship", "--check", *(["--scheduled"] if scheduled else []), env=env)
+    assert run.status == expected_status, run.err
+    assert "shipping what is spooled all the same" in run.err
+    assert sent[0] == waiting.report_id  # the report that waited went
+    if failure == "sink":
+        assert len(sent) == 2  # the check judged the machine: its report is spooled and shipped too
+    assert collector.spool.entries() == []
+    log = "\n".join(collector.read_log(10))
+    assert "ship --check: the check failed" in log and f"report {waiting.report_id}: stored" in log
+
+
 def test_the_shippers_command_is_fixed_and_absolute(tmp_path: Path):
     script = tmp_path / "bin" / "clientcheck"
     script.parent.mkdir()
