@@ -240,6 +240,102 @@ def test_a_damaged_or_foreign_spool_file_is_never_shipped(spool: Spool):
         spool.read(entry)
 
 
+def _session_over(collector: Collector, sent: list[str]):
+    """A shipping session over ``collector`` whose collector answers every report 202, with a fixed clock."""
+    from clientcheck.collector.shipping import Session, Setup
+    from clientcheck.inspect.identity import MachineIdentity
+    from clientcheck.net.messages import Response
+
+    def send(request, policy):
+        import gzip
+
+        report_id = json.loads(gzip.decompress(request.body))["report_id"]
+        sent.append(report_id)
+        body = json.dumps({"report_id": report_id, "outcome": "stored", "next_check_in": 0}).encode()
+        return Response(request.url, request.url, 202, "Accepted", [("content-type", "application/json")], body)
+
+    return Session(
+        collector,
+        Setup("https://fleet.example.com", None, None, False, "linux"),
+        now=lambda: NOW,
+        sleep=lambda seconds: None,
+        fraction=lambda: 0.5,
+        send=send,
+        identity=lambda: MachineIdentity("ws-1", (), None),
+    )
+
+
+def test_a_spool_file_that_cannot_be_read_now_is_kept_and_tried_again(tmp_path: Path, monkeypatch):
+    """EMFILE (no descriptors left) while a report is read: the system's failure, not the report's. It
+    stays in the spool, the session backs off, and the next session ships it."""
+    import errno
+
+    from clientcheck.collector import spool as spool_module
+
+    collector = Collector(str(tmp_path / "collector"), "machine")
+    collector.ensure()
+    collector.save_enrollment(
+        Enrollment("https://fleet.example.com", random_uuid(), "cck_" + "k" * 43, 9, "machine", None, "t", None)
+    )
+    entry = collector.spool.add(report_text(1), NOW).entry
+    real_open = os.open
+
+    def no_descriptors_left(path, flags, *args, **kwargs):
+        if str(path).endswith(entry.name):
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(spool_module.os, "open", no_descriptors_left)
+    sent: list[str] = []
+    result = _session_over(collector, sent).run()
+    assert (result.state, result.dropped, result.left, sent) == ("retrying", 0, 1, [])
+    assert collector.spool.entries() == [entry]
+    assert collector.schedule().reason == "backoff" and collector.schedule().failures == 1
+    assert f"report {entry.report_id} not read from the spool: Too many open files" in "\n".join(collector.read_log(5))
+    monkeypatch.undo()
+    result = _session_over(collector, sent).run(explicit=True)
+    assert (result.state, result.sent, sent) == ("done", 1, [entry.report_id])
+
+
+def test_a_spool_file_its_owner_may_not_read_is_kept_not_dropped():
+    """A real unreadable file (mode 000), read by its owner, an ordinary user (root would read it all the
+    same): EACCES is raised as it is, and the file stays; only content makes an entry damaged."""
+    import tempfile
+
+    from unprivileged import need_root, run_as
+
+    need_root()
+    other = 64001  # a uid no account on a test machine has
+    with tempfile.TemporaryDirectory() as base:
+        os.chmod(base, 0o755)  # noqa: S103 - the other user's process must reach the folder inside
+        _unreadable_entry_is_kept(Path(base) / "spool", other, run_as)
+
+
+def _unreadable_entry_is_kept(folder: Path, other: int, run_as) -> None:
+    folder.mkdir(mode=0o700)
+    spool = Spool(str(folder))
+    entry = spool.add(report_text(1), NOW).entry
+    path = folder / entry.name
+    path.chmod(0o000)
+    os.chown(folder, other, other)
+    os.chown(path, other, other)
+    code = (
+        "import sys\n"
+        "from clientcheck.collector.spool import Spool, DamagedEntryError\n"
+        "spool = Spool(sys.argv[1])\n"
+        "[entry] = spool.entries()\n"
+        "try:\n"
+        "    spool.read(entry)\n"
+        "except DamagedEntryError as error:\n"
+        "    print('damaged', error)\n"
+        "except OSError as error:\n"
+        "    print('oserror', type(error).__name__, error.errno)\n"
+    )
+    proc = run_as(other, code, str(folder))
+    assert proc.stdout.split() == ["oserror", "PermissionError", "13"], proc.stdout + proc.stderr
+    assert path.exists()
+
+
 def test_a_report_with_no_canonical_form_is_not_spooled(spool: Spool):
     with pytest.raises(NotCanonicalError):
         spool.add('{"schema": "clientcheck.report/1", "x": 1.5}', NOW)
