@@ -136,6 +136,21 @@ def hold_lock(path: str) -> IO[bytes] | None:
     return stream
 
 
+def free_lock(path: str, notes: list[str]) -> None:
+    """After ``own_folder`` repaired the folder of the lock file ``path`` (``notes`` says it did): others
+    could reach the file before, and may hold it open still (a lock needs only a read), stopping every run
+    for good. So it is removed, noted, and the next ``hold_lock`` makes a new one, which is free."""
+    if not notes:
+        return
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise OutputError(f"cannot replace {path}: {error.strerror or error}") from None
+    notes.append(f"replaced {path}: others may have held it")
+
+
 def state_file(name: str) -> bool:
     return name in STATE_FILES or _temporary(name)
 

@@ -109,11 +109,13 @@ class Collector:
 
     def ensure(self) -> list[str]:
         """Make the folder (and its state folder) owner-only, or check and repair what is there
-        (``folders.own_folder``: refused when it is another user's). Notes of what was repaired."""
-        from clientcheck.folders import own_folder, state_file
+        (``folders.own_folder``: refused when it is another user's), and a new shipping lock when it was
+        open to others (``folders.free_lock``). Notes of what was repaired."""
+        from clientcheck.folders import free_lock, own_folder, state_file
 
         notes = own_folder(os.path.dirname(self.folder), "state folder", ours=state_file)
         notes += own_folder(self.folder, "collector folder", ours=lambda _name: True, subfolders=(SPOOL,))
+        free_lock(self.path(LOCK), notes)
         if sys.platform == "win32":  # pragma: no cover - Windows only
             from clientcheck.collector.winacl import protect
 
