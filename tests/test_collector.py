@@ -240,6 +240,102 @@ def test_a_damaged_or_foreign_spool_file_is_never_shipped(spool: Spool):
         spool.read(entry)
 
 
+def _session_over(collector: Collector, sent: list[str]):
+    """A shipping session over ``collector`` whose collector answers every report 202, with a fixed clock."""
+    from clientcheck.collector.shipping import Session, Setup
+    from clientcheck.inspect.identity import MachineIdentity
+    from clientcheck.net.messages import Response
+
+    def send(request, policy):
+        import gzip
+
+        report_id = json.loads(gzip.decompress(request.body))["report_id"]
+        sent.append(report_id)
+        body = json.dumps({"report_id": report_id, "outcome": "stored", "next_check_in": 0}).encode()
+        return Response(request.url, request.url, 202, "Accepted", [("content-type", "application/json")], body)
+
+    return Session(
+        collector,
+        Setup("https://fleet.example.com", None, None, False, "linux"),
+        now=lambda: NOW,
+        sleep=lambda seconds: None,
+        fraction=lambda: 0.5,
+        send=send,
+        identity=lambda: MachineIdentity("ws-1", (), None),
+    )
+
+
+def test_a_spool_file_that_cannot_be_read_now_is_kept_and_tried_again(tmp_path: Path, monkeypatch):
+    """EMFILE (no descriptors left) while a report is read: the system's failure, not the report's. It
+    stays in the spool, the session backs off, and the next session ships it."""
+    import errno
+
+    from clientcheck.collector import spool as spool_module
+
+    collector = Collector(str(tmp_path / "collector"), "machine")
+    collector.ensure()
+    collector.save_enrollment(
+        Enrollment("https://fleet.example.com", random_uuid(), "cck_" + "k" * 43, 9, "machine", None, "t", None)
+    )
+    entry = collector.spool.add(report_text(1), NOW).entry
+    real_open = os.open
+
+    def no_descriptors_left(path, flags, *args, **kwargs):
+        if str(path).endswith(entry.name):
+            raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(spool_module.os, "open", no_descriptors_left)
+    sent: list[str] = []
+    result = _session_over(collector, sent).run()
+    assert (result.state, result.dropped, result.left, sent) == ("retrying", 0, 1, [])
+    assert collector.spool.entries() == [entry]
+    assert collector.schedule().reason == "backoff" and collector.schedule().failures == 1
+    assert f"report {entry.report_id} not read from the spool: Too many open files" in "\n".join(collector.read_log(5))
+    monkeypatch.undo()
+    result = _session_over(collector, sent).run(explicit=True)
+    assert (result.state, result.sent, sent) == ("done", 1, [entry.report_id])
+
+
+def test_a_spool_file_its_owner_may_not_read_is_kept_not_dropped():
+    """A real unreadable file (mode 000), read by its owner, an ordinary user (root would read it all the
+    same): EACCES is raised as it is, and the file stays; only content makes an entry damaged."""
+    import tempfile
+
+    from unprivileged import need_root, run_as
+
+    need_root()
+    other = 64001  # a uid no account on a test machine has
+    with tempfile.TemporaryDirectory() as base:
+        os.chmod(base, 0o755)  # noqa: S103 - the other user's process must reach the folder inside
+        _unreadable_entry_is_kept(Path(base) / "spool", other, run_as)
+
+
+def _unreadable_entry_is_kept(folder: Path, other: int, run_as) -> None:
+    folder.mkdir(mode=0o700)
+    spool = Spool(str(folder))
+    entry = spool.add(report_text(1), NOW).entry
+    path = folder / entry.name
+    path.chmod(0o000)
+    os.chown(folder, other, other)
+    os.chown(path, other, other)
+    code = (
+        "import sys\n"
+        "from clientcheck.collector.spool import Spool, DamagedEntryError\n"
+        "spool = Spool(sys.argv[1])\n"
+        "[entry] = spool.entries()\n"
+        "try:\n"
+        "    spool.read(entry)\n"
+        "except DamagedEntryError as error:\n"
+        "    print('damaged', error)\n"
+        "except OSError as error:\n"
+        "    print('oserror', type(error).__name__, error.errno)\n"
+    )
+    proc = run_as(other, code, str(folder))
+    assert proc.stdout.split() == ["oserror", "PermissionError", "13"], proc.stdout + proc.stderr
+    assert path.exists()
+
+
 def test_a_report_with_no_canonical_form_is_not_spooled(spool: Spool):
     with pytest.raises(NotCanonicalError):
         spool.add('{"schema": "clientcheck.report/1", "x": 1.5}', NOW)
@@ -563,6 +659,57 @@ def test_a_persons_login_on_an_enrolled_machine_ships_nothing(run_cli, started, 
     assert not os.path.exists(os.path.join(env["CLIENTCHECK_STATE_DIR"], "collector", "spool"))
 
 
+def _collector_answering_202(monkeypatch) -> list[str]:
+    """The HTTPS client, answering every report with 202 (stored): the report ids sent, in order."""
+    import gzip
+
+    import clientcheck.net.https
+    from clientcheck.net.messages import Response
+
+    sent: list[str] = []
+
+    def send(request, policy):
+        envelope = json.loads(gzip.decompress(request.body))
+        sent.append(envelope["report_id"])
+        body = json.dumps({"report_id": envelope["report_id"], "outcome": "stored", "next_check_in": 3600})
+        headers = [("content-type", "application/json")]
+        return Response(request.url, request.url, 202, "Accepted", headers, body.encode())
+
+    monkeypatch.setattr(clientcheck.net.https, "send", send)
+    return sent
+
+
+@pytest.mark.parametrize("scheduled", [True, False], ids=["scheduled", "by-hand"])
+@pytest.mark.parametrize("failure", ["rules-key", "sink"])
+def test_ship_check_ships_what_is_spooled_when_the_check_fails(
+    run_cli, monkeypatch, tmp_path: Path, failure, scheduled
+):
+    """``ship --check`` whose check fails (a rule key that cannot be used, a sink that cannot be written)
+    still ships what is spooled, logs and says why, and then exits with the check's own error status."""
+    monkeypatch.setattr(collector_module, "machine_level", lambda: True)
+    env = {name: os.environ[name] for name in ("CLIENTCHECK_STATE_DIR", "CLIENTCHECK_CACHE_DIR")}
+    collector = _enrolled_state(env)
+    collector.save_enrollment(collector.enrollment().replace(host_key="cck_" + "k" * 43))
+    waiting = collector.spool.add(report_text(1), NOW - dt.timedelta(hours=5)).entry
+    sent = _collector_answering_202(monkeypatch)
+    if failure == "rules-key":  # a rule file that could never be verified: the check judges nothing
+        env["CLIENTCHECK_RULES_SOURCE"] = "https://rules.example.com/rules.json"
+        env["CLIENTCHECK_RULES_KEY"] = "not a minisign key"
+        expected_status = 2  # as the check itself exits for it
+    else:
+        env["CLIENTCHECK_REPORT_SINKS"] = f"json:{tmp_path / 'no-such-folder' / 'report.json'}"
+        expected_status = 5
+    run = run_cli("ship", "--check", *(["--scheduled"] if scheduled else []), env=env)
+    assert run.status == expected_status, run.err
+    assert "shipping what is spooled all the same" in run.err
+    assert sent[0] == waiting.report_id  # the report that waited went
+    if failure == "sink":
+        assert len(sent) == 2  # the check judged the machine: its report is spooled and shipped too
+    assert collector.spool.entries() == []
+    log = "\n".join(collector.read_log(10))
+    assert "ship --check: the check failed" in log and f"report {waiting.report_id}: stored" in log
+
+
 def test_the_shippers_command_is_fixed_and_absolute(tmp_path: Path):
     script = tmp_path / "bin" / "clientcheck"
     script.parent.mkdir()
@@ -573,14 +720,13 @@ def test_the_shippers_command_is_fixed_and_absolute(tmp_path: Path):
         "ship",
         "--scheduled",
     ]
-    # Run some other way (python -m clientcheck, or inside another program): this Python, -m clientcheck.
-    assert detach.shipper_command(executable="/usr/bin/python3", argv0="/x/pytest", frozen=False) == [
-        "/usr/bin/python3",
-        "-m",
-        "clientcheck",
-        "ship",
-        "--scheduled",
-    ]
+    # Run some other way (python -m clientcheck, or inside another program): this Python, -m clientcheck,
+    # never looking for modules in the working folder (-P; by hand before Python 3.11, which has no -P).
+    python = detach.shipper_command(executable="/usr/bin/python3", argv0="/x/pytest", frozen=False, safe_path=True)
+    assert python == ["/usr/bin/python3", "-P", "-m", "clientcheck", "ship", "--scheduled"]
+    older = detach.shipper_command(executable="/usr/bin/python3", argv0="/x/pytest", frozen=False, safe_path=False)
+    assert older[:2] == ["/usr/bin/python3", "-c"] and older[3:] == ["ship", "--scheduled"]
+    assert older[2].startswith("import sys; del sys.path[0]; ")
     frozen = detach.shipper_command(executable="/opt/clientcheck/clientcheck", argv0="", frozen=True)
     assert frozen == ["/opt/clientcheck/clientcheck", "ship", "--scheduled"]
 
@@ -606,6 +752,95 @@ def test_the_shipper_starts_detached_without_the_checks_output(tmp_path: Path):
     assert child["fds"] == ["/dev/null"] * 3
     assert child["argv"][1:] == ["ship", "--scheduled"]
     assert child["env"]["CLIENTCHECK_STATE_DIR"] == "/somewhere"
+
+
+# Run by the shipper's interpreter at start-up (site imports it from PYTHONPATH), before -m or -c runs: what
+# it holds open (other than the listing's own descriptor) and what sys.path it starts with.
+_PROBE = """
+import json, os, sys
+fds = {}
+for name in os.listdir("/proc/self/fd"):
+    try:
+        fds[name] = os.readlink(f"/proc/self/fd/{name}")
+    except OSError:
+        pass
+json.dump({"fds": fds, "path": sys.path, "cwd": os.getcwd()}, open(os.environ["PROBE_RECORD"], "w"))
+"""
+
+# The check's process: holding a pipe and a file open and inheritable (as a fleet tool may hand them over),
+# in a folder someone else could write, with a clientcheck of theirs in it; it starts the real shipper.
+_CHECK = """
+import json, os, sys
+from clientcheck.collector import detach
+read, write = os.pipe()
+os.set_inheritable(write, True)
+held = os.open(sys.argv[1], os.O_RDONLY)
+os.set_inheritable(held, True)
+os.chdir(sys.argv[2])
+command = detach.shipper_command(argv0="", frozen=False, safe_path=sys.argv[3] == "-P")
+pid = detach.start_shipper(os.environ, command)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"command": command, "status": status, "pipe": os.readlink(f"/proc/self/fd/{write}"),
+                  "inheritable": [os.get_inheritable(write), os.get_inheritable(held)]}))
+"""
+
+
+@pytest.mark.parametrize("form", ["-P", "-c"])
+def test_the_shipper_takes_neither_the_checks_descriptors_nor_modules_from_its_working_folder(
+    tmp_path: Path, form: str
+):
+    """The real shipper (``python -P -m clientcheck ship --scheduled``, or the ``-c`` form of Python 3.10),
+    started by the real ``start_shipper`` from a check process that holds a pipe and a file open and
+    inheritable, in a folder with a planted ``clientcheck`` package: the shipper holds neither (a fleet
+    tool reading that pipe is not kept waiting), does not import the planted package, and runs its ship."""
+    import subprocess
+
+    planted = tmp_path / "writable"
+    (planted / "clientcheck").mkdir(parents=True)
+    betrayed = tmp_path / "planted-module-ran"
+    for name in ("__init__.py", "__main__.py"):
+        (planted / "clientcheck" / name).write_text(f"open({str(betrayed)!r}, 'w').write('ran')\n")
+    (planted / "clientcheck.py").write_text(f"open({str(betrayed)!r}, 'w').write('ran')\n")
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(_PROBE)
+    record = tmp_path / "record.json"
+    held = tmp_path / "held-open"
+    held.write_text("")
+    state = tmp_path / "state"
+    agent = Path(detach.__file__).resolve().parents[2]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": f"{probe}{os.pathsep}{agent}",
+        "PROBE_RECORD": str(record),
+        "CLIENTCHECK_STATE_DIR": str(state),
+        "CLIENTCHECK_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    check = subprocess.run(
+        [sys.executable, "-c", _CHECK, str(held), str(planted), form],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    outcome = json.loads(check.stdout)
+    assert outcome["command"][1] == form and outcome["command"][-2:] == ["ship", "--scheduled"]
+    assert not betrayed.exists()
+    assert outcome["status"] == 0  # the shipper ran clientcheck's ship (nothing set up: nothing to do)
+    child = json.loads(record.read_text())
+    assert child["cwd"] == str(planted)
+    held_open = {number: target for number, target in child["fds"].items() if int(number) >= 3}
+    assert outcome["pipe"] not in held_open.values() and str(held) not in held_open.values()
+    # What is left is the probe's own listing of /proc/self/fd, closed by now.
+    assert all(target.startswith("/proc/") for target in held_open.values()), held_open
+    assert [child["fds"][str(n)] for n in (0, 1, 2)] == ["/dev/null"] * 3
+    if form == "-P":
+        assert str(planted) not in child["path"] and "" not in child["path"]
+    assert outcome["inheritable"] == [False, False]  # in the check's own process, not its caller's
 
 
 def test_a_check_does_not_start_a_shipper_that_would_only_wait(run_cli, started, monkeypatch):

@@ -149,6 +149,21 @@ def _desk(root, folder: Path):
         xvfb.wait(timeout=10)
 
 
+def _zombies_of(parent: int) -> list[int]:
+    """The children of ``parent`` that ended and were not waited for."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[0] == "Z" and int(fields[1]) == parent:
+            found.append(int(entry))
+    return found
+
+
 def _listeners(desk: Desk) -> list[int]:
     """The listeners running for this desk's bus (found by their command line and environment)."""
     found = []
@@ -208,6 +223,9 @@ def test_a_button_starts_the_software_center_through_the_listener(desk: Desk):
         assert len(started) == 1
         assert started[0][0].endswith("/bin/gnome-software")  # found on the session's PATH
         assert started[0][1:] == ["--mode=updates"]  # exactly the catalog's arguments
+        # The program ended: the listener waited for it, and keeps no zombie for its remaining minutes.
+        [pid] = _listeners(desk)
+        wait_for(lambda: _zombies_of(pid) == [], "the listener to reap the program it started")
         # The update is under way, not made: dunst keeps the notice (a server may close it, the spec says,
         # unless it is resident), and the listener stays with it, for "check again"; it leaves with it.
         assert desk.displayed() == 1

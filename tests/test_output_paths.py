@@ -363,3 +363,37 @@ def test_descriptor_paths():
     for other in ("/proc/1/fdinfo/1", "/proc/self/fd/x", "/dev/fd/1", "/tmp/proc/1/fd/1", "/proc/1/fd"):
         assert descriptor_number(other) is None, other
     assert follow_links("/dev/stdout") == f"/proc/{me}/fd/1"
+
+
+def test_every_file_the_agent_writes_is_opened_binary_where_the_os_has_text_mode(tmp_path: Path, monkeypatch):
+    """A seam test, run on Linux, which has no text mode: with an ``os.O_BINARY`` put on the os module (as
+    Windows has it), every descriptor the agent opens to write passes it, so that Windows' os.write does not
+    turn each 0x0A into 0x0D 0x0A (the autostart task XML and .reg file are UTF-16, its .lnk binary). That
+    Windows itself then writes the bytes unchanged was not run here."""
+    from clientcheck.collector.folder import Collector
+    from clientcheck.deliver import write_atomic
+    from clientcheck.folders import hold_lock
+    from conftest import NOW
+
+    binary = 0x8000  # Windows' value; stripped again below before Linux sees it
+    monkeypatch.setattr(os, "O_BINARY", binary, raising=False)
+    opened: dict[str, int] = {}
+    real_open = os.open
+
+    def recording_open(path, flags, *args, **kwargs):
+        opened[os.path.basename(str(path))] = flags
+        return real_open(path, flags & ~binary, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", recording_open)
+    data = "\ufeff<Task>\r\n</Task>\n".encode("utf-16-le")
+    write_atomic(str(tmp_path / "task.xml"), data)
+    write_output("/dev/null", b"in place\n")
+    Collector(str(tmp_path), "machine").log("one line", NOW)
+    held = hold_lock(str(tmp_path / "ship.lock"))
+    assert held is not None
+    held.close()
+    temporary = [name for name in opened if name.startswith(".task.xml.")]
+    assert len(temporary) == 1
+    for name in (*temporary, "null", "ship.log", "ship.lock"):
+        assert opened[name] & binary, name
+    assert (tmp_path / "task.xml").read_bytes() == data

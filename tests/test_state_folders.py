@@ -197,6 +197,32 @@ def test_a_lock_the_user_left_readable_is_replaced_when_others_could_hold_it(rea
     assert f"replaced {lock}: others may have held it" in recorder.warnings
 
 
+def test_a_shipping_lock_others_could_hold_is_replaced_too(reachable: Path):
+    """As login.lock: a collector folder that was open to others gets a new ship.lock, so another user who
+    opened the old one and holds its lock does not stop every shipper (and enroll, and unenroll) for good."""
+    from clientcheck.collector.folder import Collector
+
+    state = reachable / "state"
+    state.mkdir(mode=0o700)
+    folder = state / "collector"
+    folder.mkdir()
+    folder.chmod(0o755)
+    state.chmod(0o755)
+    lock = folder / "ship.lock"
+    lock.write_text("")
+    lock.chmod(0o644)  # ours, but another user could open it to read, and a lock needs no more
+    collector = Collector(str(folder), "machine")
+    with holding_lock(lock, OTHER):
+        assert collector.lock() is None  # what they could do before
+        notes = collector.ensure()
+        held = collector.lock()
+        assert held is not None
+        held.close()
+    assert f"replaced {lock}: others may have held it" in notes
+    assert (_mode(state), _mode(folder), _mode(lock)) == (0o700, 0o700, 0o600)
+    assert collector.ensure() == []  # repaired once: the lock is not replaced again at every run
+
+
 def test_login_force_is_not_blocked_by_another_users_lock(reachable: Path):
     folder = reachable / "clientcheck"
     folder.mkdir(mode=0o700)

@@ -54,7 +54,10 @@ def write_atomic(path: str, text: str | bytes, *, mode: int | None = None, durab
     temp = os.path.join(directory, f".{os.path.basename(path)}.{os.urandom(6).hex()}.tmp")
     created = False
     try:
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        # O_BINARY: Windows' os.write would otherwise turn every 0x0A into 0x0D 0x0A (a UTF-16 task XML or
+        # .reg file, a .lnk: damaged). O_NOFOLLOW: never through a link planted at the temporary name.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        descriptor = os.open(temp, flags, 0o600)
         created = True
         # backslashreplace: a file name that is not UTF-8 (kept by Python as a surrogate escape) is written
         # as \udcff, not allowed to fail the whole report.
@@ -167,7 +170,7 @@ def _write_in_place(target: str, data: bytes, shown: str, *, fifo: bool) -> None
     the reader's pace."""
     import errno
 
-    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     waited = 0.0
     while True:
         try:

@@ -116,7 +116,9 @@ def hold_lock(path: str) -> IO[bytes] | None:
     returned file is open; None when another process holds it. Raises ``OSError`` when the file cannot be
     opened. The operating system drops the lock when its holder exits, however it exits, so a crashed run
     cannot leave it stuck (unlike a lock file whose existence is the lock)."""
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    # O_BINARY: the stream is binary ("r+b"), and so must its Windows descriptor be.
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags, 0o600)
     stream = os.fdopen(descriptor, "r+b")
     try:
         if sys.platform == "win32":  # pragma: no cover - Windows only
@@ -132,6 +134,21 @@ def hold_lock(path: str) -> IO[bytes] | None:
         stream.close()
         return None
     return stream
+
+
+def free_lock(path: str, notes: list[str]) -> None:
+    """After ``own_folder`` repaired the folder of the lock file ``path`` (``notes`` says it did): others
+    could reach the file before, and may hold it open still (a lock needs only a read), stopping every run
+    for good. So it is removed, noted, and the next ``hold_lock`` makes a new one, which is free."""
+    if not notes:
+        return
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise OutputError(f"cannot replace {path}: {error.strerror or error}") from None
+    notes.append(f"replaced {path}: others may have held it")
 
 
 def state_file(name: str) -> bool:

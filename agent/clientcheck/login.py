@@ -166,23 +166,12 @@ class StateFolder:
     def ensure(self) -> list[str]:
         """Make the folder owner-only, or check and repair the one there (``folders.own_folder``: refused,
         with ``FolderError``, when it is not the user's). Returns what was repaired, to be said."""
-        from clientcheck.folders import own_folder, state_file
+        from clientcheck.folders import free_lock, own_folder, state_file
 
         # Owner-only: reports say what is out of date on this account's machine, and what is in here
         # decides whether the next login runs (last-complete) and what the notification opens (last.html).
         notes = own_folder(self.path, "state folder", ours=state_file, subfolders=("history",))
-        if notes:
-            # The folder was open to others: they may hold the lock file open (a lock needs only a read),
-            # and so stop every run. A new lock file is free.
-            try:
-                os.unlink(self._file("login.lock"))
-                notes.append(f"replaced {self._file('login.lock')}: others may have held it")
-            except FileNotFoundError:
-                pass
-            except OSError as error:
-                from clientcheck.errors import OutputError
-
-                raise OutputError(f"cannot replace {self._file('login.lock')}: {error.strerror or error}") from None
+        free_lock(self._file("login.lock"), notes)
         return notes
 
     def last_run(self) -> float | None:

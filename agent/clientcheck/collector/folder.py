@@ -109,11 +109,13 @@ class Collector:
 
     def ensure(self) -> list[str]:
         """Make the folder (and its state folder) owner-only, or check and repair what is there
-        (``folders.own_folder``: refused when it is another user's). Notes of what was repaired."""
-        from clientcheck.folders import own_folder, state_file
+        (``folders.own_folder``: refused when it is another user's), and a new shipping lock when it was
+        open to others (``folders.free_lock``). Notes of what was repaired."""
+        from clientcheck.folders import free_lock, own_folder, state_file
 
         notes = own_folder(os.path.dirname(self.folder), "state folder", ours=state_file)
         notes += own_folder(self.folder, "collector folder", ours=lambda _name: True, subfolders=(SPOOL,))
+        free_lock(self.path(LOCK), notes)
         if sys.platform == "win32":  # pragma: no cover - Windows only
             from clientcheck.collector.winacl import protect
 
@@ -247,7 +249,9 @@ class Collector:
         path = self.path(LOG)
         line = f"{_stamp(now)} {one_line(message)}\n".encode("utf-8", errors="backslashreplace")
         try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            # O_BINARY: on Windows the line's \n must not become \r\n (the log is read back as written).
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+            descriptor = os.open(path, flags, 0o600)
         except OSError:
             return  # a log that cannot be written is no reason to stop shipping
         try:

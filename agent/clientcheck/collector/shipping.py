@@ -438,6 +438,10 @@ class Session:
             spool.remove(entry)
             self._dropped(entry, str(damaged))
             return True
+        except OSError as error:  # the system's failure, not the report's: kept, and tried again later
+            raise self._backoff(
+                f"report {entry.report_id} not read from the spool: {error.strerror or error}"
+            ) from None
         identity = self.identity()
         document = wire.envelope(
             spooled.report,

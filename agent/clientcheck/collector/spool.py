@@ -203,17 +203,10 @@ class Spool:
         return True
 
     def read(self, entry: Entry) -> Spooled:
-        """The spooled report, to ship. ``DamagedEntryError`` for a file that is not one (it can never be
-        shipped); ``FileNotFoundError`` when it was removed meanwhile."""
-        from clientcheck.reading import FileProblem, read_file
-
-        path = os.path.join(self.folder, entry.name)
-        try:
-            data = read_file(path, MAX_ENTRY_BYTES)
-        except FileProblem as problem:
-            if problem.missing:
-                raise FileNotFoundError(path) from None
-            raise DamagedEntryError(f"{entry.name}: {problem.reason}") from None
+        """The spooled report, to ship. ``DamagedEntryError`` for a file whose content is not one (it can
+        never be shipped); ``FileNotFoundError`` when it was removed meanwhile; any other ``OSError`` when
+        it cannot be read now (EIO, EMFILE, EACCES): the file stays, for a later try."""
+        data = _read_entry(os.path.join(self.folder, entry.name), entry.name)
         from clientcheck.cjson import loads
 
         try:
@@ -233,3 +226,34 @@ class Spool:
         """(reports, bytes) spooled."""
         entries = self.entries()
         return len(entries), sum(entry.size for entry in entries)
+
+
+def _read_entry(path: str, name: str) -> bytes:
+    """A spool file's bytes. Only what the file is (not a regular file, larger than any report of ours) makes
+    it damaged; a failure to open or read it is the system's (a disk error, no descriptors left) and is
+    raised as it came: removing a report for it would lose one that is whole."""
+    flags = (
+        os.O_RDONLY
+        | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in since the listing must not block the shipper
+        | getattr(os, "O_NOFOLLOW", 0)
+        | getattr(os, "O_CLOEXEC", 0)
+        | getattr(os, "O_BINARY", 0)
+    )
+    descriptor = os.open(path, flags)
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise DamagedEntryError(f"{name}: not a regular file")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_ENTRY_BYTES:
+            chunk = os.read(descriptor, 1024 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    finally:
+        os.close(descriptor)
+    if size > MAX_ENTRY_BYTES:
+        raise DamagedEntryError(f"{name}: larger than any report ({MAX_ENTRY_BYTES // 1024 // 1024} MiB)")
+    return b"".join(chunks)

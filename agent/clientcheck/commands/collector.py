@@ -264,14 +264,36 @@ def ship(args: Parsed, settings: Settings, env: Mapping[str, str], now: dt.datet
     if args.status:
         write_stream(_status(session, now))
         return ExitStatus.OK
+    check_failed: ClientcheckError | None = None
     if args.check:
-        _check_first(settings, env, now)
-    result = session.run(explicit=not args.scheduled, patience=PATIENCE_SCHEDULED if args.scheduled else 0.0)
+        try:
+            _check_first(settings, env, now)
+        except ClientcheckError as error:
+            # What is spooled goes all the same (a broken rule source must not hold back a week of reports);
+            # the check's own failure is the run's exit status, after shipping.
+            check_failed = error
+            session.collector.log(f"ship --check: the check failed ({error.message}); shipping what is spooled", now)
+            warn(f"the check failed ({error.message}): shipping what is spooled all the same")
+    try:
+        result = session.run(explicit=not args.scheduled, patience=PATIENCE_SCHEDULED if args.scheduled else 0.0)
+    except ClientcheckError as error:
+        if check_failed is None:
+            raise
+        warn(f"ship: {error.message}")
+        raise check_failed from None  # shipping never changes a check's exit status
     if args.scheduled:
         nothing_set_up = result.state == "not-enrolled" and session.setup.server is None
         if not nothing_set_up and (result.state not in ("done", "busy", "waiting") or result.sent or result.dropped):
             say(f"clientcheck: ship: {result.message}")
+        if check_failed is not None:
+            raise check_failed
         return ExitStatus.OK  # the log and `ship --status` say what happened; a timer's unit is not failed
+    if check_failed is not None:
+        if result.failed:
+            warn(f"ship: {result.message}")
+        else:
+            write_stream(f"{result.message}\n")
+        raise check_failed
     if result.failed:
         hint = None
         if result.state == "not-enrolled" and session.collector.run_as == "user":
@@ -290,10 +312,14 @@ def _check_first(settings: Settings, env: Mapping[str, str], now: dt.datetime) -
     report = Redactor(settings["privacy.home_paths"], env).report(
         judge(inspect_machine(None, None, env), settings, env, now, warn)
     )
+    unwritten: ClientcheckError | None = None
     if settings["report.sinks"]:
         from clientcheck.commands import write_sinks
 
-        write_sinks(report, settings["report.sinks"])
+        try:
+            write_sinks(report, settings["report.sinks"])
+        except ClientcheckError as error:  # the report is judged: it is spooled all the same
+            unwritten = error
     from clientcheck.collector import machine_level, plan
     from clientcheck.platforms import this_platform
 
@@ -303,6 +329,8 @@ def _check_first(settings: Settings, env: Mapping[str, str], now: dt.datetime) -
     collector = decided.collector
     if collector is not None:
         _spool(collector, report, now, None)
+    if unwritten is not None:
+        raise unwritten
 
 
 def _status(session: Session, now: dt.datetime) -> str:

@@ -239,11 +239,14 @@ def _program(name: str, env: Mapping[str, str]) -> str | None:
 
 def _spawn(argv: list[str], env: Mapping[str, str]) -> None:
     """Start ``argv`` on its own, as a desktop launcher would: no shell, a session of its own, nothing
-    inherited but the environment; never waited for."""
+    inherited but the environment. The listener goes on at once; a thread of its own waits for the
+    program, so that one that ends (xdg-open hands the URI over and leaves) is not left a zombie for the
+    rest of the listener's ten minutes."""
     import subprocess
+    import threading
 
     try:
-        subprocess.Popen(
+        process = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -253,7 +256,8 @@ def _spawn(argv: list[str], env: Mapping[str, str]) -> None:
             start_new_session=True,
         )
     except OSError:
-        pass  # nothing to tell anyone: the person sees nothing happen, as with any launcher
+        return  # nothing to tell anyone: the person sees nothing happen, as with any launcher
+    threading.Thread(target=process.wait, name=f"reap {process.pid}", daemon=True).start()
 
 
 def main(env: Mapping[str, str]) -> int:
