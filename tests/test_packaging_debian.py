@@ -530,6 +530,11 @@ def _check_installed(root: ThrowawayRoot, tmp_path: Path, package_files: list[st
     # which purge must then remove. Nothing is left running: an explicit ship does not wait.
     _spool_for_an_unreachable_collector(root, tmp_path)
 
+    # The machine run's timer, as "clientcheck autostart install --system" writes it (into this root: no
+    # systemd runs there to enable it), which purge must stop and remove; a unit of that name someone else
+    # wrote is kept (test_purge_keeps_a_unit_it_did_not_write).
+    _machine_timer_installed(root)
+
     # postinst byte-compiled every module (as root here; users then start from the caches).
     tag = root.run([TARGET_PYTHON, "-c", "import sys; print(sys.implementation.cache_tag)"]).stdout.strip()
     sources = [Path(path) for path in package_files if path.endswith(".py")]
@@ -576,6 +581,23 @@ def _spool_for_an_unreachable_collector(root: ThrowawayRoot, tmp_path: Path) -> 
     assert collector.stat().st_mode & 0o777 == 0o700
 
 
+MACHINE_UNITS = ("clientcheck-machine.service", "clientcheck-machine.timer")
+
+
+def _machine_timer_installed(root: ThrowawayRoot) -> None:
+    from clientcheck import autostart
+
+    for folder in ("/etc/systemd/system", "/usr/lib/systemd/system"):
+        root.path(folder).mkdir(parents=True, exist_ok=True)
+    changes = autostart.install(
+        "linux", system=True, env={}, command=["/usr/bin/clientcheck", "login"], root=str(root.path("/"))
+    )
+    assert {"systemd system timer enablement (the machine run)"} <= {change.kind for change in changes}
+    units = root.path("/etc/systemd/system")
+    assert all((units / name).is_file() for name in MACHINE_UNITS)
+    assert os.readlink(units / "timers.target.wants" / "clientcheck-machine.timer") == "../clientcheck-machine.timer"
+
+
 def _module_name(path: str) -> str:
     relative = path.removeprefix("/usr/lib/clientcheck/")
     return relative.split(".", 1)[0].replace("/", ".")
@@ -597,7 +619,13 @@ def test_install_run_and_purge_leave_the_root_as_it_was(deb, tmp_path, throwaway
     machine = _machine_state()
     root = throwaway_root
     package_paths = [path for _mode, _owner, path in _listing(deb)]
-    watched = [*package_paths, "/var/cache/clientcheck", "/var/lib/clientcheck"]
+    watched = [
+        *package_paths,
+        "/var/cache/clientcheck",
+        "/var/lib/clientcheck",
+        *(f"/etc/systemd/system/{name}" for name in MACHINE_UNITS),
+        "/etc/systemd/system/timers.target.wants/clientcheck-machine.timer",
+    ]
     before = {path for path in watched if os.path.lexists(root.path(path))}
     assert "/var/cache/clientcheck" not in before, "this machine has a /var/cache/clientcheck: see the next test"
 
@@ -656,6 +684,23 @@ def test_purge_keeps_a_cache_folder_it_did_not_make_and_what_is_in_it(deb, tmp_p
 def _postrm(root: ThrowawayRoot, action: str) -> None:
     proc = root.run(["sh", str(HERE / "postrm"), action])
     assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+
+
+def test_purge_keeps_a_unit_it_did_not_write(throwaway_root, tmp_path):
+    # The machine timer's units go on purge only when clientcheck wrote them (their first line says so), and
+    # the enablement link only when it names our timer; a link in a unit's place is never followed.
+    root = throwaway_root
+    units = root.path("/etc/systemd/system")
+    (units / "timers.target.wants").mkdir(parents=True, exist_ok=True)
+    (units / "clientcheck-machine.service").write_text("# the administrator's own\n[Service]\nExecStart=/bin/true\n")
+    target = tmp_path / "elsewhere.timer"
+    target.write_text('# Written by "clientcheck autostart install"; but through a link\n')
+    (units / "clientcheck-machine.timer").symlink_to(target)
+    (units / "timers.target.wants" / "clientcheck-machine.timer").symlink_to("/lib/systemd/system/other.timer")
+    _postrm(root, "purge")
+    assert (units / "clientcheck-machine.service").read_text().startswith("# the administrator's own")
+    assert os.path.islink(units / "clientcheck-machine.timer") and target.exists()
+    assert os.path.islink(units / "timers.target.wants" / "clientcheck-machine.timer")
 
 
 def test_postrm_removes_the_cache_folder_only_when_it_held_only_ours(throwaway_root, tmp_path):
