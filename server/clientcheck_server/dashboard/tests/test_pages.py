@@ -14,7 +14,9 @@ import tracemalloc
 import uuid
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clientcheck_server.accounts.models import APIToken, AuditEvent, User
@@ -260,6 +262,26 @@ def test_overview_counts_match_the_store(fleet):
     assert shown("stale") == active.filter(stale=True).count()
     reported = active.exclude(status="none").count()
     assert f"{100 * active.filter(status='ok').count() / reported:.1f} %" in page
+
+
+def test_the_overview_reads_the_hosts_once_for_its_counts_and_the_rule_files_in_use(fleet):
+    # At 100,000 hosts a pass over the hosts table is the overview's largest cost: the counts and the
+    # serials come from one grouped aggregate, and the rest of the page reads the rollups.
+    hosts = list(Host.objects.exclude(rules_serial=None).order_by("pk"))
+    Host.objects.filter(pk__in=[h.pk for h in hosts[:2]]).update(rules_serial=2026010101)
+    Host.objects.filter(pk=hosts[2].pk).update(rules_serial=2025010101, archived_at=timezone.now())
+    housekeeping(timezone.now())
+    root = signed_in(admin())
+    with CaptureQueriesContext(connection) as queries:
+        page = root.get("/").content.decode()
+    assert [q["sql"] for q in queries if '"fleet_host"' in q["sql"]][1:] == []
+    shown = re.findall(r'rules_serial=(\d+)">\d+</a></td><td data-label="Hosts">(\d+)<', page)
+    active = Host.objects.filter(archived_at__isnull=True).exclude(rules_serial=None)
+    newest = max(active.values_list("rules_serial", flat=True))
+    assert newest > 2026010101
+    assert shown == [(str(newest), str(active.filter(rules_serial=newest).count())), ("2026010101", "2")]
+    assert "2 hosts were judged by an older rule file" in page
+    assert re.search(r'data-count="hosts">5<', page)  # six hosts, one archived
 
 
 def _walk(client, first):

@@ -26,7 +26,7 @@ def overview_page(request: HttpRequest) -> TemplateResponse:
     days = 90 if request.GET.get("days") == "90" else 30
     totals = overview.totals(scope)
     counts = overview.counts(scope)
-    serials = overview.serials(scope)
+    serials = totals.serials
     first, last, points = overview.trend(scope, days)
     chart = charts.stacked(
         first,
