@@ -133,6 +133,25 @@ def test_a_system_install_loads_the_machine_daemon_now_and_each_users_agent_at_t
     assert ran == [["/bin/launchctl", "bootout", "system/org.clientcheck.machine"]]
     assert [change.action for change in changes][:3] == ["removed", "ran", "removed"]
     assert not daemon.exists()
+    assert [change.action for change in changes if change.kind == "machine run's log"] == ["absent"]
+
+
+def test_a_system_uninstall_removes_the_machine_runs_log_and_not_through_a_link(tmp_path: Path):
+    install(tmp_path, system=True)
+    log = tmp_path / "Library/Logs/clientcheck-machine.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text("clientcheck: shipped 1 report\n")
+    changes = autostart.uninstall("macos", system=True, env={"HOME": "/Users/ada"}, command=COMMAND, root=str(tmp_path))
+    [removed] = [change for change in changes if change.kind == "machine run's log"]
+    assert (removed.action, log.exists()) == ("removed", False)
+    install(tmp_path, system=True)
+    kept = tmp_path / "elsewhere.log"
+    kept.write_text("someone else's\n")
+    log.symlink_to(kept)
+    changes = autostart.uninstall("macos", system=True, env={"HOME": "/Users/ada"}, command=COMMAND, root=str(tmp_path))
+    [kept_change] = [change for change in changes if change.kind == "machine run's log"]
+    assert (kept_change.action, kept_change.detail) == ("kept", "not a regular file")
+    assert log.is_symlink() and kept.read_text() == "someone else's\n"
 
 
 def test_the_machine_daemon_runs_the_machine_check_as_root_every_hour(tmp_path: Path):

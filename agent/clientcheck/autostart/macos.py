@@ -147,7 +147,33 @@ def uninstall(options: Options) -> list[Change]:
                 )
                 changes += [unloaded] if unloaded else []
         changes.append(remove_entry(daemon, system=True, platform=options.platform))
+        changes.append(_remove_machine_log(options))
     return changes
+
+
+KIND_MACHINE_LOG = "machine run's log"
+
+
+def _remove_machine_log(options: Options) -> Change:
+    """The log launchd kept for the machine run (it writes it as root): a regular file of that name only;
+    a link in its place is not followed, nor removed."""
+    import os
+    import stat
+
+    path = options.host_path(MACHINE_LOG)
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        return Change(KIND_MACHINE_LOG, path, "absent")
+    except OSError as error:
+        raise AutostartError(f"cannot look at {path}: {error.strerror or error}") from None
+    if not stat.S_ISREG(found.st_mode):
+        return Change(KIND_MACHINE_LOG, path, "kept", "not a regular file")
+    try:
+        os.unlink(path)
+    except OSError as error:
+        raise AutostartError(f"cannot remove {path}: {error.strerror or error}") from None
+    return Change(KIND_MACHINE_LOG, path, "removed")
 
 
 def status(options: Options) -> list[EntryStatus]:
