@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -155,7 +156,8 @@ def pseudo_language():
         ids = (message.id,) if isinstance(message.id, str) else tuple(message.id)
         key = f"{message.context}\x04{ids[0]}" if message.context else ids[0]
         messages[key] = tuple(pseudo(form) for form in ids) if len(ids) > 1 else pseudo(ids[0])
-    _, english_header = parse_mo((REPO / "agent" / "clientcheck" / "data" / "locale" / "en.mo").read_bytes())
+    # The installed package's compiled English catalog (a build product: not in the source tree of a plain install).
+    _, english_header = parse_mo((Path(i18n.LOCALE_DIR) / "en.mo").read_bytes())
     dates = english_header[hatch_build.DATES_HEADER]
     for month in ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                   "October", "November", "December"):  # fmt: skip
