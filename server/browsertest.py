@@ -88,7 +88,24 @@ def sign_in(driver: Any, url: str, username: str, password: str) -> None:
     driver.get(url + "/signin")
     driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]").click()
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]"))
+
+
+def follow(driver: Any, element: Any, timeout: float = 15.0) -> None:
+    """Click a link or a form's button and return once the page it leads to has loaded.
+
+    WebDriver's click returns when the click is dispatched, not when a form's POST and its redirect have
+    answered: on a busy machine the next find_element would search the old page.
+    """
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait = WebDriverWait(driver, timeout)
+    wait.until(expected_conditions.staleness_of(old_page))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 # What "fits" means, asserted on every page: the page does not scroll sideways, and no element's content

@@ -95,16 +95,16 @@ def test_filter_hosts_then_open_a_host_and_a_rule(site, browser):
     from selenium.webdriver.support.ui import Select
 
     Select(browser.find_element(_by("NAME"), "group")).select_by_visible_text("Sales")
-    browser.find_element(_by("CSS_SELECTOR"), "form.filters button[type=submit]").click()
+    browsertest.follow(browser, browser.find_element(_by("CSS_SELECTOR"), "form.filters button[type=submit]"))
     assert "status=owed" in browser.current_url and "group=Sales" in browser.current_url
     expected = api(site, site.token, "/api/v1/hosts?status=owed&group=Sales").json()
     assert _count(browser, "matches") == expected["count"] > 0
     shown = [a.text for a in browser.find_elements(_by("CSS_SELECTOR"), "table.hosts tbody td:first-child a")]
     assert sorted(shown) == sorted(h["hostname"] for h in expected["results"])
-    browser.find_element(_by("LINK_TEXT"), shown[0]).click()
+    browsertest.follow(browser, browser.find_element(_by("LINK_TEXT"), shown[0]))
     assert browser.find_element(_by("CSS_SELECTOR"), "h1").text == shown[0]
     assert "Updates owed" in browser.find_element(_by("CSS_SELECTOR"), ".agent-report").text
-    browser.find_element(_by("LINK_TEXT"), "chrome").click()
+    browsertest.follow(browser, browser.find_element(_by("LINK_TEXT"), "chrome"))
     assert browser.find_element(_by("CSS_SELECTOR"), "h1").text == "Rule chrome"
     owing = api(site, site.token, "/api/v1/rules/chrome/hosts?status=owed,unsupported,restart,due").json()["count"]
     assert _count(browser, "matches") == owing
@@ -124,7 +124,7 @@ def test_an_admin_makes_and_revokes_an_enrollment_secret(site, browser):
     browser.get(site.url + "/secrets")
     browser.find_element(_by("ID"), "id_name").send_keys("browser test")
     browser.find_element(_by("ID"), "id_group").send_keys("Browser")
-    browser.find_element(_by("CSS_SELECTOR"), "form.card button[type=submit]").click()
+    browsertest.follow(browser, browser.find_element(_by("CSS_SELECTOR"), "form.card button[type=submit]"))
     value = browser.find_element(_by("ID"), "shown-value").text
     assert value.startswith("ccs_")
     agent = Agent(site.url, "made-by-browser")
@@ -132,8 +132,8 @@ def test_an_admin_makes_and_revokes_an_enrollment_secret(site, browser):
     browser.get(site.url + "/secrets")
     assert value not in browser.page_source  # shown once
     row = next(r for r in browser.find_elements(_by("CSS_SELECTOR"), "tbody tr") if "browser test" in r.text)
-    row.find_element(_by("LINK_TEXT"), "Revoke").click()
-    browser.find_element(_by("CSS_SELECTOR"), "form.confirm button[type=submit]").click()
+    browsertest.follow(browser, row.find_element(_by("LINK_TEXT"), "Revoke"))
+    browsertest.follow(browser, browser.find_element(_by("CSS_SELECTOR"), "form.confirm button[type=submit]"))
     assert Agent(site.url, "after-revoke").enroll(value).status == 401
 
 
