@@ -74,6 +74,8 @@ def test_a_running_chromium_that_is_current_is_not_reported_and_its_version_is_r
         ["chromium", "--headless=new", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path}", "about:blank"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its singleton socket goes to TMPDIR and stays there when the browser is killed: keep it in the test's.
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )
     try:
         # The crash handler, which names the running version, starts a moment after the browser.
